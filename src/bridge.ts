@@ -1,0 +1,75 @@
+/**
+ * The bridge from native promises into the loop: `fromPromise`. (The other
+ * direction needs no bridge: a `Future` is `PromiseLike`, so `await task`
+ * works in native async code.)
+ */
+import { CancelledError } from "./errors.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import { Future } from "./futures.js";
+
+/** A future fed by a promise; cancelling it aborts the promise's signal at once. */
+class PromiseFuture<T> extends Future<T> {
+  constructor(
+    loop: EventLoop,
+    private readonly abortController: AbortController | null,
+  ) {
+    super(loop);
+  }
+
+  override cancel(message?: unknown): boolean {
+    const cancelled = super.cancel(message);
+    if (cancelled && this.abortController !== null) this.abortController.abort(new CancelledError(message));
+    return cancelled;
+  }
+}
+
+/**
+ * A future that settles as `source` does: with its value, or with its
+ * rejection reason as the exception. Given a factory, it is called at once
+ * with an `AbortSignal` that aborts when the future is cancelled, so
+ * `yield* fromPromise((signal) => fetch(url, { signal }))` stops the fetch
+ * when the task is cancelled. Under a virtual clock, time does not jump
+ * while the promise is outstanding.
+ *
+ * @example
+ * const text = yield* fromPromise(fs.promises.readFile("a.txt", "utf8"));
+ */
+export function fromPromise<T>(source: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>)): Future<T> {
+  const loop = getRunningLoop();
+  let promise: PromiseLike<T>;
+  let future: PromiseFuture<T>;
+  if (typeof source === "function") {
+    const controller = new AbortController();
+    future = new PromiseFuture<T>(loop, controller);
+    try {
+      promise = source(controller.signal);
+    } catch (error) {
+      future.setException(error);
+      return future;
+    }
+  } else {
+    future = new PromiseFuture<T>(loop, null);
+    promise = source;
+  }
+  if (promise === null || typeof promise !== "object" || typeof (promise as { then?: unknown }).then !== "function") {
+    if (typeof source === "function") {
+      future.setException(new TypeError(`fromPromise(): the factory returned ${promise === null ? "null" : typeof promise}, not a promise`));
+      return future;
+    }
+    throw new TypeError("fromPromise() takes a promise (or a function of an AbortSignal returning one)");
+  }
+  loop.externalWaitStarted();
+  promise.then(
+    (value) => {
+      loop.externalWaitEnded();
+      if (!future.done() && !loop.isClosed()) future.setResult(value);
+    },
+    (reason: unknown) => {
+      loop.externalWaitEnded();
+      if (!future.done() && !loop.isClosed()) {
+        future.setException(reason instanceof CancelledError ? new Error("promise rejected with a CancelledError", { cause: reason }) : reason ?? new Error("promise rejected with undefined"));
+      }
+    },
+  );
+  return future;
+}

@@ -1,0 +1,58 @@
+/**
+ * Clocks the loop reads its time from: real monotonic time, or a virtual
+ * time that the loop jumps forward whenever every task waits on a timer.
+ */
+import { performance } from "node:perf_hooks";
+
+/** A monotonic source of time in seconds, as `loop.time()` reports it. */
+export interface Clock {
+  /** The current time in seconds; never decreases. */
+  time(): number;
+}
+
+/** Real monotonic time (`performance.now()`), in seconds. */
+export class RealClock implements Clock {
+  time(): number {
+    return performance.now() / 1000;
+  }
+}
+
+/**
+ * Virtual time for tests: it stands still while tasks run and jumps straight
+ * to the next timer's deadline once the loop has nothing else to do, so an
+ * hour of `sleep`s takes microseconds and always runs in the same order
+ * (Trio's `MockClock` with `autojump_threshold = 0`).
+ */
+export class VirtualClock implements Clock {
+  private now: number;
+
+  constructor(start = 0) {
+    this.now = start;
+  }
+
+  time(): number {
+    return this.now;
+  }
+
+  /** Moves time forward by `seconds` (never backward). */
+  advance(seconds: number): void {
+    if (!(seconds >= 0)) throw new RangeError(`cannot advance a clock by ${seconds} seconds`);
+    this.now += seconds;
+  }
+
+  /** @internal Jumps to `when` if it is later than now. */
+  jumpTo(when: number): void {
+    if (when > this.now) this.now = when;
+  }
+}
+
+/** What `run(main, { clock })` accepts. */
+export type ClockOption = "real" | "virtual" | Clock;
+
+/** Resolves a `clock` option to a clock object. */
+export function makeClock(option: ClockOption | undefined): Clock {
+  if (option === undefined || option === "real") return new RealClock();
+  if (option === "virtual") return new VirtualClock();
+  if (typeof option === "object" && option !== null && typeof option.time === "function") return option;
+  throw new TypeError(`clock must be "real", "virtual" or an object with a time() method, got ${String(option)}`);
+}

@@ -1,0 +1,115 @@
+/**
+ * A double-ended queue on a growable ring buffer: O(1) amortised push and
+ * shift at both ends, no `Array.shift()`. Used by the loop's ready queue, the
+ * primitives' waiter lists and `Queue`.
+ */
+export class Deque<T> {
+  // Invariant: capacity (buffer.length) is a power of two, so `& mask` wraps.
+  private buffer: (T | undefined)[];
+  private mask: number;
+  private head = 0;
+  private count = 0;
+
+  constructor(initialCapacity = 16) {
+    let capacity = 4;
+    while (capacity < initialCapacity) capacity <<= 1;
+    this.buffer = new Array<T | undefined>(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** The number of items. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Adds `item` at the back. */
+  push(item: T): void {
+    if (this.count === this.buffer.length) this.grow();
+    this.buffer[(this.head + this.count) & this.mask] = item;
+    this.count++;
+  }
+
+  /** Adds `item` at the front. */
+  unshift(item: T): void {
+    if (this.count === this.buffer.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.buffer[this.head] = item;
+    this.count++;
+  }
+
+  /** Removes and returns the front item; `undefined` when empty. */
+  shift(): T | undefined {
+    if (this.count === 0) return undefined;
+    const item = this.buffer[this.head];
+    this.buffer[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.count--;
+    return item;
+  }
+
+  /** Removes and returns the back item; `undefined` when empty. */
+  pop(): T | undefined {
+    if (this.count === 0) return undefined;
+    this.count--;
+    const index = (this.head + this.count) & this.mask;
+    const item = this.buffer[index];
+    this.buffer[index] = undefined;
+    return item;
+  }
+
+  /** The front item without removing it. */
+  peekFront(): T | undefined {
+    return this.count === 0 ? undefined : this.buffer[this.head];
+  }
+
+  /** The back item without removing it. */
+  peekBack(): T | undefined {
+    return this.count === 0 ? undefined : this.buffer[(this.head + this.count - 1) & this.mask];
+  }
+
+  /** The item at `index` from the front (0-based); `undefined` out of range. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.count) return undefined;
+    return this.buffer[(this.head + index) & this.mask];
+  }
+
+  /**
+   * Removes the first item identical to `item`; O(n). Returns whether one was
+   * found. Waiter lists use it when a waiter is cancelled.
+   */
+  remove(item: T): boolean {
+    for (let i = 0; i < this.count; i++) {
+      if (this.buffer[(this.head + i) & this.mask] === item) {
+        for (let j = i; j < this.count - 1; j++) {
+          this.buffer[(this.head + j) & this.mask] = this.buffer[(this.head + j + 1) & this.mask];
+        }
+        this.count--;
+        this.buffer[(this.head + this.count) & this.mask] = undefined;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Removes every item. */
+  clear(): void {
+    this.buffer.fill(undefined);
+    this.head = 0;
+    this.count = 0;
+  }
+
+  /** Iterates front to back. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = 0; i < this.count; i++) yield this.buffer[(this.head + i) & this.mask] as T;
+  }
+
+  private grow(): void {
+    const old = this.buffer;
+    const capacity = old.length * 2;
+    const next = new Array<T | undefined>(capacity);
+    for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) & this.mask];
+    this.buffer = next;
+    this.mask = capacity - 1;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,586 @@
+/**
+ * The event loop (Python's `asyncio.BaseEventLoop`): a ready queue of
+ * callbacks, a heap of timers, and the rules for when each runs.
+ *
+ * This is the one module that decides ordering. Its invariants:
+ *
+ * - One *iteration* first moves every due timer into the ready queue (in
+ *   deadline order, ties first-in first-out), then runs exactly the items
+ *   that were in the ready queue when the iteration began. Items added during
+ *   the iteration run in the next one (asyncio's `_run_once` with `ntodo`).
+ * - After every iteration the loop gives Node's own loop a turn
+ *   (`setImmediate`), so sockets, Node timers and promise callbacks run
+ *   between any two iterations: a task spinning on `sleep(0)` cannot starve
+ *   them.
+ * - At most one `setImmediate` and at most one Node timer are pending per
+ *   loop; the Node timer is armed only while the ready queue is empty, for
+ *   the earliest live deadline.
+ * - Under a `VirtualClock` time stands still while anything is ready and
+ *   jumps to the next deadline only when the loop is idle after Node's loop
+ *   has had a turn and no external operation (a bridged promise, executor
+ *   job, connecting socket) is outstanding.
+ */
+import { inspect } from "node:util";
+import { makeClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
+import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
+import { Deque } from "./deque.js";
+import { RuntimeError } from "./errors.js";
+import { Future, setRunningLoopLookup } from "./futures.js";
+import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable } from "./handles.js";
+import { TimerHeap } from "./heap.js";
+import type { Task } from "./tasks.js";
+
+/** What the loop's exception handler receives (Python's context dict). */
+export interface ExceptionContext {
+  message: string;
+  exception?: unknown;
+  future?: Future<unknown>;
+  task?: Task<unknown>;
+  handle?: Handle;
+  /** Stack where the task or future was created (debug mode). */
+  sourceTraceback?: string;
+  [key: string]: unknown;
+}
+
+/** A custom exception handler: `loop.setExceptionHandler((loop, context) => ...)`. */
+export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
+
+/** A function an executor can run: self-contained source, or a module export. */
+export type ExecutorFunction<A extends unknown[] = never[], R = unknown> =
+  | ((...args: A) => R | PromiseLike<R>)
+  | { module: string | URL; name: string };
+
+/** The part of an executor the loop uses (`runInExecutor`, default executor shutdown). */
+export interface Executor {
+  submit<R>(fn: ExecutorFunction<never[], R>, ...args: unknown[]): Future<R>;
+  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
+}
+
+/** Options of `new EventLoop()`. */
+export interface EventLoopOptions {
+  clock?: ClockOption;
+  debug?: boolean;
+}
+
+/** Makes the task `createTask` returns; installed by the tasks module. */
+type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, name: string | undefined) => Task<T>;
+
+let taskFactory: TaskFactory | null = null;
+let defaultExecutorFactory: (() => Executor) | null = null;
+
+/** @internal The tasks module registers how tasks are made (keeps this module below it). */
+export function setTaskFactory(factory: TaskFactory): void {
+  taskFactory = factory;
+}
+
+/** @internal The executors module registers the default executor's constructor. */
+export function setDefaultExecutorFactory(factory: () => Executor): void {
+  defaultExecutorFactory = factory;
+}
+
+// Invariant: `drainingLoop` is the loop whose iteration is on the call stack
+// (null between iterations); `runningLoops` holds every loop between the start
+// and end of `runForever`.
+let drainingLoop: EventLoop | null = null;
+const runningLoops = new Set<EventLoop>();
+
+/** The loop running the current coroutine or callback, or `null`. */
+export function getRunningLoopOrNull(): EventLoop | null {
+  if (drainingLoop !== null) return drainingLoop;
+  if (runningLoops.size === 1) return runningLoops.values().next().value ?? null;
+  return null;
+}
+
+/** The running event loop; throws `RuntimeError` when none is running (Python's `asyncio.get_running_loop`). */
+export function getRunningLoop(): EventLoop {
+  const loop = getRunningLoopOrNull();
+  if (loop === null) {
+    throw new RuntimeError(
+      runningLoops.size > 1 ? "several event loops are running; call this from inside a coroutine" : "no running event loop",
+    );
+  }
+  return loop;
+}
+
+setRunningLoopLookup(getRunningLoop);
+
+/** Python-compatible alias of `getRunningLoop` (asyncio's `get_event_loop` inside a coroutine). */
+export function getEventLoop(): EventLoop {
+  return getRunningLoop();
+}
+
+/** @internal True while some loop's iteration is on the call stack (nested `run` guard). */
+export function isInsideLoopIteration(): boolean {
+  return drainingLoop !== null;
+}
+
+// Node's setTimeout holds at most 2**31 - 1 ms; a later deadline is re-armed.
+const MAX_NODE_TIMER_MS = 2 ** 31 - 1;
+// Node's timers fire on a millisecond grid; a timer due within this many
+// seconds counts as due (asyncio's `clock_resolution`).
+const REAL_CLOCK_RESOLUTION = 0.001;
+// Compact the heap when cancelled timers are this share of it (and at least MIN).
+const CANCELLED_TIMER_FRACTION = 0.5;
+const MIN_CANCELLED_TIMERS_FOR_COMPACTION = 100;
+
+const envDebug = (): boolean => {
+  const value = process.env["ASYNCIO_TS_DEBUG"];
+  return value !== undefined && value !== "" && value !== "0";
+};
+
+/**
+ * An event loop. Most programs never touch it: `run(main)` makes one, runs
+ * `main` on it and closes it. Inside a coroutine, `getRunningLoop()` returns it.
+ */
+export class EventLoop implements HandleOwner {
+  /** Seconds a single callback or task step may take before debug mode warns (Python's `slow_callback_duration`). */
+  slowCallbackDuration = 0.1;
+
+  /** @internal */ readonly clock: Clock;
+  private readonly virtualClock: VirtualClock | null;
+  private readonly clockResolution: number;
+
+  // Invariant: every item is either a Handle (possibly cancelled: skipped) or
+  // a task whose next step is due; a task is in here at most once.
+  private readonly readyQueue = new Deque<Runnable>(1024);
+  private readonly timerHeap = new TimerHeap();
+  private cancelledTimerCount = 0;
+  private timerSequence = 0;
+
+  private running = false;
+  private stopping = false;
+  private closed = false;
+  private debug: boolean;
+  private exceptionHandler: ExceptionHandler | null = null;
+  private defaultExecutor: Executor | null = null;
+  private executorShutdownCalled = false;
+
+  private turnScheduled = false;
+  private jumpScheduled = false;
+  private nodeTimer: NodeJS.Timeout | null = null;
+  private nodeTimerDeadline = Infinity;
+  private externalWaits = 0;
+  private stopRun: ((error?: unknown) => void) | null = null;
+
+  /** @internal Tasks not yet done, for `allTasks()` and `run()`'s final cleanup. */
+  readonly liveTasks = new Set<Task<unknown>>();
+
+  constructor(options: EventLoopOptions = {}) {
+    this.clock = makeClock(options.clock);
+    this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
+    this.clockResolution = this.virtualClock ? 0 : REAL_CLOCK_RESOLUTION;
+    this.debug = options.debug ?? envDebug();
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** The loop's monotonic time in seconds (virtual under a virtual clock). */
+  time(): number {
+    return this.clock.time();
+  }
+
+  // ---------------------------------------------------------- scheduling
+
+  /** Schedules `callback(...args)` for the next iteration; FIFO among `callSoon` calls. */
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    this.checkClosed();
+    if (typeof callback !== "function") throw new TypeError(`callSoon() takes a function, got ${typeof callback}`);
+    const handle = new Handle(callback as (...args: never[]) => unknown, args, this);
+    this.readyQueue.push(handle);
+    if (!this.turnScheduled) this.scheduleTurn();
+    return handle;
+  }
+
+  /** Schedules `callback(...args)` to run `delay` seconds from now (negative delays allowed). */
+  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    if (typeof delay !== "number" || Number.isNaN(delay)) {
+      throw new TypeError(`callLater() takes a delay in seconds, got ${String(delay)}`);
+    }
+    return this.callAt(this.time() + delay, callback, ...args);
+  }
+
+  /** Schedules `callback(...args)` at loop time `when` (seconds, as `time()` reports). */
+  callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    this.checkClosed();
+    if (typeof when !== "number" || Number.isNaN(when)) throw new TypeError(`callAt() takes a time in seconds, got ${String(when)}`);
+    if (typeof callback !== "function") throw new TypeError(`callAt() takes a function, got ${typeof callback}`);
+    const timer = new TimerHandle(when, this.timerSequence++, callback as (...args: never[]) => unknown, args, this);
+    this.timerHeap.push(timer);
+    // A running loop that is idle must re-arm for an earlier deadline.
+    if (this.running && !this.turnScheduled && when < this.nodeTimerDeadline) this.scheduleTurn();
+    return timer;
+  }
+
+  /** @internal Queues a task's next step (no Handle: the hot path of every switch). */
+  pushReady(item: Runnable): void {
+    this.readyQueue.push(item);
+    if (!this.turnScheduled) this.scheduleTurn();
+  }
+
+  /** @internal Called by `TimerHandle.cancel()` for lazy deletion. */
+  timerCancelled(_timer: TimerHandle): void {
+    this.cancelledTimerCount++;
+    if (
+      this.cancelledTimerCount > MIN_CANCELLED_TIMERS_FOR_COMPACTION &&
+      this.cancelledTimerCount > this.timerHeap.size * CANCELLED_TIMER_FRACTION
+    ) {
+      this.timerHeap.filter((timer) => {
+        if (timer.isCancelled) timer.inHeap = false;
+        return !timer.isCancelled;
+      });
+      this.cancelledTimerCount = 0;
+    }
+  }
+
+  /** @internal An external operation (bridged promise, executor job) started: virtual time must wait for it. */
+  externalWaitStarted(): void {
+    this.externalWaits++;
+  }
+
+  /** @internal The external operation ended. */
+  externalWaitEnded(): void {
+    this.externalWaits--;
+    if (this.externalWaits === 0 && this.virtualClock !== null && this.running && !this.turnScheduled) this.scheduleTurn();
+  }
+
+  // ------------------------------------------------- futures and tasks
+
+  /** A new pending future bound to this loop. */
+  createFuture<T>(): Future<T> {
+    return new Future<T>(this);
+  }
+
+  /** Wraps `coro` in a task on this loop; it starts at the next iteration. */
+  createTask<T>(coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+    this.checkClosed();
+    if (taskFactory === null) throw new RuntimeError("the tasks module is not loaded");
+    return taskFactory(this, coro, options.name);
+  }
+
+  // ------------------------------------------------------------- running
+
+  /** Whether the loop is running (`runForever` or `runUntilComplete` in progress). */
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Whether `close()` was called. */
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Runs the loop until `stop()` is called. The promise settles when it stops.
+   */
+  runForever(): Promise<void> {
+    this.checkClosed();
+    if (this.running) throw new RuntimeError("This event loop is already running");
+    if (drainingLoop !== null) throw new RuntimeError("Cannot run the event loop while another loop is running");
+    this.running = true;
+    runningLoops.add(this);
+    return new Promise<void>((resolve, reject) => {
+      this.stopRun = (error?: unknown) => {
+        this.stopRun = null;
+        this.running = false;
+        this.stopping = false;
+        runningLoops.delete(this);
+        this.disarmNodeTimer();
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      this.scheduleTurn();
+    });
+  }
+
+  /**
+   * Runs the loop until `aw` is done; resolves with its result or rejects with
+   * its exception (the original object). A coroutine is wrapped in a task.
+   */
+  async runUntilComplete<T>(aw: Awaitable<T>): Promise<T> {
+    this.checkClosed();
+    if (this.running) throw new RuntimeError("This event loop is already running");
+    let future: Future<T>;
+    if (aw instanceof Future) {
+      if (aw.getLoop() !== this) throw new RuntimeError("The future belongs to a different loop than the one given");
+      future = aw;
+    } else if (isCoroutine(aw)) {
+      future = this.createTask(aw as Coro<T>);
+    } else {
+      throw new TypeError("runUntilComplete() takes a coroutine, a Future or a Task");
+    }
+    const stopWhenDone = (): void => this.stop();
+    future.addDoneCallback(stopWhenDone);
+    try {
+      await this.runForever();
+    } finally {
+      future.removeDoneCallback(stopWhenDone);
+    }
+    if (!future.done()) throw new RuntimeError("Event loop stopped before Future completed.");
+    return future.result();
+  }
+
+  /** Stops the loop after the current iteration. */
+  stop(): void {
+    this.stopping = true;
+    if (this.running && !this.turnScheduled) this.scheduleTurn();
+  }
+
+  /**
+   * Closes the loop: drops pending callbacks and timers and shuts the default
+   * executor down without waiting. A closed loop cannot run again.
+   */
+  close(): void {
+    if (this.running) throw new RuntimeError("Cannot close a running event loop");
+    if (this.closed) return;
+    this.closed = true;
+    this.readyQueue.clear();
+    this.timerHeap.filter(() => false);
+    this.disarmNodeTimer();
+    const executor = this.defaultExecutor;
+    this.defaultExecutor = null;
+    if (executor !== null) void executor.shutdown({ wait: false }).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------- debugging
+
+  getDebug(): boolean {
+    return this.debug;
+  }
+
+  setDebug(enabled: boolean): void {
+    this.debug = Boolean(enabled);
+  }
+
+  // ------------------------------------------------ exception handling
+
+  /** Installs `handler` for errors nobody else can catch; `null` restores the default. */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function") {
+      throw new TypeError(`A callable object or null is expected, got ${String(handler)}`);
+    }
+    this.exceptionHandler = handler;
+  }
+
+  /** The installed exception handler, or `null` for the default. */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this.exceptionHandler;
+  }
+
+  /** Logs `context` to stderr: the message, then the exception's stack. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message || "Unhandled exception in event loop"];
+    for (const [key, value] of Object.entries(context)) {
+      if (key === "message" || key === "exception") continue;
+      lines.push(`${key}: ${typeof value === "string" ? value : inspect(value, { depth: 1 })}`);
+    }
+    const exception = context.exception;
+    if (exception !== undefined) lines.push(exception instanceof Error ? (exception.stack ?? String(exception)) : inspect(exception));
+    console.error(lines.join("\n"));
+  }
+
+  /** Passes `context` to the installed handler (or the default); never throws. */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this.exceptionHandler;
+    if (handler === null) {
+      try {
+        this.defaultExceptionHandler(context);
+      } catch {
+        // Logging must never take the loop down.
+      }
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (error) {
+      try {
+        this.defaultExceptionHandler({ message: "Unhandled error in exception handler", exception: error, context });
+      } catch {
+        // As above.
+      }
+    }
+  }
+
+  /** @internal An error escaped a callback: report it, keep running. */
+  reportCallbackError(error: unknown, handle: Handle): void {
+    this.callExceptionHandler({ message: `Exception in callback ${handle.callback?.name || "<anonymous>"}`, exception: error, handle });
+  }
+
+  // ----------------------------------------------------------- executors
+
+  /** Runs `fn(...args)` on `executor` (the loop's default thread pool when `null`); returns a future of its result. */
+  runInExecutor<R, A extends unknown[] = unknown[]>(executor: Executor | null, fn: ExecutorFunction<A, R>, ...args: A): Future<R> {
+    this.checkClosed();
+    let target = executor;
+    if (target === null) {
+      if (this.executorShutdownCalled) throw new RuntimeError("Executor shutdown has been called");
+      if (this.defaultExecutor === null) {
+        if (defaultExecutorFactory === null) throw new RuntimeError("no default executor is available (executors module not loaded)");
+        this.defaultExecutor = defaultExecutorFactory();
+      }
+      target = this.defaultExecutor;
+    }
+    return target.submit(fn as ExecutorFunction<never[], R>, ...args);
+  }
+
+  /** Replaces the default executor used by `runInExecutor(null, ...)` and `toThread`. */
+  setDefaultExecutor(executor: Executor): void {
+    this.defaultExecutor = executor;
+  }
+
+  /** Shuts the default executor down and waits for its workers to finish. */
+  *shutdownDefaultExecutor(): Coro<void> {
+    this.executorShutdownCalled = true;
+    const executor = this.defaultExecutor;
+    if (executor === null) return;
+    this.defaultExecutor = null;
+    const done = this.createFuture<void>();
+    this.externalWaitStarted();
+    executor.shutdown({ wait: true }).then(
+      () => {
+        this.externalWaitEnded();
+        if (!done.done() && !this.closed) done.setResult(undefined);
+      },
+      (error: unknown) => {
+        this.externalWaitEnded();
+        if (!done.done() && !this.closed) done.setException(error);
+      },
+    );
+    yield* done;
+  }
+
+  // ---------------------------------------------------------- internals
+
+  private checkClosed(): void {
+    if (this.closed) throw new RuntimeError("Event loop is closed");
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled || !this.running) return;
+    this.turnScheduled = true;
+    setImmediate(this.turn);
+  }
+
+  // One Node macrotask: one iteration, then decide how to wait for the next.
+  private readonly turn = (): void => {
+    this.turnScheduled = false;
+    if (!this.running) return;
+    try {
+      this.runOnce();
+    } catch (error) {
+      // Only an internal bug gets here; items catch their own errors.
+      this.stopRun?.(error);
+      return;
+    }
+    if (this.stopping) {
+      this.stopRun?.();
+      return;
+    }
+    if (this.readyQueue.length > 0) {
+      this.scheduleTurn();
+      return;
+    }
+    this.waitForNextTimer();
+  };
+
+  private runOnce(): void {
+    const readyQueue = this.readyQueue;
+    const heap = this.timerHeap;
+    if (heap.size > 0) {
+      const end = this.clock.time() + this.clockResolution;
+      let timer = heap.peek();
+      while (timer !== undefined && (timer.isCancelled || timer.deadline <= end)) {
+        heap.pop();
+        timer.inHeap = false;
+        if (timer.isCancelled) this.cancelledTimerCount--;
+        else readyQueue.push(timer);
+        timer = heap.peek();
+      }
+    }
+    const previous = drainingLoop;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module records which loop is iterating
+    drainingLoop = this;
+    try {
+      let count = readyQueue.length;
+      if (this.debug) {
+        while (count-- > 0) this.runTimed(readyQueue.shift()!);
+      } else {
+        while (count-- > 0) readyQueue.shift()![runStep]();
+      }
+    } finally {
+      drainingLoop = previous;
+    }
+  }
+
+  private runTimed(item: Runnable): void {
+    const start = performance.now();
+    item[runStep]();
+    const seconds = (performance.now() - start) / 1000;
+    if (seconds >= this.slowCallbackDuration) {
+      this.callExceptionHandler({ message: `Executing ${inspect(item, { depth: 0 })} took ${seconds.toFixed(3)} seconds` });
+    }
+  }
+
+  // The earliest timer that is not cancelled; cancelled ones on top are dropped.
+  private peekLiveTimer(): TimerHandle | undefined {
+    const heap = this.timerHeap;
+    let next = heap.peek();
+    while (next !== undefined && next.isCancelled) {
+      heap.pop();
+      next.inHeap = false;
+      this.cancelledTimerCount--;
+      next = heap.peek();
+    }
+    return next;
+  }
+
+  private waitForNextTimer(): void {
+    const next = this.peekLiveTimer();
+    if (next === undefined) {
+      this.disarmNodeTimer();
+      return;
+    }
+    if (this.virtualClock !== null) {
+      if (!this.jumpScheduled) {
+        this.jumpScheduled = true;
+        setImmediate(this.jumpIfIdle);
+      }
+      return;
+    }
+    const deadline = next.deadline;
+    if (this.nodeTimer !== null && this.nodeTimerDeadline <= deadline) return;
+    this.disarmNodeTimer();
+    const delayMs = Math.min(MAX_NODE_TIMER_MS, Math.max(0, Math.ceil((deadline - this.clock.time()) * 1000)));
+    this.nodeTimerDeadline = deadline;
+    this.nodeTimer = setTimeout(this.nodeTimerFired, delayMs);
+  }
+
+  private readonly nodeTimerFired = (): void => {
+    this.nodeTimer = null;
+    this.nodeTimerDeadline = Infinity;
+    this.scheduleTurn();
+  };
+
+  private disarmNodeTimer(): void {
+    if (this.nodeTimer !== null) {
+      clearTimeout(this.nodeTimer);
+      this.nodeTimer = null;
+    }
+    this.nodeTimerDeadline = Infinity;
+  }
+
+  // Virtual time moves only here: after Node's loop had a turn (I/O and
+  // promise callbacks ran) and still nothing is ready nor outstanding.
+  private readonly jumpIfIdle = (): void => {
+    this.jumpScheduled = false;
+    if (!this.running || this.turnScheduled || this.readyQueue.length > 0 || this.externalWaits > 0) return;
+    const next = this.peekLiveTimer();
+    if (next === undefined) return;
+    this.virtualClock!.jumpTo(next.deadline);
+    this.scheduleTurn();
+  };
+
+  [inspect.custom](): string {
+    const state = this.closed ? "closed" : this.running ? "running" : "idle";
+    return `<EventLoop ${state} ready=${this.readyQueue.length} timers=${this.timerHeap.size} debug=${this.debug}>`;
+  }
+}

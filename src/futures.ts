@@ -1,0 +1,327 @@
+/**
+ * `Future`: the eventual result of an operation (Python's `asyncio.Future`).
+ *
+ * A future starts pending and ends exactly once: finished with a result,
+ * finished with an exception, or cancelled. Done-callbacks always run through
+ * the loop's ready queue, never synchronously. `yield* future` suspends the
+ * calling task until the future is done, then returns its result or throws
+ * its exception; `await future` does the same from native async code.
+ */
+import { inspect } from "node:util";
+import { CancelledError, InvalidStateError, RuntimeError } from "./errors.js";
+import type { Runnable } from "./handles.js";
+import type { EventLoop } from "./events.js";
+
+/** The three states of a future. */
+export type FutureState = "pending" | "finished" | "cancelled";
+
+/** A done-callback: receives the future once it is done. */
+export type DoneCallback<T> = (future: Future<T>) => void;
+type StoredCallback = (future: never) => void;
+
+// The loop module imports this one, so the running loop is looked up through
+// a late-bound function instead of an import cycle.
+let lookupRunningLoop: (() => EventLoop) | null = null;
+
+/** @internal The loop module installs how a future with no loop argument finds the running loop. */
+export function setRunningLoopLookup(lookup: () => EventLoop): void {
+  lookupRunningLoop = lookup;
+}
+
+// The await protocol. `yield* future` calls the awaiter's `next()`, which
+// records the future here just before handing it to the task driving the
+// generator; the task takes it back in the same synchronous step. A future
+// that reaches the task without passing through here was yielded with a
+// plain `yield`, which is a mistake the task reports.
+let awaitedFuture: Future<unknown> | null = null;
+
+/** @internal The future the last `yield*` suspended on (cleared by reading). */
+export function takeAwaitedFuture(): Future<unknown> | null {
+  const future = awaitedFuture;
+  awaitedFuture = null;
+  return future;
+}
+
+/** @internal Lets other awaitables (sleep) follow the same protocol. */
+export function markAwaited(future: Future<unknown>): void {
+  awaitedFuture = future;
+}
+
+/**
+ * The iterator `yield*` drives. It is stateless (it reads the future's state
+ * on every call), so one per future serves every awaiter.
+ */
+class FutureAwaiter<T> implements Iterator<Future<unknown>, T, unknown> {
+  constructor(private readonly future: Future<T>) {}
+
+  next(): IteratorResult<Future<unknown>, T> {
+    const future = this.future;
+    if (future.state === "pending") {
+      awaitedFuture = future;
+      return { value: future, done: false };
+    }
+    return { value: future.result(), done: true };
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    throw error;
+  }
+
+  return(value?: T): IteratorResult<Future<unknown>, T> {
+    return { value: value as T, done: true };
+  }
+}
+
+// Failed futures whose exception nobody read yet: reported when collected
+// (Python logs "exception was never retrieved" from `__del__`).
+interface UnretrievedReport {
+  loop: EventLoop;
+  exception: unknown;
+  kind: string;
+  name: string | undefined;
+  sourceTraceback: string | undefined;
+}
+const unretrievedRegistry = new FinalizationRegistry<UnretrievedReport>((report) => {
+  const context = {
+    message: `${report.kind} exception was never retrieved`,
+    exception: report.exception,
+    ...(report.name !== undefined ? { taskName: report.name } : {}),
+    ...(report.sourceTraceback !== undefined ? { sourceTraceback: report.sourceTraceback } : {}),
+  };
+  // A closed loop has no handler to run; stderr is all that is left.
+  if (report.loop.isClosed()) report.loop.defaultExceptionHandler(context);
+  else report.loop.callExceptionHandler(context);
+});
+
+/**
+ * The eventual result of an operation. `Future` is `PromiseLike`: native
+ * `async` code can `await` it.
+ *
+ * @example
+ * const loop = getRunningLoop();
+ * const fut = loop.createFuture<number>();
+ * loop.callLater(1, () => fut.setResult(42));
+ * const answer = yield* fut; // 42, one second later
+ */
+export class Future<T> implements PromiseLike<T> {
+  /** @internal */ state: FutureState = "pending";
+  /** @internal */ readonly loop: EventLoop;
+  private value: T | undefined = undefined;
+  private error: unknown = undefined;
+  private cancelError: CancelledError | null = null;
+  // Invariant: non-null only while pending; functions are user callbacks,
+  // Runnables are tasks waiting on this future (scheduled without a Handle).
+  // Stored without T so that Future<T> stays assignable to Future<unknown>.
+  private callbacks: Array<StoredCallback | Runnable> | null = null;
+  private awaiter: FutureAwaiter<T> | null = null;
+  private unretrieved = false;
+
+  /** A pending future on `loop` (the running loop when omitted). */
+  constructor(loop?: EventLoop) {
+    if (loop === undefined) {
+      if (lookupRunningLoop === null) throw new RuntimeError("no running event loop");
+      loop = lookupRunningLoop();
+    }
+    this.loop = loop;
+  }
+
+  /** Whether the future has a result, an exception, or was cancelled. */
+  done(): boolean {
+    return this.state !== "pending";
+  }
+
+  /** Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this.state === "cancelled";
+  }
+
+  /**
+   * The result. Throws `InvalidStateError` while pending, `CancelledError` if
+   * cancelled, and the exception itself (the same object) if one was set.
+   */
+  result(): T {
+    if (this.state === "finished") {
+      if (this.error === undefined) return this.value as T;
+      this.markRetrieved();
+      throw this.error;
+    }
+    if (this.state === "cancelled") throw this.makeCancelledError();
+    throw new InvalidStateError("Result is not ready.");
+  }
+
+  /**
+   * The exception, or `null` if the future finished with a result. Throws
+   * `InvalidStateError` while pending and `CancelledError` if cancelled.
+   */
+  exception(): Error | null {
+    if (this.state === "finished") {
+      this.markRetrieved();
+      return (this.error ?? null) as Error | null;
+    }
+    if (this.state === "cancelled") throw this.makeCancelledError();
+    throw new InvalidStateError("Exception is not set.");
+  }
+
+  /** Marks the future finished with `value` and schedules its callbacks; `InvalidStateError` if done. */
+  setResult(value: T): void {
+    if (this.state !== "pending") throw new InvalidStateError(`invalid state: ${this.state}`);
+    this.settleResult(value);
+  }
+
+  /** Marks the future finished with `error` and schedules its callbacks; `InvalidStateError` if done. */
+  setException(error: unknown): void {
+    if (this.state !== "pending") throw new InvalidStateError(`invalid state: ${this.state}`);
+    if (typeof error === "function" && error.prototype instanceof Error) {
+      error = new (error as new () => Error)();
+    }
+    if (error === undefined) throw new TypeError("setException() needs an exception, got undefined");
+    if (error instanceof CancelledError) throw new TypeError("CancelledError cannot be set as an exception: call cancel() instead");
+    this.settleException(error);
+  }
+
+  /**
+   * Cancels the future: if pending, it becomes cancelled and its callbacks are
+   * scheduled; returns `true`. Returns `false` if it was already done.
+   */
+  cancel(message?: unknown): boolean {
+    if (this.state !== "pending") {
+      this.markRetrieved();
+      return false;
+    }
+    this.settleCancelled(new CancelledError(message));
+    return true;
+  }
+
+  /**
+   * Runs `callback(future)` once the future is done, through the loop's ready
+   * queue (at the next iteration if it is done already).
+   */
+  addDoneCallback(callback: DoneCallback<T>): void {
+    if (typeof callback !== "function") throw new TypeError(`addDoneCallback() takes a function, got ${typeof callback}`);
+    if (this.state !== "pending") {
+      this.loop.callSoon(callback, this);
+    } else if (this.callbacks === null) {
+      this.callbacks = [callback];
+    } else {
+      this.callbacks.push(callback);
+    }
+  }
+
+  /** Removes every registration of `callback`; returns how many there were. */
+  removeDoneCallback(callback: DoneCallback<T>): number {
+    const callbacks = this.callbacks;
+    if (callbacks === null) return 0;
+    const kept = callbacks.filter((entry) => entry !== callback);
+    const removed = callbacks.length - kept.length;
+    if (removed > 0) this.callbacks = kept;
+    return removed;
+  }
+
+  /** The loop this future is bound to. */
+  getLoop(): EventLoop {
+    return this.loop;
+  }
+
+  /** `yield* future`: suspends until done, then returns the result or throws. */
+  [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
+    return (this.awaiter ??= new FutureAwaiter(this));
+  }
+
+  /** Lets native `async` code `await` the future (the outcome is delivered through the loop). */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const promise = new Promise<T>((resolve, reject) => {
+      const settle = (future: Future<T>): void => {
+        try {
+          resolve(future.result());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (this.state !== "pending" && (!this.loop.isRunning() || this.loop.isClosed())) settle(this);
+      else this.addDoneCallback(settle);
+    });
+    return promise.then(onFulfilled, onRejected);
+  }
+
+  // ---------------------------------------------------------- internals
+
+  /** @internal A task registers itself as a waiter: woken through the ready queue, no Handle. */
+  addWaiter(task: Runnable): void {
+    if (this.callbacks === null) this.callbacks = [task];
+    else this.callbacks.push(task);
+  }
+
+  /** @internal */
+  settleResult(value: T): void {
+    this.value = value;
+    this.state = "finished";
+    this.scheduleCallbacks();
+  }
+
+  /** @internal */
+  settleException(error: unknown, sourceTraceback?: string): void {
+    this.error = error;
+    this.state = "finished";
+    this.unretrieved = true;
+    unretrievedRegistry.register(
+      this,
+      { loop: this.loop, exception: error, kind: this.reportName() === undefined ? "Future" : "Task", name: this.reportName(), sourceTraceback },
+      this,
+    );
+    this.scheduleCallbacks();
+  }
+
+  /** @internal `error` is kept and thrown to whoever reads the result. */
+  settleCancelled(error: CancelledError): void {
+    this.cancelError = error;
+    this.state = "cancelled";
+    this.scheduleCallbacks();
+  }
+
+  /** @internal The CancelledError this future hands to readers. */
+  makeCancelledError(): CancelledError {
+    return this.cancelError ?? new CancelledError();
+  }
+
+  /** @internal The name put in "exception was never retrieved" reports (tasks have one). */
+  protected reportName(): string | undefined {
+    return undefined;
+  }
+
+  /** @internal Stops the "never retrieved" report. */
+  protected markRetrieved(): void {
+    if (this.unretrieved) {
+      this.unretrieved = false;
+      unretrievedRegistry.unregister(this);
+    }
+  }
+
+  private scheduleCallbacks(): void {
+    const callbacks = this.callbacks;
+    if (callbacks === null) return;
+    this.callbacks = null;
+    const loop = this.loop;
+    for (let i = 0; i < callbacks.length; i++) {
+      const callback = callbacks[i]!;
+      if (typeof callback === "function") loop.callSoon(callback as DoneCallback<T>, this);
+      else loop.pushReady(callback);
+    }
+  }
+
+  /** @internal */
+  protected describeState(): string {
+    if (this.state === "pending") {
+      const waiting = this.callbacks?.length ?? 0;
+      return waiting > 0 ? `pending waiters:${waiting}` : "pending";
+    }
+    if (this.state === "cancelled") return "cancelled";
+    return this.error !== undefined ? `finished exception=${inspect(this.error, { depth: 0, breakLength: Infinity }).split("\n")[0]}` : `finished result=${inspect(this.value, { depth: 0 })}`;
+  }
+
+  [inspect.custom](): string {
+    return `<Future ${this.describeState()}>`;
+  }
+}

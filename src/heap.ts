@@ -1,0 +1,72 @@
+/**
+ * A binary min-heap of timers ordered by deadline, then by insertion order,
+ * so timers with equal deadlines fire first-in first-out (asyncio leaves that
+ * order undefined; FIFO is strictly stronger).
+ */
+import type { TimerHandle } from "./handles.js";
+
+function before(a: TimerHandle, b: TimerHandle): boolean {
+  return a.deadline < b.deadline || (a.deadline === b.deadline && a.sequence < b.sequence);
+}
+
+export class TimerHeap {
+  private items: TimerHandle[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The earliest timer, or `undefined`. */
+  peek(): TimerHandle | undefined {
+    return this.items[0];
+  }
+
+  push(timer: TimerHandle): void {
+    const items = this.items;
+    let index = items.length;
+    items.push(timer);
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (!before(timer, items[parent]!)) break;
+      items[index] = items[parent]!;
+      index = parent;
+    }
+    items[index] = timer;
+  }
+
+  /** Removes and returns the earliest timer. */
+  pop(): TimerHandle | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) this.siftDown(last, 0);
+    return top;
+  }
+
+  /** Keeps only the timers `keep` accepts, then restores heap order: O(n). */
+  filter(keep: (timer: TimerHandle) => boolean): void {
+    this.items = this.items.filter(keep);
+    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(this.items[i]!, i);
+  }
+
+  /** Every timer, in no particular order. */
+  values(): readonly TimerHandle[] {
+    return this.items;
+  }
+
+  private siftDown(timer: TimerHandle, start: number): void {
+    const items = this.items;
+    const size = items.length;
+    let index = start;
+    for (;;) {
+      let child = 2 * index + 1;
+      if (child >= size) break;
+      const right = child + 1;
+      if (right < size && before(items[right]!, items[child]!)) child = right;
+      if (!before(items[child]!, timer)) break;
+      items[index] = items[child]!;
+      index = child;
+    }
+    items[index] = timer;
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * `Task`: a coroutine driven by the loop (Python's `asyncio.Task`).
+ *
+ * A task runs its coroutine one *step* at a time: a step resumes the
+ * generator and runs it to its next `yield*` suspension. What the step does
+ * next depends on what the generator handed over:
+ *
+ * - a pending future, through `yield*`: the task waits on it and is put back
+ *   in the ready queue when it is done (one iteration after it completes);
+ * - the `sleep(0)` marker: the task goes straight back to the ready queue;
+ * - anything else (a plain `yield` of a future, generator or promise): a
+ *   `TypeError` naming the fix is thrown into the coroutine at the next step.
+ *
+ * Cancellation is a request counter delivered once, as in asyncio 3.11+:
+ * `cancel()` cancels the future the task waits on (whose wake-up then throws
+ * `CancelledError` at the `yield*`), or, when it waits on nothing, makes the
+ * next step throw `CancelledError` into the coroutine.
+ */
+import { inspect } from "node:util";
+import { describeValue, isCoroutine, isThenable, type Coro } from "./coroutines.js";
+import { CancelledError, RuntimeError } from "./errors.js";
+import { getRunningLoop, getRunningLoopOrNull, setTaskFactory, type EventLoop } from "./events.js";
+import { Future, takeAwaitedFuture } from "./futures.js";
+import { runStep, type Runnable } from "./handles.js";
+
+/** @internal What `sleep(0)` hands the task: "put me back in the ready queue". */
+export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null)) as Future<unknown>;
+
+// The task whose step is on the call stack (Python's `_current_tasks[loop]`).
+let runningTask: Task<unknown> | null = null;
+let taskCounter = 0;
+
+// Marks a generator object as driven by a task, so a second task cannot take
+// it over (asyncio: "coroutine is being awaited already").
+const drivingTask = Symbol("asyncio-ts.drivingTask");
+type OwnedCoro = { [drivingTask]?: Task<unknown> };
+
+/**
+ * A coroutine scheduled on the loop. A Task is a Future of the coroutine's
+ * result; `cancel()` throws `CancelledError` into the coroutine at its
+ * current `yield*`.
+ */
+export class Task<T> extends Future<T> implements Runnable {
+  private readonly coro: Coro<T>;
+  private readonly id: number;
+  private name: string | undefined;
+  // Invariant: non-null exactly while the task is suspended on a pending future.
+  private futureWaitedOn: Future<unknown> | null = null;
+  // Set when a cancellation must be thrown in at the next step.
+  private mustCancel = false;
+  private cancelMessage: unknown = undefined;
+  private cancelRequests = 0;
+  // An error to throw into the coroutine at the next step (a bad yield).
+  private pendingThrow: unknown = undefined;
+  private abortController: AbortController | null = null;
+  /** @internal Stack where the task was created (debug mode only). */
+  readonly sourceTraceback: string | undefined;
+
+  /** Use `createTask()` or `loop.createTask()`. */
+  constructor(coro: Coro<T>, options: { name?: string; loop?: EventLoop } = {}) {
+    const loop = options.loop ?? getRunningLoop();
+    super(loop);
+    if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
+    const owned = coro as OwnedCoro;
+    if (owned[drivingTask] !== undefined) {
+      throw new RuntimeError("this coroutine is already driven by a task; await that task instead of the coroutine");
+    }
+    try {
+      owned[drivingTask] = this as Task<unknown>;
+    } catch {
+      // A frozen coroutine object cannot be marked; it simply goes unchecked.
+    }
+    this.coro = coro;
+    this.id = ++taskCounter;
+    this.name = options.name === undefined ? undefined : String(options.name);
+    this.sourceTraceback = loop.getDebug() ? new Error("task created here").stack : undefined;
+    loop.liveTasks.add(this as Task<unknown>);
+    loop.pushReady(this);
+  }
+
+  /** The task's name: the one given, or `Task-N`. */
+  getName(): string {
+    return this.name ?? `Task-${this.id}`;
+  }
+
+  /** Renames the task (non-strings are converted with `String`). */
+  setName(name: unknown): void {
+    this.name = String(name);
+  }
+
+  /** The coroutine this task drives. */
+  getCoro(): Coro<T> {
+    return this.coro;
+  }
+
+  /** Tasks end by their coroutine returning; `RuntimeError`. */
+  override setResult(_value: T): never {
+    throw new RuntimeError("Task does not support setResult operation");
+  }
+
+  /** Tasks end by their coroutine throwing; `RuntimeError`. */
+  override setException(_error: unknown): never {
+    throw new RuntimeError("Task does not support setException operation");
+  }
+
+  /**
+   * Requests cancellation: throws `CancelledError(msg)` into the coroutine at
+   * its current `yield*` (cancelling the future it waits on first). Returns
+   * `false` if the task is done. Every call counts in `cancelling()`.
+   */
+  override cancel(message?: unknown): boolean {
+    if (this.state !== "pending") {
+      this.markRetrieved();
+      return false;
+    }
+    this.cancelRequests++;
+    if (this.abortController !== null && !this.abortController.signal.aborted) {
+      this.abortController.abort(new CancelledError(message));
+    }
+    const waitedOn = this.futureWaitedOn;
+    if (waitedOn !== null && waitedOn.cancel(message)) {
+      // The wake-up delivers the CancelledError at the `yield*`.
+      return true;
+    }
+    this.mustCancel = true;
+    this.cancelMessage = message;
+    return true;
+  }
+
+  /** How many cancellation requests are pending (`cancel()` calls not yet `uncancel()`ed). */
+  cancelling(): number {
+    return this.cancelRequests;
+  }
+
+  /**
+   * Withdraws one cancellation request; returns the remaining count. At zero
+   * an undelivered cancellation is dropped (asyncio 3.13).
+   */
+  uncancel(): number {
+    if (this.cancelRequests > 0) {
+      this.cancelRequests--;
+      if (this.cancelRequests === 0) this.mustCancel = false;
+    }
+    return this.cancelRequests;
+  }
+
+  /**
+   * An `AbortSignal` aborted when the task is cancelled (or ends cancelled);
+   * pass it to `fetch` and other signal-aware APIs. Made on first access.
+   */
+  get signal(): AbortSignal {
+    if (this.abortController === null) {
+      this.abortController = new AbortController();
+      if (this.cancelRequests > 0 || this.state === "cancelled") this.abortController.abort(this.makeCancelledError());
+    }
+    return this.abortController.signal;
+  }
+
+  // ------------------------------------------------------------ stepping
+
+  /** @internal Runs the coroutine to its next suspension. */
+  [runStep](): void {
+    if (this.state !== "pending") return;
+    const coro = this.coro;
+    this.futureWaitedOn = null;
+    const previousTask = runningTask;
+    runningTask = this as Task<unknown>;
+    let step: IteratorResult<Future<unknown>, T>;
+    try {
+      if (this.mustCancel) {
+        this.mustCancel = false;
+        step = coro.throw(new CancelledError(this.cancelMessage));
+      } else if (this.pendingThrow !== undefined) {
+        const error = this.pendingThrow;
+        this.pendingThrow = undefined;
+        step = coro.throw(error);
+      } else {
+        step = coro.next(undefined);
+      }
+    } catch (error) {
+      runningTask = previousTask;
+      takeAwaitedFuture();
+      if (error instanceof CancelledError) this.finishCancelled(error);
+      else this.finishWithException(error);
+      return;
+    }
+    runningTask = previousTask;
+    if (step.done === true) {
+      if (this.mustCancel) {
+        // Cancelled during its last step: the result is discarded (asyncio's test_cancel_at_end).
+        this.mustCancel = false;
+        this.finishCancelled(new CancelledError(this.cancelMessage));
+      } else {
+        this.finishWithResult(step.value);
+      }
+      return;
+    }
+    const yielded = step.value;
+    if (yielded === takeAwaitedFuture() && yielded !== null) {
+      this.waitOn(yielded);
+    } else if (yielded === yieldOnceMarker) {
+      this.loop.pushReady(this);
+    } else {
+      this.pendingThrow = new TypeError(badYieldMessage(yielded));
+      this.loop.pushReady(this);
+    }
+  }
+
+  private waitOn(future: Future<unknown>): void {
+    if (future.loop !== this.loop) {
+      this.pendingThrow = new RuntimeError(`Task ${this.getName()} got a Future attached to a different loop`);
+      this.loop.pushReady(this);
+      return;
+    }
+    if (future === this) {
+      this.pendingThrow = new RuntimeError("Task cannot await on itself");
+      this.loop.pushReady(this);
+      return;
+    }
+    if (future.state !== "pending") {
+      // Completed in between (a custom awaitable did so): resume next iteration.
+      this.loop.pushReady(this);
+      return;
+    }
+    future.addWaiter(this);
+    this.futureWaitedOn = future;
+    if (this.mustCancel && future.cancel(this.cancelMessage)) this.mustCancel = false;
+  }
+
+  private finishWithResult(value: T): void {
+    this.loop.liveTasks.delete(this as Task<unknown>);
+    this.settleResult(value);
+  }
+
+  private finishWithException(error: unknown): void {
+    this.loop.liveTasks.delete(this as Task<unknown>);
+    this.settleException(error, this.sourceTraceback);
+  }
+
+  private finishCancelled(error: CancelledError): void {
+    this.loop.liveTasks.delete(this as Task<unknown>);
+    if (this.abortController !== null && !this.abortController.signal.aborted) this.abortController.abort(error);
+    this.settleCancelled(error);
+  }
+
+  protected override reportName(): string {
+    return this.getName();
+  }
+
+  override [inspect.custom](): string {
+    return `<Task ${this.describeState()} name=${JSON.stringify(this.getName())}>`;
+  }
+}
+
+function coroutineExpected(where: string, value: unknown): string {
+  if (typeof value === "function") {
+    return `${where} takes a coroutine (a generator object), got ${describeValue(value)}: call it first, e.g. ${where.replace("()", "")}(${value.name || "f"}())`;
+  }
+  if (value instanceof Future) return `${where} takes a coroutine, got a ${value.constructor.name}: await it with yield* instead`;
+  if (isThenable(value)) return `${where} takes a coroutine, got a promise: wrap it with fromPromise(promise)`;
+  return `a coroutine was expected, got ${describeValue(value)}`;
+}
+
+function badYieldMessage(value: unknown): string {
+  if (value === undefined) return "a coroutine yielded undefined (a bare `yield`): use `yield* sleep(0)` to give other tasks a turn";
+  if (value instanceof Future) return `a coroutine yielded a ${value.constructor.name} with plain \`yield\`: use \`yield* future\` to wait for it`;
+  if (isCoroutine(value)) return "a coroutine yielded a generator with plain `yield`: use `yield* coro` to run it";
+  if (isThenable(value)) return "a coroutine yielded a promise: use `yield* fromPromise(promise)` to wait for it";
+  return `Task got bad yield: ${describeValue(value)}`;
+}
+
+setTaskFactory((loop, coro, name) => new Task(coro, { loop, ...(name !== undefined ? { name } : {}) }));
+
+/**
+ * Schedules `coro` as a task on the running loop; it starts at the next
+ * iteration. Keep the task if you need its result.
+ *
+ * @example
+ * const task = createTask(fetchData("url1"), { name: "fetch-1" });
+ * const data = yield* task;
+ */
+export function createTask<T>(coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+  return getRunningLoop().createTask(coro, options);
+}
+
+/** The task whose step is running, or `null` in a plain callback; `RuntimeError` outside a running loop. */
+export function currentTask(): Task<unknown> | null {
+  if (runningTask !== null) return runningTask;
+  getRunningLoop();
+  return null;
+}
+
+/** The running loop's tasks that are not done yet. */
+export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
+  const target = loop ?? getRunningLoopOrNull();
+  if (target === null) throw new RuntimeError("no running event loop");
+  return new Set(target.liveTasks);
+}
