@@ -56,6 +56,18 @@ export interface Executor {
   shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
 }
 
+/**
+ * @internal Hooks for debug tooling (await graph, trace, debug-mode checks).
+ * The loop's `instrument` is `null` unless a tool installs one, so the task
+ * hot path pays one null check per step.
+ */
+export interface LoopInstrument {
+  taskCreated(task: Task<unknown>): void;
+  stepStarted(task: Task<unknown>): void;
+  stepEnded(task: Task<unknown>): void;
+  taskDone(task: Task<unknown>): void;
+}
+
 /** Options of `new EventLoop()`. */
 export interface EventLoopOptions {
   clock?: ClockOption;
@@ -164,6 +176,9 @@ export class EventLoop implements HandleOwner {
 
   /** @internal Tasks not yet done, for `allTasks()` and `run()`'s final cleanup. */
   readonly liveTasks = new Set<Task<unknown>>();
+
+  /** @internal Debug tooling hooks; see `LoopInstrument`. */
+  instrument: LoopInstrument | null = null;
 
   constructor(options: EventLoopOptions = {}) {
     this.clock = makeClock(options.clock);

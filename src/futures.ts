@@ -248,6 +248,11 @@ export class Future<T> implements PromiseLike<T> {
 
   // ---------------------------------------------------------- internals
 
+  /** @internal The tasks and callbacks waiting for this future (empty once done). */
+  getWaiters(): readonly unknown[] {
+    return this.callbacks ?? [];
+  }
+
   /** @internal A task registers itself as a waiter: woken through the ready queue, no Handle. */
   addWaiter(task: Runnable): void {
     if (this.callbacks === null) this.callbacks = [task];

@@ -14,6 +14,22 @@ export interface RunOptions {
   debug?: boolean;
   /** `"real"` (default), `"virtual"` (time jumps to the next timer when idle), or a `Clock`. */
   clock?: ClockOption;
+  /** Answer `asyncio-ts ps`/`pstree` on a private Unix socket (default: env `ASYNCIO_TS_INSPECT`). */
+  inspect?: boolean;
+  /** Write a Trace Event Format timeline of the run to this file (default: env `ASYNCIO_TS_TRACE`). */
+  trace?: string;
+}
+
+/**
+ * @internal Something to set up on every `run()` loop (debug tooling). It
+ * returns a finisher called after the loop closes, or nothing.
+ */
+export type RunSetup = (loop: EventLoop, options: RunOptions) => (() => void | Promise<void>) | void;
+const runSetups: RunSetup[] = [];
+
+/** @internal Registers a `RunSetup` (the debug modules do, when imported). */
+export function addRunSetup(setup: RunSetup): void {
+  runSetups.push(setup);
 }
 
 /**
@@ -38,10 +54,15 @@ export function run<T>(main: Coro<T> | (() => Coro<T>), options: RunOptions = {}
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
     ...(options.debug !== undefined ? { debug: options.debug } : {}),
   });
-  return runOnLoop(loop, coro);
+  const finishers: Array<() => void | Promise<void>> = [];
+  for (const setup of runSetups) {
+    const finish = setup(loop, options);
+    if (finish !== undefined) finishers.push(finish);
+  }
+  return runOnLoop(loop, coro, finishers);
 }
 
-async function runOnLoop<T>(loop: EventLoop, coro: Coro<T>): Promise<T> {
+async function runOnLoop<T>(loop: EventLoop, coro: Coro<T>, finishers: ReadonlyArray<() => void | Promise<void>>): Promise<T> {
   try {
     return await loop.runUntilComplete(coro);
   } finally {
@@ -50,6 +71,7 @@ async function runOnLoop<T>(loop: EventLoop, coro: Coro<T>): Promise<T> {
       await loop.runUntilComplete(loop.shutdownDefaultExecutor());
     } finally {
       loop.close();
+      for (const finish of finishers) await finish();
     }
   }
 }

@@ -76,6 +76,7 @@ export class Task<T> extends Future<T> implements Runnable {
     this.sourceTraceback = loop.getDebug() ? new Error("task created here").stack : undefined;
     loop.liveTasks.add(this as Task<unknown>);
     loop.pushReady(this);
+    if (loop.instrument !== null) loop.instrument.taskCreated(this as Task<unknown>);
   }
 
   /** The task's name: the one given, or `Task-N`. */
@@ -158,9 +159,29 @@ export class Task<T> extends Future<T> implements Runnable {
 
   // ------------------------------------------------------------ stepping
 
-  /** @internal Runs the coroutine to its next suspension. */
+  /** @internal What the task is suspended on: a pending future, or `null` (ready, running or done). */
+  getWaitingOn(): Future<unknown> | null {
+    return this.futureWaitedOn;
+  }
+
+  /** @internal Runs the coroutine to its next suspension, telling the loop's instrument if one is installed. */
   [runStep](): void {
     if (this.state !== "pending") return;
+    const instrument = this.loop.instrument;
+    if (instrument === null) {
+      this.step();
+      return;
+    }
+    instrument.stepStarted(this as Task<unknown>);
+    try {
+      this.step();
+    } finally {
+      instrument.stepEnded(this as Task<unknown>);
+      if (this.state !== "pending") instrument.taskDone(this as Task<unknown>);
+    }
+  }
+
+  private step(): void {
     const coro = this.coro;
     this.futureWaitedOn = null;
     const previousTask = runningTask;
