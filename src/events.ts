@@ -26,8 +26,9 @@ import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { RuntimeError } from "./errors.js";
 import { Future, setRunningLoopLookup } from "./futures.js";
-import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable } from "./handles.js";
+import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
+import { LiveTaskList } from "./live-tasks.js";
 import type { Task } from "./tasks.js";
 
 /** What the loop's exception handler receives (Python's context dict). */
@@ -175,7 +176,7 @@ export class EventLoop implements HandleOwner {
   private stopRun: ((error?: unknown) => void) | null = null;
 
   /** @internal Tasks not yet done, for `allTasks()` and `run()`'s final cleanup. */
-  readonly liveTasks = new Set<Task<unknown>>();
+  readonly liveTasks = new LiveTaskList<Task<unknown>>();
 
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
   instrument: LoopInstrument | null = null;
@@ -219,11 +220,20 @@ export class EventLoop implements HandleOwner {
     this.checkClosed();
     if (typeof when !== "number" || Number.isNaN(when)) throw new TypeError(`callAt() takes a time in seconds, got ${String(when)}`);
     if (typeof callback !== "function") throw new TypeError(`callAt() takes a function, got ${typeof callback}`);
-    const timer = new TimerHandle(when, this.timerSequence++, callback as (...args: never[]) => unknown, args, this);
+    const timer = new TimerHandle(callback as (...args: never[]) => unknown, args);
+    timer.owner = this;
+    this.scheduleTimer(timer, when);
+    return timer;
+  }
+
+  /** @internal Puts `timer` in the heap for loop time `when` (callAt, and sleep's own timer). */
+  scheduleTimer(timer: Timer, when: number): void {
+    timer.deadline = when;
+    timer.sequence = this.timerSequence++;
+    timer.inHeap = true;
     this.timerHeap.push(timer);
     // A running loop that is idle must re-arm for an earlier deadline.
     if (this.running && !this.turnScheduled && when < this.nodeTimerDeadline) this.scheduleTurn();
-    return timer;
   }
 
   /** @internal Queues a task's next step (no Handle: the hot path of every switch). */
@@ -233,7 +243,7 @@ export class EventLoop implements HandleOwner {
   }
 
   /** @internal Called by `TimerHandle.cancel()` for lazy deletion. */
-  timerCancelled(_timer: TimerHandle): void {
+  timerCancelled(_timer: Timer): void {
     this.cancelledTimerCount++;
     if (
       this.cancelledTimerCount > MIN_CANCELLED_TIMERS_FOR_COMPACTION &&
@@ -266,10 +276,10 @@ export class EventLoop implements HandleOwner {
   }
 
   /** Wraps `coro` in a task on this loop; it starts at the next iteration. */
-  createTask<T>(coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+  createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
     this.checkClosed();
     if (taskFactory === null) throw new RuntimeError("the tasks module is not loaded");
-    return taskFactory(this, coro, options.name);
+    return taskFactory(this, coro, options?.name);
   }
 
   // ------------------------------------------------------------- running
@@ -536,7 +546,7 @@ export class EventLoop implements HandleOwner {
   }
 
   // The earliest timer that is not cancelled; cancelled ones on top are dropped.
-  private peekLiveTimer(): TimerHandle | undefined {
+  private peekLiveTimer(): Timer | undefined {
     const heap = this.timerHeap;
     let next = heap.peek();
     while (next !== undefined && next.isCancelled) {

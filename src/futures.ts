@@ -19,6 +19,10 @@ export type FutureState = "pending" | "finished" | "cancelled";
 export type DoneCallback<T> = (future: Future<T>) => void;
 type StoredCallback = (future: never) => void;
 
+// Bits of `Future.flags`.
+const FAILED = 1; // finished with an exception (outcome holds it)
+const UNRETRIEVED = 2; // that exception was not read yet
+
 // The loop module imports this one, so the running loop is looked up through
 // a late-bound function instead of an import cycle.
 let lookupRunningLoop: (() => EventLoop) | null = null;
@@ -72,6 +76,28 @@ class FutureAwaiter<T> implements Iterator<Future<unknown>, T, unknown> {
   }
 }
 
+/** The iterator of an already-done future; see `Future[Symbol.iterator]`. */
+class DoneFutureIterator<T> implements Iterator<Future<unknown>, T, unknown> {
+  future: Future<T> | null = null;
+
+  next(): IteratorResult<Future<unknown>, T> {
+    const future = this.future!;
+    this.future = null;
+    return { value: future.result(), done: true };
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    this.future = null;
+    throw error;
+  }
+
+  return(value?: T): IteratorResult<Future<unknown>, T> {
+    this.future = null;
+    return { value: value as T, done: true };
+  }
+}
+const doneFutureIterator = new DoneFutureIterator<unknown>();
+
 // Failed futures whose exception nobody read yet: reported when collected
 // (Python logs "exception was never retrieved" from `__del__`).
 interface UnretrievedReport {
@@ -106,15 +132,15 @@ const unretrievedRegistry = new FinalizationRegistry<UnretrievedReport>((report)
 export class Future<T> implements PromiseLike<T> {
   /** @internal */ state: FutureState = "pending";
   /** @internal */ readonly loop: EventLoop;
-  private value: T | undefined = undefined;
-  private error: unknown = undefined;
-  private cancelError: CancelledError | null = null;
-  // Invariant: non-null only while pending; functions are user callbacks,
-  // Runnables are tasks waiting on this future (scheduled without a Handle).
+  // The result, the exception, or the CancelledError, as `flags` says.
+  private outcome: unknown = undefined;
+  private flags = 0;
+  // Invariant: null once done. One entry is stored bare (the common case:
+  // one task awaits the future), several in an array. Functions are user
+  // callbacks; Runnables are tasks waiting (scheduled without a Handle).
   // Stored without T so that Future<T> stays assignable to Future<unknown>.
-  private callbacks: Array<StoredCallback | Runnable> | null = null;
+  private callbacks: StoredCallback | Runnable | Array<StoredCallback | Runnable> | null = null;
   private awaiter: FutureAwaiter<T> | null = null;
-  private unretrieved = false;
 
   /** A pending future on `loop` (the running loop when omitted). */
   constructor(loop?: EventLoop) {
@@ -141,9 +167,9 @@ export class Future<T> implements PromiseLike<T> {
    */
   result(): T {
     if (this.state === "finished") {
-      if (this.error === undefined) return this.value as T;
+      if ((this.flags & FAILED) === 0) return this.outcome as T;
       this.markRetrieved();
-      throw this.error;
+      throw this.outcome;
     }
     if (this.state === "cancelled") throw this.makeCancelledError();
     throw new InvalidStateError("Result is not ready.");
@@ -155,8 +181,9 @@ export class Future<T> implements PromiseLike<T> {
    */
   exception(): Error | null {
     if (this.state === "finished") {
+      if ((this.flags & FAILED) === 0) return null;
       this.markRetrieved();
-      return (this.error ?? null) as Error | null;
+      return this.outcome as Error;
     }
     if (this.state === "cancelled") throw this.makeCancelledError();
     throw new InvalidStateError("Exception is not set.");
@@ -198,22 +225,22 @@ export class Future<T> implements PromiseLike<T> {
    */
   addDoneCallback(callback: DoneCallback<T>): void {
     if (typeof callback !== "function") throw new TypeError(`addDoneCallback() takes a function, got ${typeof callback}`);
-    if (this.state !== "pending") {
-      this.loop.callSoon(callback, this);
-    } else if (this.callbacks === null) {
-      this.callbacks = [callback];
-    } else {
-      this.callbacks.push(callback);
-    }
+    if (this.state !== "pending") this.loop.callSoon(callback, this);
+    else this.addEntry(callback as StoredCallback);
   }
 
   /** Removes every registration of `callback`; returns how many there were. */
   removeDoneCallback(callback: DoneCallback<T>): number {
     const callbacks = this.callbacks;
     if (callbacks === null) return 0;
+    if (!Array.isArray(callbacks)) {
+      if (callbacks !== callback) return 0;
+      this.callbacks = null;
+      return 1;
+    }
     const kept = callbacks.filter((entry) => entry !== callback);
     const removed = callbacks.length - kept.length;
-    if (removed > 0) this.callbacks = kept;
+    if (removed > 0) this.callbacks = kept.length === 0 ? null : kept;
     return removed;
   }
 
@@ -224,6 +251,12 @@ export class Future<T> implements PromiseLike<T> {
 
   /** `yield* future`: suspends until done, then returns the result or throws. */
   [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
+    if (this.state !== "pending") {
+      // `yield*` calls next() at once and never again on a done future, so
+      // one shared iterator serves every such await without allocating.
+      doneFutureIterator.future = this;
+      return doneFutureIterator as DoneFutureIterator<T>;
+    }
     return (this.awaiter ??= new FutureAwaiter(this));
   }
 
@@ -250,27 +283,35 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal The tasks and callbacks waiting for this future (empty once done). */
   getWaiters(): readonly unknown[] {
-    return this.callbacks ?? [];
+    const callbacks = this.callbacks;
+    if (callbacks === null) return [];
+    return Array.isArray(callbacks) ? callbacks : [callbacks];
   }
 
   /** @internal A task registers itself as a waiter: woken through the ready queue, no Handle. */
   addWaiter(task: Runnable): void {
-    if (this.callbacks === null) this.callbacks = [task];
-    else this.callbacks.push(task);
+    this.addEntry(task);
+  }
+
+  private addEntry(entry: StoredCallback | Runnable): void {
+    const callbacks = this.callbacks;
+    if (callbacks === null) this.callbacks = entry;
+    else if (Array.isArray(callbacks)) callbacks.push(entry);
+    else this.callbacks = [callbacks, entry];
   }
 
   /** @internal */
   settleResult(value: T): void {
-    this.value = value;
+    this.outcome = value;
     this.state = "finished";
     this.scheduleCallbacks();
   }
 
   /** @internal */
   settleException(error: unknown, sourceTraceback?: string): void {
-    this.error = error;
+    this.outcome = error;
     this.state = "finished";
-    this.unretrieved = true;
+    this.flags |= FAILED | UNRETRIEVED;
     unretrievedRegistry.register(
       this,
       { loop: this.loop, exception: error, kind: this.reportName() === undefined ? "Future" : "Task", name: this.reportName(), sourceTraceback },
@@ -281,14 +322,14 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal `error` is kept and thrown to whoever reads the result. */
   settleCancelled(error: CancelledError): void {
-    this.cancelError = error;
+    this.outcome = error;
     this.state = "cancelled";
     this.scheduleCallbacks();
   }
 
   /** @internal The CancelledError this future hands to readers. */
   makeCancelledError(): CancelledError {
-    return this.cancelError ?? new CancelledError();
+    return this.state === "cancelled" ? (this.outcome as CancelledError) : new CancelledError();
   }
 
   /** @internal The name put in "exception was never retrieved" reports (tasks have one). */
@@ -298,8 +339,8 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal Stops the "never retrieved" report. */
   protected markRetrieved(): void {
-    if (this.unretrieved) {
-      this.unretrieved = false;
+    if ((this.flags & UNRETRIEVED) !== 0) {
+      this.flags &= ~UNRETRIEVED;
       unretrievedRegistry.unregister(this);
     }
   }
@@ -308,22 +349,28 @@ export class Future<T> implements PromiseLike<T> {
     const callbacks = this.callbacks;
     if (callbacks === null) return;
     this.callbacks = null;
-    const loop = this.loop;
-    for (let i = 0; i < callbacks.length; i++) {
-      const callback = callbacks[i]!;
-      if (typeof callback === "function") loop.callSoon(callback as DoneCallback<T>, this);
-      else loop.pushReady(callback);
+    if (!Array.isArray(callbacks)) {
+      this.scheduleEntry(callbacks);
+      return;
     }
+    for (let i = 0; i < callbacks.length; i++) this.scheduleEntry(callbacks[i]!);
+  }
+
+  private scheduleEntry(entry: StoredCallback | Runnable): void {
+    if (typeof entry === "function") this.loop.callSoon(entry as DoneCallback<T>, this);
+    else this.loop.pushReady(entry);
   }
 
   /** @internal */
   protected describeState(): string {
     if (this.state === "pending") {
-      const waiting = this.callbacks?.length ?? 0;
+      const waiting = this.getWaiters().length;
       return waiting > 0 ? `pending waiters:${waiting}` : "pending";
     }
     if (this.state === "cancelled") return "cancelled";
-    return this.error !== undefined ? `finished exception=${inspect(this.error, { depth: 0, breakLength: Infinity }).split("\n")[0]}` : `finished result=${inspect(this.value, { depth: 0 })}`;
+    return (this.flags & FAILED) !== 0
+      ? `finished exception=${inspect(this.outcome, { depth: 0, breakLength: Infinity }).split("\n")[0]}`
+      : `finished result=${inspect(this.outcome, { depth: 0 })}`;
   }
 
   [inspect.custom](): string {

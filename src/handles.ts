@@ -7,7 +7,7 @@ import { inspect } from "node:util";
 /** The loop-side view a handle needs; kept minimal so this module does not import the loop. */
 export interface HandleOwner {
   reportCallbackError(error: unknown, handle: Handle): void;
-  timerCancelled(timer: TimerHandle): void;
+  timerCancelled(timer: Timer): void;
 }
 
 /** The method the ready queue calls; a symbol so that it stays off the public surface of tasks. */
@@ -18,15 +18,33 @@ export interface Runnable {
   [runStep](): void;
 }
 
+const noArguments: readonly unknown[] = Object.freeze([]);
+
+/**
+ * @internal What the loop's timer heap holds: a `TimerHandle`, or sleep's
+ * own future (which is its own timer, to keep a sleeping task small).
+ */
+export interface Timer extends Runnable {
+  /** Deadline in the loop's clock seconds. */
+  deadline: number;
+  /** Insertion order: breaks ties between equal deadlines FIFO. */
+  sequence: number;
+  /** Whether it sits in the loop's heap. */
+  inHeap: boolean;
+  /** Cancelled timers stay in the heap until popped or compacted away. */
+  isCancelled: boolean;
+}
+
 /** A callback scheduled on the loop; `cancel()` keeps it from running. */
 export class Handle implements Runnable {
+  /** @internal A shared empty argument list. */ static readonly noArguments = noArguments;
   /** @internal */ callback: ((...args: never[]) => unknown) | null;
   /** @internal */ args: readonly unknown[];
   /** @internal */ isCancelled = false;
-  /** @internal */ readonly owner: HandleOwner;
+  /** @internal The loop it is scheduled on (null until a timer is scheduled). */ owner: HandleOwner | null;
 
   /** @internal Handles are made by the loop, not by users. */
-  constructor(callback: (...args: never[]) => unknown, args: readonly unknown[], owner: HandleOwner) {
+  constructor(callback: ((...args: never[]) => unknown) | null, args: readonly unknown[], owner: HandleOwner | null) {
     this.callback = callback;
     this.args = args;
     this.owner = owner;
@@ -38,7 +56,7 @@ export class Handle implements Runnable {
     this.isCancelled = true;
     // Drop references so a cancelled handle waiting in a queue holds nothing alive.
     this.callback = null;
-    this.args = [];
+    this.args = noArguments;
   }
 
   /** Whether `cancel()` was called. */
@@ -53,7 +71,7 @@ export class Handle implements Runnable {
     try {
       (callback as (...args: unknown[]) => unknown)(...this.args);
     } catch (error) {
-      this.owner.reportCallbackError(error, this);
+      this.owner?.reportCallbackError(error, this);
     }
   }
 
@@ -63,17 +81,18 @@ export class Handle implements Runnable {
   }
 }
 
-/** A callback scheduled for a time; `when()` is its deadline in loop seconds. */
-export class TimerHandle extends Handle {
-  /** @internal Deadline in the loop's clock seconds. */ readonly deadline: number;
-  /** @internal Insertion order: breaks ties between equal deadlines FIFO. */ readonly sequence: number;
-  /** @internal Whether the timer still sits in the loop's heap. */ inHeap = true;
+/**
+ * A callback scheduled for a time; `when()` is its deadline in loop seconds.
+ * The loop sets the deadline when it schedules the timer.
+ */
+export class TimerHandle extends Handle implements Timer {
+  /** @internal Deadline in the loop's clock seconds. */ deadline = 0;
+  /** @internal Insertion order: breaks ties between equal deadlines FIFO. */ sequence = 0;
+  /** @internal Whether the timer sits in the loop's heap. */ inHeap = false;
 
   /** @internal */
-  constructor(deadline: number, sequence: number, callback: (...args: never[]) => unknown, args: readonly unknown[], owner: HandleOwner) {
-    super(callback, args, owner);
-    this.deadline = deadline;
-    this.sequence = sequence;
+  constructor(callback: ((...args: never[]) => unknown) | null, args: readonly unknown[]) {
+    super(callback, args, null);
   }
 
   /** The deadline, in the loop's `time()` seconds. */
@@ -84,6 +103,6 @@ export class TimerHandle extends Handle {
   override cancel(): void {
     if (this.isCancelled) return;
     super.cancel();
-    if (this.inHeap) this.owner.timerCancelled(this);
+    if (this.inHeap) this.owner?.timerCancelled(this);
   }
 }

@@ -3,25 +3,25 @@
  * so timers with equal deadlines fire first-in first-out (asyncio leaves that
  * order undefined; FIFO is strictly stronger).
  */
-import type { TimerHandle } from "./handles.js";
+import type { Timer } from "./handles.js";
 
-function before(a: TimerHandle, b: TimerHandle): boolean {
+function before(a: Timer, b: Timer): boolean {
   return a.deadline < b.deadline || (a.deadline === b.deadline && a.sequence < b.sequence);
 }
 
 export class TimerHeap {
-  private items: TimerHandle[] = [];
+  private items: Timer[] = [];
 
   get size(): number {
     return this.items.length;
   }
 
   /** The earliest timer, or `undefined`. */
-  peek(): TimerHandle | undefined {
+  peek(): Timer | undefined {
     return this.items[0];
   }
 
-  push(timer: TimerHandle): void {
+  push(timer: Timer): void {
     const items = this.items;
     let index = items.length;
     items.push(timer);
@@ -35,7 +35,7 @@ export class TimerHeap {
   }
 
   /** Removes and returns the earliest timer. */
-  pop(): TimerHandle | undefined {
+  pop(): Timer | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
@@ -44,17 +44,17 @@ export class TimerHeap {
   }
 
   /** Keeps only the timers `keep` accepts, then restores heap order: O(n). */
-  filter(keep: (timer: TimerHandle) => boolean): void {
+  filter(keep: (timer: Timer) => boolean): void {
     this.items = this.items.filter(keep);
     for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(this.items[i]!, i);
   }
 
   /** Every timer, in no particular order. */
-  values(): readonly TimerHandle[] {
+  values(): readonly Timer[] {
     return this.items;
   }
 
-  private siftDown(timer: TimerHandle, start: number): void {
+  private siftDown(timer: Timer, start: number): void {
     const items = this.items;
     const size = items.length;
     let index = start;

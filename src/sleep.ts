@@ -4,74 +4,113 @@
  * other ready task one turn and then continues: the canonical checkpoint.
  */
 import type { Coro } from "./coroutines.js";
-import { getRunningLoop } from "./events.js";
-import { markAwaited, type Future } from "./futures.js";
-import type { TimerHandle } from "./handles.js";
+import { getRunningLoopOrNull, type EventLoop } from "./events.js";
+import { Future, markAwaited } from "./futures.js";
+import { runStep, type Timer } from "./handles.js";
 import { yieldOnceMarker } from "./tasks.js";
 
-type SleepState = "fresh" | "yielded" | "waiting" | "done";
-
-function setResultUnlessCancelled<T>(future: Future<T>, result: T): void {
-  if (!future.done()) future.setResult(result);
-}
+type SleepState = "fresh" | "waiting" | "done";
 
 /**
- * The generator protocol implemented by hand: no generator object, no
- * closure, and `sleep(0)` allocates nothing but this object.
+ * `sleep(delay > 0)` as one object: the future the task waits on, the timer
+ * that finishes it, and the generator protocol `yield*` drives (written by
+ * hand: no generator object, no closure, no timer handle, no argument list).
+ * A sleeping task therefore costs its own task and generator plus this.
  */
-class SleepOperation<T> implements Generator<Future<unknown>, T, unknown> {
-  private state: SleepState = "fresh";
-  private future: Future<T> | null = null;
-  private timer: TimerHandle | null = null;
+class SleepFuture<T> extends Future<T> implements Generator<Future<unknown>, T, unknown>, Timer {
+  /** @internal */ deadline = 0;
+  /** @internal */ sequence = 0;
+  /** @internal */ inHeap = false;
+  /** @internal */ isCancelled = false;
+  private sleepState: SleepState = "fresh";
 
   constructor(
+    loop: EventLoop,
     private readonly delay: number,
     private readonly value: T,
-  ) {}
+  ) {
+    super(loop);
+  }
 
   next(): IteratorResult<Future<unknown>, T> {
-    switch (this.state) {
-      case "fresh": {
-        if (this.delay <= 0) {
-          this.state = "yielded";
-          return { value: yieldOnceMarker, done: false };
-        }
-        const loop = getRunningLoop();
-        const future = loop.createFuture<T>();
-        this.future = future;
-        if (this.delay !== Infinity) this.timer = loop.callLater(this.delay, setResultUnlessCancelled, future, this.value);
-        this.state = "waiting";
-        markAwaited(future);
-        return { value: future, done: false };
-      }
-      case "yielded":
-        this.state = "done";
-        return { value: this.value, done: true };
-      case "waiting": {
-        this.state = "done";
-        this.timer?.cancel();
-        return { value: this.future!.result(), done: true };
-      }
-      default:
-        return { value: undefined as T, done: true };
+    if (this.sleepState === "fresh") {
+      this.sleepState = "waiting";
+      if (this.delay !== Infinity) this.loop.scheduleTimer(this, this.loop.time() + this.delay);
+      markAwaited(this);
+      return { value: this, done: false };
     }
+    if (this.sleepState === "waiting") {
+      this.sleepState = "done";
+      this.cancelTimer();
+      return { value: this.result(), done: true };
+    }
+    return { value: undefined as T, done: true };
   }
 
   throw(error: unknown): IteratorResult<Future<unknown>, T> {
-    this.state = "done";
-    this.timer?.cancel();
+    this.sleepState = "done";
+    this.cancelTimer();
     throw error;
   }
 
   return(value?: T): IteratorResult<Future<unknown>, T> {
-    this.state = "done";
-    this.timer?.cancel();
+    this.sleepState = "done";
+    this.cancelTimer();
+    return { value: value as T, done: true };
+  }
+
+  override [Symbol.iterator](): this {
+    return this;
+  }
+
+  override cancel(message?: unknown): boolean {
+    this.cancelTimer();
+    return super.cancel(message);
+  }
+
+  /** @internal The timer fired. */
+  [runStep](): void {
+    if (!this.isCancelled && this.state === "pending") this.settleResult(this.value);
+  }
+
+  private cancelTimer(): void {
+    if (this.inHeap && !this.isCancelled) {
+      this.isCancelled = true;
+      this.loop.timerCancelled(this);
+    }
+  }
+}
+
+/** `sleep(delay <= 0)`: yields the marker once, then returns the result. */
+class YieldOnce<T> implements Generator<Future<unknown>, T, unknown> {
+  private yielded = false;
+
+  constructor(private readonly value: T) {}
+
+  next(): IteratorResult<Future<unknown>, T> {
+    if (this.yielded) return { value: this.value, done: true };
+    this.yielded = true;
+    return { value: yieldOnceMarker, done: false };
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    this.yielded = true;
+    throw error;
+  }
+
+  return(value?: T): IteratorResult<Future<unknown>, T> {
+    this.yielded = true;
     return { value: value as T, done: true };
   }
 
   [Symbol.iterator](): this {
     return this;
   }
+}
+
+// A sleep made outside any running loop binds to the loop that first runs it.
+function* deferredSleep<T>(delay: number, result: T): Coro<T> {
+  return yield* sleep(delay, result);
 }
 
 /**
@@ -87,5 +126,8 @@ export function sleep<T>(delay: number, result: T): Coro<T>;
 export function sleep<T>(delay: number, result?: T): Coro<T | undefined> {
   if (typeof delay !== "number") throw new TypeError(`sleep() takes a delay in seconds, got ${typeof delay}`);
   if (Number.isNaN(delay)) throw new RangeError("Invalid delay: NaN (not a number)");
-  return new SleepOperation<T | undefined>(delay, result);
+  if (delay <= 0) return new YieldOnce<T | undefined>(result);
+  const loop = getRunningLoopOrNull();
+  if (loop === null) return deferredSleep(delay, result);
+  return new SleepFuture<T | undefined>(loop, delay, result);
 }

@@ -22,6 +22,7 @@ import { CancelledError, RuntimeError } from "./errors.js";
 import { getRunningLoop, getRunningLoopOrNull, setTaskFactory, type EventLoop } from "./events.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
 import { runStep, type Runnable } from "./handles.js";
+import type { LiveLink } from "./live-tasks.js";
 
 /** @internal What `sleep(0)` hands the task: "put me back in the ready queue". */
 export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null)) as Future<unknown>;
@@ -30,63 +31,85 @@ export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null
 let runningTask: Task<unknown> | null = null;
 let taskCounter = 0;
 
-// Marks a generator object as driven by a task, so a second task cannot take
-// it over (asyncio: "coroutine is being awaited already").
-const drivingTask = Symbol("asyncio-ts.drivingTask");
-type OwnedCoro = { [drivingTask]?: Task<unknown> };
+// Coroutines already driven by a task (debug mode): a second task must not
+// take one over (asyncio: "coroutine is being awaited already").
+const drivenCoroutines = new WeakSet<object>();
+
+interface TaskExtras {
+  name: string | undefined;
+  // Set when a cancellation must be thrown in at the next step.
+  mustCancel: boolean;
+  // `cancel()` calls not withdrawn by `uncancel()`.
+  cancelRequests: number;
+  cancelMessage: unknown;
+  // An error to throw into the coroutine at the next step (a bad yield).
+  pendingThrow: unknown;
+  abortController: AbortController | null;
+  sourceTraceback: string | undefined;
+}
 
 /**
  * A coroutine scheduled on the loop. A Task is a Future of the coroutine's
  * result; `cancel()` throws `CancelledError` into the coroutine at its
  * current `yield*`.
  */
-export class Task<T> extends Future<T> implements Runnable {
+export class Task<T> extends Future<T> implements Runnable, LiveLink {
   private readonly coro: Coro<T>;
   private readonly id: number;
-  private name: string | undefined;
   // Invariant: non-null exactly while the task is suspended on a pending future.
   private futureWaitedOn: Future<unknown> | null = null;
-  // Set when a cancellation must be thrown in at the next step.
-  private mustCancel = false;
-  private cancelMessage: unknown = undefined;
-  private cancelRequests = 0;
-  // An error to throw into the coroutine at the next step (a bad yield).
-  private pendingThrow: unknown = undefined;
-  private abortController: AbortController | null = null;
-  /** @internal Stack where the task was created (debug mode only). */
-  readonly sourceTraceback: string | undefined;
+  // Fields most tasks never use, allocated on first need (keeps a task small:
+  // every cancellation-related field lives there).
+  private extras: TaskExtras | null = null;
+  /** @internal Links in the loop's list of live tasks. */ livePrev: LiveLink | null = null;
+  /** @internal */ liveNext: LiveLink | null = null;
 
   /** Use `createTask()` or `loop.createTask()`. */
-  constructor(coro: Coro<T>, options: { name?: string; loop?: EventLoop } = {}) {
-    const loop = options.loop ?? getRunningLoop();
+  constructor(coro: Coro<T>, options?: { name?: string; loop?: EventLoop }) {
+    const loop = options?.loop ?? getRunningLoop();
     super(loop);
     if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
-    const owned = coro as OwnedCoro;
-    if (owned[drivingTask] !== undefined) {
-      throw new RuntimeError("this coroutine is already driven by a task; await that task instead of the coroutine");
-    }
-    try {
-      owned[drivingTask] = this as Task<unknown>;
-    } catch {
-      // A frozen coroutine object cannot be marked; it simply goes unchecked.
-    }
     this.coro = coro;
     this.id = ++taskCounter;
-    this.name = options.name === undefined ? undefined : String(options.name);
-    this.sourceTraceback = loop.getDebug() ? new Error("task created here").stack : undefined;
+    if (options?.name !== undefined) this.getExtras().name = String(options.name);
+    if (loop.getDebug()) {
+      // Debug mode only: a WeakSet lookup per task is measurable on the spawn path.
+      if (drivenCoroutines.has(coro)) {
+        throw new RuntimeError("this coroutine is already driven by a task; await that task instead of the coroutine");
+      }
+      drivenCoroutines.add(coro);
+      this.getExtras().sourceTraceback = new Error("task created here").stack;
+    }
     loop.liveTasks.add(this as Task<unknown>);
     loop.pushReady(this);
     if (loop.instrument !== null) loop.instrument.taskCreated(this as Task<unknown>);
   }
 
+  /** @internal Stack where the task was created (debug mode only). */
+  get sourceTraceback(): string | undefined {
+    return this.extras?.sourceTraceback;
+  }
+
+  private getExtras(): TaskExtras {
+    return (this.extras ??= {
+      name: undefined,
+      mustCancel: false,
+      cancelRequests: 0,
+      cancelMessage: undefined,
+      pendingThrow: undefined,
+      abortController: null,
+      sourceTraceback: undefined,
+    });
+  }
+
   /** The task's name: the one given, or `Task-N`. */
   getName(): string {
-    return this.name ?? `Task-${this.id}`;
+    return this.extras?.name ?? `Task-${this.id}`;
   }
 
   /** Renames the task (non-strings are converted with `String`). */
   setName(name: unknown): void {
-    this.name = String(name);
+    this.getExtras().name = String(name);
   }
 
   /** The coroutine this task drives. */
@@ -114,23 +137,23 @@ export class Task<T> extends Future<T> implements Runnable {
       this.markRetrieved();
       return false;
     }
-    this.cancelRequests++;
-    if (this.abortController !== null && !this.abortController.signal.aborted) {
-      this.abortController.abort(new CancelledError(message));
-    }
+    const extras = this.getExtras();
+    extras.cancelRequests++;
+    const controller = extras.abortController;
+    if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError(message));
     const waitedOn = this.futureWaitedOn;
     if (waitedOn !== null && waitedOn.cancel(message)) {
       // The wake-up delivers the CancelledError at the `yield*`.
       return true;
     }
-    this.mustCancel = true;
-    this.cancelMessage = message;
+    extras.mustCancel = true;
+    extras.cancelMessage = message;
     return true;
   }
 
   /** How many cancellation requests are pending (`cancel()` calls not yet `uncancel()`ed). */
   cancelling(): number {
-    return this.cancelRequests;
+    return this.extras?.cancelRequests ?? 0;
   }
 
   /**
@@ -138,11 +161,13 @@ export class Task<T> extends Future<T> implements Runnable {
    * an undelivered cancellation is dropped (asyncio 3.13).
    */
   uncancel(): number {
-    if (this.cancelRequests > 0) {
-      this.cancelRequests--;
-      if (this.cancelRequests === 0) this.mustCancel = false;
+    const extras = this.extras;
+    if (extras === null) return 0;
+    if (extras.cancelRequests > 0) {
+      extras.cancelRequests--;
+      if (extras.cancelRequests === 0) extras.mustCancel = false;
     }
-    return this.cancelRequests;
+    return extras.cancelRequests;
   }
 
   /**
@@ -150,11 +175,12 @@ export class Task<T> extends Future<T> implements Runnable {
    * pass it to `fetch` and other signal-aware APIs. Made on first access.
    */
   get signal(): AbortSignal {
-    if (this.abortController === null) {
-      this.abortController = new AbortController();
-      if (this.cancelRequests > 0 || this.state === "cancelled") this.abortController.abort(this.makeCancelledError());
+    const extras = this.getExtras();
+    if (extras.abortController === null) {
+      extras.abortController = new AbortController();
+      if (extras.cancelRequests > 0 || this.state === "cancelled") extras.abortController.abort(this.makeCancelledError());
     }
-    return this.abortController.signal;
+    return extras.abortController.signal;
   }
 
   // ------------------------------------------------------------ stepping
@@ -188,12 +214,15 @@ export class Task<T> extends Future<T> implements Runnable {
     runningTask = this as Task<unknown>;
     let step: IteratorResult<Future<unknown>, T>;
     try {
-      if (this.mustCancel) {
-        this.mustCancel = false;
-        step = coro.throw(new CancelledError(this.cancelMessage));
-      } else if (this.pendingThrow !== undefined) {
-        const error = this.pendingThrow;
-        this.pendingThrow = undefined;
+      const extras = this.extras;
+      if (extras === null) {
+        step = coro.next(undefined);
+      } else if (extras.mustCancel) {
+        extras.mustCancel = false;
+        step = coro.throw(new CancelledError(extras.cancelMessage));
+      } else if (extras.pendingThrow !== undefined) {
+        const error = extras.pendingThrow;
+        extras.pendingThrow = undefined;
         step = coro.throw(error);
       } else {
         step = coro.next(undefined);
@@ -207,10 +236,11 @@ export class Task<T> extends Future<T> implements Runnable {
     }
     runningTask = previousTask;
     if (step.done === true) {
-      if (this.mustCancel) {
+      const extras = this.extras;
+      if (extras !== null && extras.mustCancel) {
         // Cancelled during its last step: the result is discarded (asyncio's test_cancel_at_end).
-        this.mustCancel = false;
-        this.finishCancelled(new CancelledError(this.cancelMessage));
+        extras.mustCancel = false;
+        this.finishCancelled(new CancelledError(extras.cancelMessage));
       } else {
         this.finishWithResult(step.value);
       }
@@ -222,20 +252,17 @@ export class Task<T> extends Future<T> implements Runnable {
     } else if (yielded === yieldOnceMarker) {
       this.loop.pushReady(this);
     } else {
-      this.pendingThrow = new TypeError(badYieldMessage(yielded));
-      this.loop.pushReady(this);
+      this.throwAtNextStep(new TypeError(badYieldMessage(yielded)));
     }
   }
 
   private waitOn(future: Future<unknown>): void {
     if (future.loop !== this.loop) {
-      this.pendingThrow = new RuntimeError(`Task ${this.getName()} got a Future attached to a different loop`);
-      this.loop.pushReady(this);
+      this.throwAtNextStep(new RuntimeError(`Task ${this.getName()} got a Future attached to a different loop`));
       return;
     }
     if (future === this) {
-      this.pendingThrow = new RuntimeError("Task cannot await on itself");
-      this.loop.pushReady(this);
+      this.throwAtNextStep(new RuntimeError("Task cannot await on itself"));
       return;
     }
     if (future.state !== "pending") {
@@ -245,7 +272,13 @@ export class Task<T> extends Future<T> implements Runnable {
     }
     future.addWaiter(this);
     this.futureWaitedOn = future;
-    if (this.mustCancel && future.cancel(this.cancelMessage)) this.mustCancel = false;
+    const extras = this.extras;
+    if (extras !== null && extras.mustCancel && future.cancel(extras.cancelMessage)) extras.mustCancel = false;
+  }
+
+  private throwAtNextStep(error: unknown): void {
+    this.getExtras().pendingThrow = error;
+    this.loop.pushReady(this);
   }
 
   private finishWithResult(value: T): void {
@@ -260,7 +293,8 @@ export class Task<T> extends Future<T> implements Runnable {
 
   private finishCancelled(error: CancelledError): void {
     this.loop.liveTasks.delete(this as Task<unknown>);
-    if (this.abortController !== null && !this.abortController.signal.aborted) this.abortController.abort(error);
+    const controller = this.extras?.abortController;
+    if (controller != null && !controller.signal.aborted) controller.abort(error);
     this.settleCancelled(error);
   }
 
@@ -284,13 +318,20 @@ function coroutineExpected(where: string, value: unknown): string {
 
 function badYieldMessage(value: unknown): string {
   if (value === undefined) return "a coroutine yielded undefined (a bare `yield`): use `yield* sleep(0)` to give other tasks a turn";
-  if (value instanceof Future) return `a coroutine yielded a ${value.constructor.name} with plain \`yield\`: use \`yield* future\` to wait for it`;
   if (isCoroutine(value)) return "a coroutine yielded a generator with plain `yield`: use `yield* coro` to run it";
+  if (value instanceof Future) return `a coroutine yielded a ${value.constructor.name} with plain \`yield\`: use \`yield* future\` to wait for it`;
   if (isThenable(value)) return "a coroutine yielded a promise: use `yield* fromPromise(promise)` to wait for it";
   return `Task got bad yield: ${describeValue(value)}`;
 }
 
-setTaskFactory((loop, coro, name) => new Task(coro, { loop, ...(name !== undefined ? { name } : {}) }));
+// Reused by the factory: the constructor reads it and keeps nothing (no
+// options object allocated per task on the spawn path).
+const factoryOptions: { name?: string; loop?: EventLoop } = {};
+setTaskFactory((loop, coro, name) => {
+  factoryOptions.loop = loop;
+  factoryOptions.name = name;
+  return new Task(coro, factoryOptions);
+});
 
 /**
  * Schedules `coro` as a task on the running loop; it starts at the next
@@ -300,7 +341,7 @@ setTaskFactory((loop, coro, name) => new Task(coro, { loop, ...(name !== undefin
  * const task = createTask(fetchData("url1"), { name: "fetch-1" });
  * const data = yield* task;
  */
-export function createTask<T>(coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+export function createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
   return getRunningLoop().createTask(coro, options);
 }
 

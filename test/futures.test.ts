@@ -1,0 +1,246 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CancelledError, Future, InvalidStateError, getRunningLoop, sleep, type Coro } from "../src/index.js";
+import { runCapturing, runVirtual } from "./support.js";
+
+function* withFuture<T>(body: (future: Future<number>) => Coro<T>): Coro<T> {
+  return yield* body(getRunningLoop().createFuture<number>());
+}
+
+test("a new future is neither done nor cancelled", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      assert.equal(future.done(), false);
+      assert.equal(future.cancelled(), false);
+    }),
+  );
+});
+
+test("result() of a pending future throws InvalidStateError", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      assert.throws(() => future.result(), InvalidStateError);
+      assert.throws(() => future.exception(), InvalidStateError);
+    }),
+  );
+});
+
+test("setResult finishes the future with that value", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      future.setResult(42);
+      assert.equal(future.done(), true);
+      assert.equal(future.result(), 42);
+      assert.equal(future.exception(), null);
+    }),
+  );
+});
+
+test("a finished future refuses a second setResult, setException and cancel", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      future.setResult(1);
+      assert.throws(() => future.setResult(2), InvalidStateError);
+      assert.throws(() => future.setException(new Error("x")), InvalidStateError);
+      assert.equal(future.cancel(), false);
+      assert.equal(future.result(), 1);
+    }),
+  );
+});
+
+test("result() of a failed future throws the very exception object that was set", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      const error = new Error("boom");
+      future.setException(error);
+      assert.throws(
+        () => future.result(),
+        (e: unknown) => e === error,
+      );
+      assert.equal(future.exception(), error);
+    }),
+  );
+});
+
+test("setException with an error class stores an instance of it", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      future.setException(RangeError);
+      assert.ok(future.exception() instanceof RangeError);
+    }),
+  );
+});
+
+test("setException refuses a CancelledError and undefined", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      assert.throws(() => future.setException(new CancelledError()), TypeError);
+      assert.throws(() => future.setException(undefined), TypeError);
+      assert.equal(future.done(), false);
+    }),
+  );
+});
+
+test("cancel() makes a pending future cancelled and returns true once", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      assert.equal(future.cancel(), true);
+      assert.equal(future.cancelled(), true);
+      assert.equal(future.done(), true);
+      assert.equal(future.cancel(), false);
+      assert.throws(() => future.result(), CancelledError);
+      assert.throws(() => future.exception(), CancelledError);
+      assert.throws(() => future.setResult(1), InvalidStateError);
+    }),
+  );
+});
+
+test("the cancel message reaches whoever awaits the future", async () => {
+  const message = await runVirtual(() =>
+    withFuture(function* (future) {
+      future.cancel("my message");
+      try {
+        yield* future;
+        return "not cancelled";
+      } catch (error) {
+        assert.ok(error instanceof CancelledError);
+        return error.message;
+      }
+    }),
+  );
+  assert.equal(message, "my message");
+});
+
+test("done callbacks never run synchronously and run in registration order", async () => {
+  const order = await runVirtual(() =>
+    withFuture(function* (future) {
+      const calls: string[] = [];
+      future.addDoneCallback(() => calls.push("a"));
+      future.addDoneCallback(() => calls.push("b"));
+      future.setResult(1);
+      calls.push("after setResult");
+      yield* sleep(0);
+      return calls;
+    }),
+  );
+  assert.deepEqual(order, ["after setResult", "a", "b"]);
+});
+
+test("a callback added to a done future runs at the next iteration", async () => {
+  const calls = await runVirtual(() =>
+    withFuture(function* (future) {
+      const seen: unknown[] = [];
+      future.setResult(7);
+      future.addDoneCallback((f) => seen.push(f.result()));
+      assert.deepEqual(seen, []);
+      yield* sleep(0);
+      return seen;
+    }),
+  );
+  assert.deepEqual(calls, [7]);
+});
+
+test("removeDoneCallback removes every registration and returns the count", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      const calls: string[] = [];
+      const a = (): void => void calls.push("a");
+      const b = (): void => void calls.push("b");
+      future.addDoneCallback(a);
+      future.addDoneCallback(b);
+      future.addDoneCallback(a);
+      assert.equal(future.removeDoneCallback(a), 2);
+      assert.equal(future.removeDoneCallback(a), 0);
+      future.setResult(1);
+      yield* sleep(0);
+      assert.deepEqual(calls, ["b"]);
+    }),
+  );
+});
+
+test("a callback that removes another during dispatch causes no error", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      const calls: string[] = [];
+      const second = (): void => void calls.push("second");
+      future.addDoneCallback(() => {
+        calls.push("first");
+        future.removeDoneCallback(second);
+      });
+      future.addDoneCallback(second);
+      future.setResult(1);
+      yield* sleep(0);
+      // Callbacks were snapshotted at completion: both ran.
+      assert.deepEqual(calls, ["first", "second"]);
+    }),
+  );
+});
+
+test("awaiting a done future returns at once without suspending", async () => {
+  await runVirtual(() =>
+    withFuture(function* (future) {
+      future.setResult(42);
+      const loop = getRunningLoop();
+      let otherRan = false;
+      loop.callSoon(() => (otherRan = true));
+      assert.equal(yield* future, 42);
+      assert.equal(yield* future, 42);
+      assert.equal(otherRan, false);
+    }),
+  );
+});
+
+test("a future is thenable: native async code can await it", async () => {
+  const value = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const future = loop.createFuture<number>();
+    loop.callLater(1, () => future.setResult(5));
+    const viaThen = (async () => (await future) * 2)();
+    return yield* sleep(2, viaThen);
+  });
+  assert.equal(await value, 10);
+});
+
+test("awaiting a failed future from native code rejects with its exception", async () => {
+  const error = new Error("nope");
+  const settled = await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    future.setException(error);
+    const promise = Promise.resolve(future).then(
+      () => "resolved",
+      (e: unknown) => e,
+    );
+    yield* sleep(0);
+    yield* sleep(0);
+    return promise;
+  });
+  assert.equal(await settled, error);
+});
+
+test("new Future() outside a running loop throws RuntimeError", () => {
+  assert.throws(() => new Future(), { name: "RuntimeError" });
+});
+
+test("getLoop() returns the loop the future belongs to", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    assert.equal(new Future().getLoop(), loop);
+  });
+});
+
+test("an error thrown by a done callback is reported and the loop keeps going", async () => {
+  const outcome = await runCapturing(() =>
+    withFuture(function* (future) {
+      future.addDoneCallback(() => {
+        throw new Error("callback failed");
+      });
+      future.setResult(1);
+      yield* sleep(0);
+      return "still running";
+    }),
+  );
+  assert.equal(outcome.value, "still running");
+  assert.equal(outcome.reports.length, 1);
+  assert.match(outcome.reports[0]!.message, /Exception in callback/);
+  assert.equal((outcome.reports[0]!.exception as Error).message, "callback failed");
+});

@@ -1,0 +1,627 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  CancelledError,
+  RuntimeError,
+  Task,
+  allTasks,
+  createTask,
+  currentTask,
+  fromPromise,
+  getRunningLoop,
+  sleep,
+  type Coro,
+  type Future,
+} from "../src/index.js";
+import { runCapturing, runVirtual } from "./support.js";
+
+function* returns<T>(value: T): Coro<T> {
+  return value;
+}
+
+function* waitsOn<T>(future: Future<T>): Coro<T> {
+  return yield* future;
+}
+
+// --- creation and naming ----------------------------------------------------
+
+test("a task starts at the next iteration, not synchronously", async () => {
+  await runVirtual(function* () {
+    let started = false;
+    const task = createTask(
+      (function* () {
+        started = true;
+      })(),
+    );
+    assert.equal(started, false);
+    assert.equal(task.done(), false);
+    yield* sleep(0);
+    assert.equal(started, true);
+    assert.equal(task.done(), true);
+  });
+});
+
+test("tasks start in creation order", async () => {
+  const order = await runVirtual(function* () {
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      createTask(
+        (function* () {
+          seen.push(i);
+        })(),
+      );
+    }
+    yield* sleep(0);
+    return seen;
+  });
+  assert.deepEqual(order, [0, 1, 2, 3, 4]);
+});
+
+test("awaiting a task returns its coroutine's result", async () => {
+  assert.equal(await runVirtual(function* () {
+    return yield* createTask(returns(42));
+  }), 42);
+});
+
+test("unnamed tasks are called Task-N with increasing N", async () => {
+  await runVirtual(function* () {
+    const a = createTask(returns(1));
+    const b = createTask(returns(2));
+    const na = Number(a.getName().replace("Task-", ""));
+    const nb = Number(b.getName().replace("Task-", ""));
+    assert.match(a.getName(), /^Task-\d+$/);
+    assert.equal(nb, na + 1);
+    yield* a;
+    yield* b;
+  });
+});
+
+test("a task's name can be given and changed, and non-strings become strings", async () => {
+  await runVirtual(function* () {
+    const task = createTask(returns(1), { name: "worker" });
+    assert.equal(task.getName(), "worker");
+    task.setName(7);
+    assert.equal(task.getName(), "7");
+    yield* task;
+  });
+});
+
+test("createTask of a generator function (not called) is a TypeError naming the fix", async () => {
+  await runVirtual(function* () {
+    assert.throws(() => createTask(returns as unknown as Coro<number>), (e: unknown) => e instanceof TypeError && /call it first/.test(e.message));
+  });
+});
+
+test("createTask of a promise is a TypeError pointing at fromPromise", async () => {
+  await runVirtual(function* () {
+    assert.throws(() => createTask(Promise.resolve(1) as unknown as Coro<number>), /fromPromise/);
+  });
+});
+
+test("createTask outside a running loop is a RuntimeError", () => {
+  assert.throws(() => createTask(returns(1)), RuntimeError);
+});
+
+test("setResult and setException on a task are RuntimeErrors", async () => {
+  await runVirtual(function* () {
+    const task = createTask(returns(1));
+    assert.throws(() => task.setResult(2), RuntimeError);
+    assert.throws(() => task.setException(new Error("x")), RuntimeError);
+    yield* task;
+  });
+});
+
+test("getCoro returns the coroutine the task drives", async () => {
+  await runVirtual(function* () {
+    const coro = returns(1);
+    const task = createTask(coro);
+    assert.equal(task.getCoro(), coro);
+    yield* task;
+  });
+});
+
+test("a task that throws is done with that exception", async () => {
+  const error = new Error("failed");
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<void> {
+        yield* sleep(1);
+        throw error;
+      })(),
+    );
+    try {
+      yield* task;
+      assert.fail("no error");
+    } catch (e) {
+      assert.equal(e, error);
+    }
+    assert.equal(task.exception(), error);
+    assert.equal(task.cancelled(), false);
+  });
+});
+
+// --- currentTask / allTasks --------------------------------------------------
+
+test("currentTask is the task whose step runs, across interleaving tasks", async () => {
+  await runVirtual(function* () {
+    const seen: boolean[] = [];
+    const body = function* (): Coro<void> {
+      for (let i = 0; i < 3; i++) {
+        seen.push(currentTask() === self());
+        yield* sleep(0);
+      }
+    };
+    const tasks: Task<void>[] = [];
+    const self = (): Task<unknown> | null => tasks.find((t) => t === currentTask()) ?? null;
+    tasks.push(createTask(body()), createTask(body()));
+    for (const t of tasks) yield* t;
+    assert.equal(seen.length, 6);
+    assert.ok(seen.every(Boolean));
+  });
+});
+
+test("currentTask is null in a plain callback", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    let inCallback: unknown = "unset";
+    loop.callSoon(() => (inCallback = currentTask()));
+    yield* sleep(0);
+    assert.equal(inCallback, null);
+  });
+});
+
+test("currentTask outside a running loop is a RuntimeError", () => {
+  assert.throws(() => currentTask(), RuntimeError);
+});
+
+test("allTasks lists the tasks that are not done", async () => {
+  await runVirtual(function* () {
+    const sleeper = createTask(sleep(10));
+    const finished = createTask(returns(1));
+    yield* finished;
+    const tasks = allTasks();
+    assert.ok(tasks.has(sleeper));
+    assert.ok(!tasks.has(finished));
+    assert.ok(tasks.has(currentTask()!));
+    sleeper.cancel();
+    yield* sleep(0);
+    assert.ok(!allTasks().has(sleeper));
+  });
+});
+
+// --- cancellation at each point of a task's life ----------------------------
+
+test("a task cancelled before its first step never runs its body", async () => {
+  await runVirtual(function* () {
+    let ran = false;
+    const task = createTask(
+      (function* () {
+        ran = true;
+      })(),
+    );
+    task.cancel("early");
+    yield* sleep(0);
+    assert.equal(ran, false);
+    assert.equal(task.cancelled(), true);
+    assert.throws(() => task.result(), (e: unknown) => e instanceof CancelledError && e.message === "early");
+  });
+});
+
+test("cancelling a task sleeping 10 s ends it cancelled, and a second cancel returns false", async () => {
+  await runVirtual(function* () {
+    const task = createTask(sleep(10));
+    yield* sleep(0);
+    assert.equal(task.cancel(), true);
+    try {
+      yield* task;
+      assert.fail("not cancelled");
+    } catch (e) {
+      assert.ok(e instanceof CancelledError);
+    }
+    assert.equal(task.cancelled(), true);
+    assert.equal(task.cancel(), false);
+    assert.equal(getRunningLoop().time(), 0);
+  });
+});
+
+test("cancelling a task waiting on a future cancels that future first", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    const task = createTask(waitsOn(future));
+    yield* sleep(0);
+    task.cancel();
+    assert.equal(future.cancelled(), true);
+    yield* sleep(0);
+    assert.equal(task.cancelled(), true);
+  });
+});
+
+test("cancelling the future a task waits on cancels the task", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    const task = createTask(waitsOn(future));
+    yield* sleep(0);
+    future.cancel();
+    yield* sleep(0);
+    assert.equal(task.cancelled(), true);
+  });
+});
+
+test("cancelling an outer task cancels the inner task it awaits and the inner's future", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    const inner = createTask(waitsOn(future));
+    const outer = createTask(waitsOn(inner));
+    yield* sleep(0);
+    outer.cancel();
+    yield* sleep(0);
+    yield* sleep(0);
+    yield* sleep(0);
+    assert.equal(future.cancelled(), true);
+    assert.equal(inner.cancelled(), true);
+    assert.equal(outer.cancelled(), true);
+  });
+});
+
+test("the CancelledError is thrown at the exact yield* where the task is suspended", async () => {
+  const where = await runVirtual(function* () {
+    const trail: string[] = [];
+    const task = createTask(
+      (function* (): Coro<void> {
+        trail.push("before");
+        try {
+          yield* sleep(5);
+          trail.push("after sleep");
+        } catch (e) {
+          trail.push(e instanceof CancelledError ? "cancelled at sleep" : "other");
+          throw e;
+        } finally {
+          trail.push("finally");
+        }
+      })(),
+    );
+    yield* sleep(1);
+    task.cancel();
+    yield* sleep(0);
+    return trail;
+  });
+  assert.deepEqual(where, ["before", "cancelled at sleep", "finally"]);
+});
+
+test("a task that catches CancelledError and returns a value finishes normally", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    const task = createTask(
+      (function* (): Coro<number> {
+        try {
+          yield* future;
+          return 0;
+        } catch {
+          return 42;
+        }
+      })(),
+    );
+    yield* sleep(0);
+    task.cancel();
+    assert.equal(yield* task, 42);
+    assert.equal(task.cancelled(), false);
+    assert.equal(future.cancelled(), true);
+  });
+});
+
+test("a task that swallows its cancellation keeps running and is not cancelled again at later awaits", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<string> {
+        try {
+          yield* sleep(10);
+        } catch {
+          // swallowed on purpose
+        }
+        yield* sleep(1);
+        yield* sleep(1);
+        return "survived";
+      })(),
+    );
+    yield* sleep(0);
+    task.cancel();
+    assert.equal(yield* task, "survived");
+    assert.equal(task.cancelling(), 1);
+  });
+});
+
+test("a task that cancels itself gets CancelledError at its next await", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<string> {
+        currentTask()!.cancel();
+        yield* sleep(100);
+        return "not reached";
+      })(),
+    );
+    try {
+      yield* task;
+      assert.fail("not cancelled");
+    } catch (e) {
+      assert.ok(e instanceof CancelledError);
+    }
+    assert.equal(getRunningLoop().time(), 0);
+  });
+});
+
+test("a task that cancels itself and returns without awaiting ends cancelled", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<number> {
+        currentTask()!.cancel();
+        return 12;
+      })(),
+    );
+    yield* sleep(0);
+    assert.equal(task.cancelled(), true);
+  });
+});
+
+test("cancel() still wins when the awaited future completed but the task has not resumed", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    const task = createTask(waitsOn(future));
+    yield* sleep(0);
+    future.setResult(5);
+    task.cancel();
+    yield* sleep(0);
+    assert.equal(task.cancelled(), true);
+  });
+});
+
+test("re-raising a CancelledError keeps the cancel message", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<void> {
+        try {
+          yield* sleep(10);
+        } catch (e) {
+          assert.ok(e instanceof CancelledError);
+          throw e;
+        }
+      })(),
+    );
+    yield* sleep(0);
+    task.cancel("stop now");
+    yield* sleep(0);
+    assert.throws(() => task.result(), (e: unknown) => e instanceof CancelledError && e.message === "stop now");
+  });
+});
+
+test("a task that converts its cancellation into another error ends with that error", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<void> {
+        try {
+          yield* sleep(10);
+        } catch (e) {
+          throw new Error("converted", { cause: e });
+        }
+      })(),
+    );
+    yield* sleep(0);
+    task.cancel("m");
+    yield* sleep(0);
+    const error = task.exception()!;
+    assert.equal(error.message, "converted");
+    assert.ok(error.cause instanceof CancelledError);
+    assert.equal(task.cancelled(), false);
+  });
+});
+
+// --- cancelling() / uncancel() -----------------------------------------------
+
+test("every cancel() call on a pending task counts in cancelling()", async () => {
+  await runVirtual(function* () {
+    const task = createTask(sleep(10));
+    assert.equal(task.cancelling(), 0);
+    assert.equal(task.cancel(), true);
+    assert.equal(task.cancel(), true);
+    assert.equal(task.cancelling(), 2);
+    yield* sleep(0);
+    assert.equal(task.cancelled(), true);
+  });
+});
+
+test("uncancel decrements and never goes below zero", async () => {
+  await runVirtual(function* () {
+    const task = createTask(sleep(10));
+    task.cancel();
+    assert.equal(task.uncancel(), 0);
+    assert.equal(task.uncancel(), 0);
+    yield* sleep(0);
+  });
+});
+
+test("uncancel to zero drops a cancellation not yet delivered", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    const task = createTask(waitsOn(future));
+    yield* sleep(0);
+    future.setResult(42);
+    task.cancel();
+    task.uncancel();
+    assert.equal(yield* task, 42);
+  });
+});
+
+test("a task that catches its cancellation and uncancels continues normally", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<string> {
+        try {
+          yield* sleep(10);
+        } catch {
+          assert.equal(currentTask()!.uncancel(), 0);
+        }
+        assert.equal(currentTask()!.cancelling(), 0);
+        yield* sleep(1);
+        return "done";
+      })(),
+    );
+    yield* sleep(0);
+    task.cancel();
+    assert.equal(yield* task, "done");
+  });
+});
+
+// --- signal ------------------------------------------------------------------
+
+test("task.signal aborts when the task is cancelled", async () => {
+  await runVirtual(function* () {
+    const task = createTask(sleep(10));
+    const signal = task.signal;
+    assert.equal(signal.aborted, false);
+    task.cancel("why");
+    assert.equal(signal.aborted, true);
+    assert.ok(signal.reason instanceof CancelledError);
+    yield* sleep(0);
+  });
+});
+
+test("task.signal first read after the task ended cancelled is already aborted", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<void>();
+    const task = createTask(waitsOn(future));
+    yield* sleep(0);
+    future.cancel();
+    yield* sleep(0);
+    assert.equal(task.cancelled(), true);
+    assert.equal(task.signal.aborted, true);
+  });
+});
+
+test("task.signal of a task that finished normally is not aborted", async () => {
+  await runVirtual(function* () {
+    const task = createTask(returns(1));
+    yield* task;
+    assert.equal(task.signal.aborted, false);
+  });
+});
+
+test("fetch-style APIs see the abort: fromPromise of a signal-aware promise is cancelled with the task", async () => {
+  await runVirtual(function* () {
+    let abortedWith: unknown = null;
+    const task = createTask(
+      (function* (): Coro<void> {
+        const signal = currentTask()!.signal;
+        yield* fromPromise(
+          new Promise<void>((_resolve, reject) => {
+            signal.addEventListener("abort", () => {
+              abortedWith = signal.reason;
+              reject(signal.reason);
+            });
+          }),
+        );
+      })(),
+    );
+    yield* sleep(0);
+    task.cancel();
+    yield* sleep(0);
+    assert.ok(abortedWith instanceof CancelledError);
+    assert.equal(task.cancelled(), true);
+  });
+});
+
+// --- misuse --------------------------------------------------------------------
+
+test("a task awaiting itself gets a RuntimeError", async () => {
+  const outcome = await runCapturing(function* () {
+    const holder: { task?: Task<void> } = {};
+    holder.task = createTask(
+      (function* (): Coro<void> {
+        yield* sleep(0);
+        yield* holder.task!;
+      })(),
+    );
+    try {
+      yield* holder.task;
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.ok(outcome.value instanceof RuntimeError);
+  assert.match((outcome.value as Error).message, /cannot await on itself/);
+});
+
+test("a plain yield of a future throws a TypeError naming yield*", async () => {
+  const error = await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    try {
+      yield future;
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /yield\* future/);
+});
+
+test("a plain yield of a generator throws a TypeError naming yield*", async () => {
+  const error = await runVirtual(function* () {
+    try {
+      yield sleep(1) as unknown as Future<unknown>;
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /yield\* coro/);
+});
+
+test("a plain yield of a promise throws a TypeError naming fromPromise", async () => {
+  const error = await runVirtual(function* () {
+    try {
+      yield Promise.resolve(1) as unknown as Future<unknown>;
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /fromPromise/);
+});
+
+test("a bare yield throws a TypeError suggesting sleep(0)", async () => {
+  const error = await runVirtual(function* () {
+    try {
+      yield undefined as unknown as Future<unknown>;
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, /sleep\(0\)/);
+});
+
+test("two tasks driving one coroutine is a RuntimeError in debug mode", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      const coro = sleep(1);
+      const first = createTask(coro);
+      assert.throws(() => createTask(coro), RuntimeError);
+      yield* first;
+    },
+    { debug: true },
+  );
+  assert.equal(outcome.error, undefined);
+});
+
+test("a task's repr names its state and name", async () => {
+  const { inspect } = await import("node:util");
+  await runVirtual(function* () {
+    const task = createTask(sleep(1), { name: "napper" });
+    assert.match(inspect(task), /<Task pending name="napper">/);
+    yield* task;
+    assert.match(inspect(task), /<Task finished result=undefined name="napper">/);
+  });
+});
