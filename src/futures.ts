@@ -312,6 +312,10 @@ export class Future<T> implements PromiseLike<T> {
     this.outcome = error;
     this.state = "finished";
     this.flags |= FAILED | UNRETRIEVED;
+    // Formatting the stack now drops V8's raw call sites, which hold the
+    // frames' receivers (this very task) and would keep it from ever being
+    // collected while the registry holds the error.
+    if (error instanceof Error) void error.stack;
     unretrievedRegistry.register(
       this,
       { loop: this.loop, exception: error, kind: this.reportName() === undefined ? "Future" : "Task", name: this.reportName(), sourceTraceback },

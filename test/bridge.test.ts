@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CancelledError, createTask, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
+import { runVirtual } from "./support.js";
+
+test("fromPromise resolves with the promise's value", async () => {
+  assert.equal(await runVirtual(function* () {
+    return yield* fromPromise(Promise.resolve(7));
+  }), 7);
+});
+
+test("a rejected promise becomes the future's exception, the same object", async () => {
+  const error = new Error("rejected");
+  const seen = await runVirtual(function* () {
+    try {
+      yield* fromPromise(Promise.reject(error));
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.equal(seen, error);
+});
+
+test("a rejection with a non-error value keeps that value", async () => {
+  const seen = await runVirtual(function* () {
+    try {
+      yield* fromPromise(Promise.reject("plain string"));
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.equal(seen, "plain string");
+});
+
+test("the factory form gets a signal that aborts when the future is cancelled", async () => {
+  await runVirtual(function* () {
+    let signal: AbortSignal | null = null;
+    const future = fromPromise((s) => {
+      signal = s;
+      return new Promise<never>(() => undefined);
+    });
+    assert.equal(signal!.aborted, false);
+    future.cancel("enough");
+    assert.equal(signal!.aborted, true);
+    assert.ok(signal!.reason instanceof CancelledError);
+  });
+});
+
+test("cancelling a task awaiting fromPromise aborts the signal and cancels the task", async () => {
+  await runVirtual(function* () {
+    let signal: AbortSignal | null = null;
+    const task = createTask(
+      (function* (): Coro<void> {
+        yield* fromPromise((s) => {
+          signal = s;
+          return new Promise<void>(() => undefined);
+        });
+      })(),
+    );
+    yield* sleep(0);
+    task.cancel();
+    yield* sleep(0);
+    assert.equal(signal!.aborted, true);
+    assert.equal(task.cancelled(), true);
+  });
+});
+
+test("a factory that throws gives a failed future", async () => {
+  const seen = await runVirtual(function* () {
+    try {
+      yield* fromPromise(() => {
+        throw new Error("factory broke");
+      });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return null;
+  });
+  assert.equal(seen, "factory broke");
+});
+
+test("fromPromise of a non-promise is a TypeError", async () => {
+  await runVirtual(function* () {
+    assert.throws(() => fromPromise(42 as unknown as Promise<number>), TypeError);
+  });
+});
+
+test("native async code can await a task", async () => {
+  const result = await run(function* () {
+    const task = createTask(sleep(0.01, "from task"));
+    const viaAwait = (async () => `native saw: ${await task}`)();
+    return yield* fromPromise(viaAwait);
+  });
+  assert.equal(result, "native saw: from task");
+});
+
+test("a promise settling after the loop closed is ignored without error", async () => {
+  let resolveLater: (v: number) => void = () => undefined;
+  await run(function* () {
+    void fromPromise(new Promise<number>((resolve) => (resolveLater = resolve)));
+    yield* sleep(0);
+  });
+  resolveLater(1);
+  await new Promise((resolve) => setImmediate(resolve));
+});
+
+test("virtual time does not jump while a bridged promise is outstanding", async () => {
+  const times = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const timer = createTask(sleep(5));
+    const value = yield* fromPromise(new Promise<string>((resolve) => setImmediate(() => setImmediate(() => resolve("io")))));
+    const at = loop.time();
+    yield* timer;
+    return [value, at, loop.time()];
+  });
+  assert.deepEqual(times, ["io", 0, 5]);
+});

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CancelledError, RuntimeError, allTasks, createTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
+import { collectGarbage, runCapturing } from "./support.js";
+
+test("run resolves with main's result", async () => {
+  assert.equal(await run(function* () {
+    yield* sleep(0);
+    return "result";
+  }), "result");
+});
+
+test("run accepts a coroutine object as well as a generator function", async () => {
+  function* main(): Coro<number> {
+    return 3;
+  }
+  assert.equal(await run(main()), 3);
+});
+
+test("run rejects with main's exception, the very same object with its stack", async () => {
+  const error = new Error("original");
+  await assert.rejects(
+    run(function* (): Coro<void> {
+      yield* sleep(0);
+      throw error;
+    }),
+    (e: unknown) => e === error && typeof (e as Error).stack === "string",
+  );
+});
+
+test("run of something that is not a coroutine is a TypeError", () => {
+  assert.throws(() => run((() => 42) as unknown as () => Coro<number>), TypeError);
+});
+
+test("run cancels tasks still alive when main returns, and their finally blocks run", async () => {
+  const trail: string[] = [];
+  await run(
+    function* () {
+      createTask(
+        (function* (): Coro<void> {
+          try {
+            yield* sleep(3600);
+          } catch (e) {
+            trail.push(e instanceof CancelledError ? "cancelled" : "other");
+            throw e;
+          } finally {
+            trail.push("finally");
+          }
+        })(),
+      );
+      yield* sleep(0);
+      return "main done";
+    },
+    { clock: "virtual" },
+  );
+  assert.deepEqual(trail, ["cancelled", "finally"]);
+});
+
+test("a leftover task that fails while being cancelled at shutdown is reported", async () => {
+  const outcome = await runCapturing(function* () {
+    createTask(
+      (function* (): Coro<void> {
+        try {
+          yield* sleep(3600);
+        } finally {
+          // eslint-disable-next-line no-unsafe-finally -- the failure under test
+          throw new Error("cleanup failed");
+        }
+      })(),
+    );
+    yield* sleep(0);
+  });
+  assert.equal(outcome.reports.length, 1);
+  assert.match(outcome.reports[0]!.message, /unhandled exception during asyncio.run\(\) shutdown/);
+});
+
+test("run from inside a coroutine is a RuntimeError", async () => {
+  const error = await run(function* () {
+    try {
+      void run(function* () {
+        return 1;
+      });
+    } catch (e) {
+      return e;
+    }
+    return null;
+  });
+  assert.ok(error instanceof RuntimeError);
+});
+
+test("the loop is closed after run", async () => {
+  let loop: ReturnType<typeof getRunningLoop> | null = null;
+  await run(function* () {
+    loop = getRunningLoop();
+  });
+  assert.equal(loop!.isClosed(), true);
+});
+
+test("two runs may follow each other, each with a fresh loop", async () => {
+  const loops: unknown[] = [];
+  for (let i = 0; i < 2; i++) {
+    await run(function* () {
+      loops.push(getRunningLoop());
+    });
+  }
+  assert.notEqual(loops[0], loops[1]);
+});
+
+test("a failed task nobody looks at is reported as never retrieved when collected", async () => {
+  const outcome = await runCapturing(function* () {
+    (function spawnAndForget() {
+      createTask(
+        (function* (): Coro<void> {
+          throw new Error("lost");
+        })(),
+      );
+    })();
+    yield* sleep(0);
+    yield* sleep(0);
+    yield* waitForGarbageCollection();
+  });
+  const report = outcome.reports.find((r) => /Task exception was never retrieved/.test(r.message));
+  assert.ok(report, "expected a never-retrieved report");
+  assert.equal((report.exception as Error).message, "lost");
+});
+
+test("a failed task whose exception was read is not reported", async () => {
+  const outcome = await runCapturing(function* () {
+    const task: Task<void> = createTask(
+      (function* (): Coro<void> {
+        throw new Error("seen");
+      })(),
+    );
+    yield* sleep(0);
+    assert.equal(task.exception()?.message, "seen");
+    yield* waitForGarbageCollection();
+  });
+  assert.deepEqual(outcome.reports, []);
+});
+
+function* waitForGarbageCollection(): Coro<void> {
+  // The forgotten task is unreachable now: collect it and let its finalizer run.
+  yield* fromPromise(collectGarbage());
+  yield* sleep(0);
+}
+
+test("allTasks is empty after run", async () => {
+  let loop: ReturnType<typeof getRunningLoop> | null = null;
+  await run(function* () {
+    loop = getRunningLoop();
+    createTask(sleep(100));
+  });
+  assert.equal(allTasks(loop!).size, 0);
+});
