@@ -174,6 +174,7 @@ export class EventLoop implements HandleOwner {
   private nodeTimerDeadline = Infinity;
   private externalWaits = 0;
   private stopRun: ((error?: unknown) => void) | null = null;
+  private signalListeners: Map<NodeJS.Signals, () => void> | null = null;
 
   /** @internal Tasks not yet done, for `allTasks()` and `run()`'s final cleanup. */
   readonly liveTasks = new LiveTaskList<Task<unknown>>();
@@ -358,12 +359,44 @@ export class EventLoop implements HandleOwner {
     if (this.running) throw new RuntimeError("Cannot close a running event loop");
     if (this.closed) return;
     this.closed = true;
+    if (this.signalListeners !== null) for (const signal of [...this.signalListeners.keys()]) this.removeSignalHandler(signal);
     this.readyQueue.clear();
     this.timerHeap.filter(() => false);
     this.disarmNodeTimer();
     const executor = this.defaultExecutor;
     this.defaultExecutor = null;
     if (executor !== null) void executor.shutdown({ wait: false }).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------- signals
+
+  /**
+   * Runs `callback(...args)` through the ready queue whenever the process
+   * receives `signal` (Python's `loop.add_signal_handler`); replaces an earlier
+   * handler for the same signal. Removed when the loop closes.
+   *
+   * @example
+   * loop.addSignalHandler("SIGTERM", () => server.close());
+   */
+  addSignalHandler<A extends unknown[]>(signal: NodeJS.Signals, callback: (...args: A) => unknown, ...args: A): void {
+    this.checkClosed();
+    if (typeof signal !== "string" || !/^SIG[A-Z0-9]+$/.test(signal)) throw new RangeError(`invalid signal: ${String(signal)}`);
+    if (typeof callback !== "function") throw new TypeError("addSignalHandler() takes a function");
+    this.removeSignalHandler(signal);
+    const listener = (): void => {
+      if (!this.closed) this.callSoon(callback, ...args);
+    };
+    process.on(signal, listener);
+    (this.signalListeners ??= new Map()).set(signal, listener);
+  }
+
+  /** Removes the handler for `signal`; returns whether there was one. */
+  removeSignalHandler(signal: NodeJS.Signals): boolean {
+    const listener = this.signalListeners?.get(signal);
+    if (listener === undefined) return false;
+    process.removeListener(signal, listener);
+    this.signalListeners!.delete(signal);
+    return true;
   }
 
   // ---------------------------------------------------------- debugging

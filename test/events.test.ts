@@ -299,3 +299,29 @@ test("external work held open stops virtual time from jumping until it settles",
   });
   assert.deepEqual(observed, [0, 10]);
 });
+
+test("a signal handler runs its callback through the loop and is removed at close", async () => {
+  const before = process.listenerCount("SIGUSR2");
+  const seen = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const got: string[] = [];
+    loop.addSignalHandler("SIGUSR2", (tag: string) => got.push(tag), "usr2");
+    process.kill(process.pid, "SIGUSR2");
+    for (let i = 0; i < 100 && got.length === 0; i++) {
+      yield* fromPromise(new Promise((resolve) => setImmediate(resolve)));
+    }
+    return got;
+  });
+  assert.deepEqual(seen, ["usr2"]);
+  assert.equal(process.listenerCount("SIGUSR2"), before);
+});
+
+test("removeSignalHandler reports whether a handler was installed", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    assert.equal(loop.removeSignalHandler("SIGUSR2"), false);
+    loop.addSignalHandler("SIGUSR2", () => undefined);
+    assert.equal(loop.removeSignalHandler("SIGUSR2"), true);
+    assert.throws(() => loop.addSignalHandler("NOTASIGNAL" as NodeJS.Signals, () => undefined), RangeError);
+  });
+});
