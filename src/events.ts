@@ -326,11 +326,12 @@ export class EventLoop implements HandleOwner {
     this.checkClosed();
     if (this.running) throw new RuntimeError("This event loop is already running");
     let future: Future<T>;
-    if (aw instanceof Future) {
+    if (isCoroutine(aw)) {
+      // Coroutine first: what sleep() returns is both a coroutine and a future, and must be driven.
+      future = this.createTask(aw as Coro<T>);
+    } else if (aw instanceof Future) {
       if (aw.getLoop() !== this) throw new RuntimeError("The future belongs to a different loop than the one given");
       future = aw;
-    } else if (isCoroutine(aw)) {
-      future = this.createTask(aw as Coro<T>);
     } else {
       throw new TypeError("runUntilComplete() takes a coroutine, a Future or a Task");
     }

@@ -46,4 +46,11 @@ export { Task, createTask, currentTask, allTasks } from "./tasks.js";
 export { sleep } from "./sleep.js";
 
 // Composition
+export { gather, GatheringFuture, type GatherOptions, type GatherResults, type GatherSettled } from "./gather.js";
+export { wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ReturnWhen, type WaitOptions, type AsCompletedOptions } from "./wait.js";
+export { waitFor } from "./waitfor.js";
+export { timeout, timeoutAt, Timeout, type TimeoutState } from "./timeouts.js";
+export { shield } from "./shield.js";
+export { TaskGroup, taskGroup } from "./taskgroups.js";
 export { fromPromise } from "./bridge.js";
+export { ensureFuture } from "./ensure-future.js";

@@ -1,0 +1,38 @@
+/**
+ * `ensureFuture(aw)`: the future behind any awaitable (Python's
+ * `asyncio.ensure_future`): a future or task as it is, a coroutine wrapped in
+ * a new task, a native promise bridged with `fromPromise`.
+ */
+import { fromPromise } from "./bridge.js";
+import { describeValue, isCoroutine, isThenable, type Awaitable } from "./coroutines.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import { Future } from "./futures.js";
+
+/** A future for `aw`; coroutines become tasks on `loop` (the running loop by default). */
+export function ensureFuture<T>(aw: Awaitable<T> | PromiseLike<T>, loop?: EventLoop): Future<T> {
+  // Coroutine first: what sleep() returns is both a coroutine and (inside) a future, and must be driven.
+  if (isCoroutine(aw)) return (loop ?? getRunningLoop()).createTask(aw);
+  if (aw instanceof Future) {
+    if (loop !== undefined && aw.getLoop() !== loop) throw new RangeError("The future belongs to a different loop than the one given");
+    return aw;
+  }
+  if (isThenable(aw)) return fromPromise(aw);
+  throw new TypeError(`a Future, a coroutine or a promise is required, got ${describeValue(aw)}`);
+}
+
+/** @internal Copies `source`'s outcome (result, exception or cancellation) into a pending `target`. */
+export function copyOutcome<T>(source: Future<T>, target: Future<T>): void {
+  if (source.cancelled()) {
+    target.cancel();
+    return;
+  }
+  let value: T;
+  try {
+    value = source.result();
+  } catch (error) {
+    // settleException, not setException: the error may be a CancelledError (a gather's).
+    target.settleException(error);
+    return;
+  }
+  target.setResult(value);
+}

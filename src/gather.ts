@@ -1,0 +1,141 @@
+/**
+ * `gather(...aws)`: run awaitables concurrently and collect their results in
+ * argument order (Python's `asyncio.gather`).
+ */
+import { inspect } from "node:util";
+import { isCoroutine, type Awaitable, type AwaitedOf } from "./coroutines.js";
+import { CancelledError } from "./errors.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import { ensureFuture } from "./ensure-future.js";
+import { Future } from "./futures.js";
+
+/** Options of `gather`, passed as the last argument. */
+export interface GatherOptions {
+  /** Put exceptions (and `CancelledError`s) in the result list instead of failing. */
+  returnExceptions?: boolean;
+}
+
+/** The results of `gather(...aws)`: a tuple of each awaitable's result type. */
+export type GatherResults<A extends readonly unknown[]> = { -readonly [K in keyof A]: AwaitedOf<A[K]> };
+
+/** The results of `gather(...aws, { returnExceptions: true })`. */
+export type GatherSettled<A extends readonly unknown[]> = { -readonly [K in keyof A]: AwaitedOf<A[K]> | Error };
+
+/**
+ * The future `gather` returns. Cancelling it cancels every child that is not
+ * done; once they all are, awaiting it throws `CancelledError`.
+ */
+export class GatheringFuture<T> extends Future<T> {
+  /** @internal Set when cancel() reached at least one child. */
+  cancelRequested = false;
+
+  /** @internal */
+  constructor(
+    loop: EventLoop,
+    /** The children, in argument order (a child passed twice appears twice). */
+    readonly children: readonly Future<unknown>[],
+  ) {
+    super(loop);
+  }
+
+  /** Cancels every unfinished child; returns whether any accepted. */
+  override cancel(message?: unknown): boolean {
+    if (this.done()) return false;
+    let accepted = false;
+    for (const child of this.children) if (child.cancel(message)) accepted = true;
+    if (accepted) this.cancelRequested = true;
+    return accepted;
+  }
+
+  override [inspect.custom](): string {
+    return `<GatheringFuture ${this.describeState()} children=${this.children.length}>`;
+  }
+}
+
+function isOptions(value: unknown): value is GatherOptions {
+  return typeof value === "object" && value !== null && !(value instanceof Future) && !isCoroutine(value) && typeof (value as { then?: unknown }).then !== "function";
+}
+
+/**
+ * Runs the awaitables concurrently (coroutines become tasks) and returns a
+ * future of their results in argument order. The first exception (or a
+ * child's cancellation, as `CancelledError`) fails the gather at once while
+ * the other children keep running; with `{ returnExceptions: true }` errors
+ * take their places in the results instead. Cancelling the gather cancels
+ * every child. The same coroutine or future passed twice runs once.
+ *
+ * @example
+ * const [a, b] = yield* gather(fetchData("url1"), fetchData("url2"));
+ * const settled = yield* gather(mayFail(), sleep(1, "ok"), { returnExceptions: true });
+ */
+export function gather<A extends readonly Awaitable<unknown>[]>(...aws: A): GatheringFuture<GatherResults<A>>;
+export function gather<A extends readonly Awaitable<unknown>[]>(...args: [...A, GatherOptions & { returnExceptions: true }]): GatheringFuture<GatherSettled<A>>;
+export function gather<A extends readonly Awaitable<unknown>[]>(...args: [...A, GatherOptions]): GatheringFuture<GatherResults<A> | GatherSettled<A>>;
+export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
+  let returnExceptions = false;
+  if (args.length > 0 && isOptions(args[args.length - 1])) {
+    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+  }
+  if (args.length === 0) {
+    const loop = getRunningLoop();
+    const empty = new GatheringFuture<unknown[]>(loop, []);
+    empty.setResult([]);
+    return empty;
+  }
+  let loop: EventLoop | null = null;
+  for (const arg of args) {
+    if (arg instanceof Future) {
+      loop = arg.getLoop();
+      break;
+    }
+  }
+  loop ??= getRunningLoop();
+  const byArgument = new Map<unknown, Future<unknown>>();
+  const children: Future<unknown>[] = [];
+  for (const arg of args) {
+    let child = byArgument.get(arg);
+    if (child === undefined) {
+      child = ensureFuture(arg as Awaitable<unknown>, loop);
+      byArgument.set(arg, child);
+    }
+    children.push(child);
+  }
+  const outer = new GatheringFuture<unknown[]>(loop, children);
+  const distinct = byArgument.size;
+  let finished = 0;
+  const onChildDone = (child: Future<unknown>): void => {
+    finished++;
+    if (outer.done()) {
+      // Too late to matter: mark a failure as seen so it is not reported.
+      if (!child.cancelled()) child.exception();
+      return;
+    }
+    if (!returnExceptions) {
+      if (child.cancelled()) {
+        outer.settleException(child.makeCancelledError());
+        return;
+      }
+      if (child.exception() !== null) {
+        outer.settleException(child.exception());
+        return;
+      }
+    }
+    if (finished < distinct) return;
+    if (outer.cancelRequested) {
+      outer.settleException(new CancelledError());
+      return;
+    }
+    const results = children.map((c) => {
+      if (c.cancelled()) return c.makeCancelledError();
+      return c.exception() ?? c.result();
+    });
+    outer.setResult(results);
+  };
+  const done: Future<unknown>[] = [];
+  for (const child of byArgument.values()) {
+    if (child.done()) done.push(child);
+    else child.addDoneCallback(onChildDone);
+  }
+  for (const child of done) onChildDone(child);
+  return outer;
+}

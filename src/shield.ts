@@ -1,0 +1,36 @@
+/**
+ * `shield(aw)`: protect an operation from the cancellation of whoever awaits
+ * it (Python's `asyncio.shield`).
+ */
+import type { Awaitable } from "./coroutines.js";
+import { copyOutcome, ensureFuture } from "./ensure-future.js";
+import type { Future } from "./futures.js";
+
+/**
+ * A future that mirrors `aw`, except that cancelling it (or the task awaiting
+ * it) leaves `aw` running. The awaiting task still gets `CancelledError`. If
+ * `aw` is cancelled by other means, the shield is cancelled too. An `aw`
+ * already done is returned as it is.
+ *
+ * @example
+ * const saved = yield* shield(saveToDisk(data)); // a cancel here does not interrupt the save
+ */
+export function shield<T>(aw: Awaitable<T> | PromiseLike<T>): Future<T> {
+  const inner = ensureFuture(aw);
+  if (inner.done()) return inner;
+  const outer = inner.getLoop().createFuture<T>();
+  const onInnerDone = (): void => {
+    if (outer.cancelled()) {
+      // Nobody will read it through the shield: do not report it as lost.
+      if (!inner.cancelled()) inner.exception();
+      return;
+    }
+    copyOutcome(inner, outer);
+  };
+  const onOuterDone = (): void => {
+    if (!inner.done()) inner.removeDoneCallback(onInnerDone);
+  };
+  inner.addDoneCallback(onInnerDone);
+  outer.addDoneCallback(onOuterDone);
+  return outer;
+}

@@ -1,0 +1,177 @@
+/**
+ * `TaskGroup` and `taskGroup(body)`: structured concurrency (Python's
+ * `async with asyncio.TaskGroup() as tg:`).
+ *
+ * The block does not end before every task created in the group is done.
+ * The first task to fail cancels the others and the body (once, through the
+ * parent task's cancellation count, which the group withdraws on exit);
+ * failures are raised together as one `ExceptionGroup`; cancellations are
+ * never part of it. A cancellation of the parent from outside still
+ * propagates as `CancelledError` unless an error takes priority.
+ */
+import { inspect } from "node:util";
+import type { Coro } from "./coroutines.js";
+import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import type { Future } from "./futures.js";
+import { currentTask, type Task } from "./tasks.js";
+
+/**
+ * A group of tasks that a `taskGroup` block waits for. Made by `taskGroup`;
+ * `createTask` adds a task to it.
+ */
+export class TaskGroup {
+  private entered = false;
+  private exiting = false;
+  private aborting = false;
+  private finished = false;
+  private loop: EventLoop | null = null;
+  private parentTask: Task<unknown> | null = null;
+  private parentCancelRequested = false;
+  private readonly tasks = new Set<Task<unknown>>();
+  private readonly errors: Error[] = [];
+  private allDone: Future<boolean> | null = null;
+
+  /**
+   * Starts `coro` as a task of this group (it starts at the next iteration).
+   * `RuntimeError` before the block starts, once it has ended, or while the
+   * group is shutting down after a failure.
+   */
+  createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
+    if (!this.entered) {
+      void coro.return?.(undefined as T);
+      throw new RuntimeError(`TaskGroup ${this.describe()} has not been entered`);
+    }
+    if (this.finished || (this.exiting && this.tasks.size === 0)) {
+      void coro.return?.(undefined as T);
+      throw new RuntimeError(`TaskGroup ${this.describe()} is finished`);
+    }
+    if (this.aborting) {
+      void coro.return?.(undefined as T);
+      throw new RuntimeError(`TaskGroup ${this.describe()} is shutting down`);
+    }
+    const task = this.loop!.createTask(coro, options);
+    this.tasks.add(task as Task<unknown>);
+    task.addDoneCallback(this.onTaskDone);
+    return task;
+  }
+
+  /** @internal Runs `body` as the group's block. */
+  *run<T>(body: (group: TaskGroup) => Coro<T>): Coro<T> {
+    this.enter();
+    let result: T;
+    try {
+      result = yield* body(this);
+    } catch (error) {
+      yield* this.exit(error, true);
+      throw error;
+    }
+    yield* this.exit(undefined, false);
+    return result;
+  }
+
+  private enter(): void {
+    if (this.entered) throw new RuntimeError(`TaskGroup ${this.describe()} has already been entered`);
+    this.loop = getRunningLoop();
+    const parent = currentTask();
+    if (parent === null) throw new RuntimeError(`TaskGroup ${this.describe()} cannot determine the parent task`);
+    this.parentTask = parent;
+    this.entered = true;
+  }
+
+  // Waits for the tasks, then decides what leaves the block.
+  private *exit(error: unknown, threw: boolean): Coro<void> {
+    this.exiting = true;
+    let propagateCancellation: CancelledError | null = threw && error instanceof CancelledError ? error : null;
+    if (threw && !this.aborting) {
+      // The body failed, or the parent was cancelled while in the body.
+      this.abort();
+    }
+    // A loop: the wait may be cancelled again and again by the parent's canceller.
+    while (this.tasks.size > 0) {
+      this.allDone ??= this.loop!.createFuture<boolean>();
+      try {
+        yield* this.allDone;
+      } catch (waitError) {
+        if (!(waitError instanceof CancelledError)) throw waitError;
+        if (!this.aborting) {
+          propagateCancellation = waitError;
+          this.abort();
+        }
+      }
+      this.allDone = null;
+    }
+    this.finished = true;
+    const parent = this.parentTask!;
+    if (this.parentCancelRequested && parent.uncancel() === 0) {
+      // Our own cancellation of the parent: it does not leave the block.
+      propagateCancellation = null;
+    }
+    if (propagateCancellation !== null && this.errors.length === 0) throw propagateCancellation;
+    if (threw && !(error instanceof CancelledError)) this.errors.push(error as Error);
+    if (this.errors.length > 0) {
+      // Keep an outside cancellation pending for the parent's next await.
+      if (parent.cancelling() > 0) {
+        parent.uncancel();
+        parent.cancel();
+      }
+      throw new ExceptionGroup("unhandled errors in a TaskGroup", [...this.errors]);
+    }
+  }
+
+  private abort(): void {
+    this.aborting = true;
+    for (const task of this.tasks) if (!task.done()) task.cancel();
+  }
+
+  private readonly onTaskDone = (task: Future<unknown>): void => {
+    this.tasks.delete(task as Task<unknown>);
+    if (this.allDone !== null && this.tasks.size === 0 && !this.allDone.done()) this.allDone.setResult(true);
+    if (task.cancelled()) return;
+    const error = task.exception();
+    if (error === null) return;
+    this.errors.push(error);
+    const parent = this.parentTask!;
+    if (parent.done()) {
+      this.loop!.callExceptionHandler({
+        message: `Task ${(task as Task<unknown>).getName()} has errored out but its parent task ${parent.getName()} is already completed`,
+        exception: error,
+        task: task as Task<unknown>,
+      });
+      return;
+    }
+    if (!this.aborting && !this.parentCancelRequested) {
+      // Interrupt the body where it waits; exit() withdraws this cancellation.
+      this.abort();
+      this.parentCancelRequested = true;
+      parent.cancel();
+    }
+  };
+
+  private describe(): string {
+    return inspect(this);
+  }
+
+  [inspect.custom](): string {
+    const parts = [`tasks=${this.tasks.size}`];
+    if (this.errors.length > 0) parts.push(`errors=${this.errors.length}`);
+    if (this.aborting) parts.push("cancelling");
+    else if (this.entered && !this.finished) parts.push("entered");
+    return `<TaskGroup ${parts.join(" ")}>`;
+  }
+}
+
+/**
+ * Runs `body` with a new `TaskGroup` and waits for every task created in it.
+ * The first task to fail cancels the rest and the body; all failures are
+ * raised together as one `ExceptionGroup`.
+ *
+ * @example
+ * yield* taskGroup(function* (tg) {
+ *   tg.createTask(fetchData("url1"));
+ *   tg.createTask(fetchData("url2"));
+ * }); // both are done here
+ */
+export function* taskGroup<T>(body: (group: TaskGroup) => Coro<T>): Coro<T> {
+  return yield* new TaskGroup().run(body);
+}

@@ -1,0 +1,136 @@
+/**
+ * `timeout(delay, body)` and `timeoutAt(when, body)`: run a block with a
+ * deadline (Python's `async with asyncio.timeout(delay):`).
+ *
+ * On expiry the block's task is cancelled; when the resulting
+ * `CancelledError` leaves the block it becomes a `TimeoutError`. The
+ * task's `cancelling()` count tells this timeout's cancellation from any
+ * other: if someone else also cancelled the task (or an outer timeout
+ * expired too), the `CancelledError` propagates unchanged, so only the right
+ * block turns it into a `TimeoutError`.
+ */
+import { inspect } from "node:util";
+import type { Coro } from "./coroutines.js";
+import { CancelledError, RuntimeError, TimeoutError } from "./errors.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import type { Handle } from "./handles.js";
+import { currentTask, type Task } from "./tasks.js";
+
+/** The states of a `Timeout`. */
+export type TimeoutState = "created" | "entered" | "expiring" | "expired" | "exited";
+
+/**
+ * The deadline of a `timeout` block (Python's `asyncio.Timeout`), handed to
+ * the block's body so it can read or move the deadline.
+ */
+export class Timeout {
+  private state: TimeoutState = "created";
+  private deadline: number | null;
+  private timer: Handle | null = null;
+  private task: Task<unknown> | null = null;
+  private loop: EventLoop | null = null;
+  private cancellingAtEntry = 0;
+
+  /** A timeout for loop time `when` (seconds), or none when `null`. Use `timeout()`/`timeoutAt()`. */
+  constructor(when: number | null) {
+    if (when !== null && (typeof when !== "number" || Number.isNaN(when))) throw new TypeError(`a timeout deadline must be a number or null, got ${String(when)}`);
+    this.deadline = when;
+  }
+
+  /** The deadline in loop time, or `null` for none. */
+  when(): number | null {
+    return this.deadline;
+  }
+
+  /** Moves the deadline to loop time `when` (or removes it with `null`); only inside the block, before expiry. */
+  reschedule(when: number | null): void {
+    if (this.state !== "entered") {
+      if (this.state === "created") throw new RuntimeError("Timeout has not been entered");
+      throw new RuntimeError(`Cannot change state of ${this.state} Timeout`);
+    }
+    if (when !== null && (typeof when !== "number" || Number.isNaN(when))) throw new TypeError(`a timeout deadline must be a number or null, got ${String(when)}`);
+    this.deadline = when;
+    this.timer?.cancel();
+    this.timer = null;
+    if (when === null) return;
+    const loop = this.loop!;
+    // A deadline already past fires at the block's next suspension, not synchronously.
+    this.timer = when <= loop.time() ? loop.callSoon(this.expire) : loop.callAt(when, this.expire);
+  }
+
+  /** Whether the deadline passed and the block was (or is being) cancelled. */
+  expired(): boolean {
+    return this.state === "expiring" || this.state === "expired";
+  }
+
+  /** @internal Runs `body` inside the deadline. */
+  *run<T>(body: (timeout: Timeout) => Coro<T>): Coro<T> {
+    this.enter();
+    let result: T;
+    try {
+      result = yield* body(this);
+    } catch (error) {
+      this.exit(error, true);
+      throw error;
+    }
+    this.exit(undefined, false);
+    return result;
+  }
+
+  private enter(): void {
+    if (this.state !== "created") throw new RuntimeError("Timeout has already been entered");
+    const task = currentTask();
+    if (task === null) throw new RuntimeError("Timeout should be used inside a task");
+    this.task = task;
+    this.loop = getRunningLoop();
+    this.cancellingAtEntry = task.cancelling();
+    this.state = "entered";
+    this.reschedule(this.deadline);
+  }
+
+  // Throws the TimeoutError when this timeout's own cancellation is leaving the block.
+  private exit(error: unknown, threw: boolean): void {
+    this.timer?.cancel();
+    this.timer = null;
+    if (this.state === "expiring") {
+      this.state = "expired";
+      if (this.task!.uncancel() <= this.cancellingAtEntry && threw && error instanceof CancelledError) {
+        throw new TimeoutError("the timeout expired", { cause: error });
+      }
+    } else if (this.state === "entered") {
+      this.state = "exited";
+    }
+  }
+
+  private readonly expire = (): void => {
+    if (this.state !== "entered") return;
+    this.timer = null;
+    this.state = "expiring";
+    this.task!.cancel();
+  };
+
+  [inspect.custom](): string {
+    const label = this.state === "created" ? "created" : this.state === "entered" ? "active" : this.expired() ? "expired" : "finished";
+    return `<Timeout [${label}]${this.state === "entered" && this.deadline !== null ? ` when=${this.deadline.toFixed(3)}` : ""}>`;
+  }
+}
+
+/**
+ * Runs `body` and cancels it if it is still running `delay` seconds from now
+ * (`null`: no deadline); the cancellation leaves the block as `TimeoutError`.
+ *
+ * @example
+ * const page = yield* timeout(5, function* () {
+ *   return yield* download(url);
+ * });
+ */
+export function* timeout<T>(delay: number | null, body: (timeout: Timeout) => Coro<T>): Coro<T> {
+  if (delay !== null && (typeof delay !== "number" || Number.isNaN(delay))) throw new TypeError(`timeout() takes a delay in seconds or null, got ${String(delay)}`);
+  const loop = getRunningLoop();
+  return yield* new Timeout(delay === null ? null : loop.time() + delay).run(body);
+}
+
+/** Like `timeout`, with an absolute deadline in loop time (`loop.time()` seconds). */
+export function* timeoutAt<T>(when: number | null, body: (timeout: Timeout) => Coro<T>): Coro<T> {
+  return yield* new Timeout(when).run(body);
+}

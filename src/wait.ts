@@ -1,0 +1,182 @@
+/**
+ * `wait(futures, { timeout, returnWhen })` and `asCompleted(aws, { timeout })`:
+ * waiting on a set of futures without owning them (Python's `asyncio.wait`
+ * and `asyncio.as_completed`). Neither cancels anything on timeout.
+ */
+import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
+import { TimeoutError } from "./errors.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import { copyOutcome, ensureFuture } from "./ensure-future.js";
+import { Future } from "./futures.js";
+import { Deque } from "./deque.js";
+import type { TimerHandle } from "./handles.js";
+
+/** `wait` returns when any future finishes or is cancelled. */
+export const FIRST_COMPLETED = "FIRST_COMPLETED";
+/** `wait` returns when any future finishes with an exception (or all are done). */
+export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+/** `wait` returns when every future is done (the default). */
+export const ALL_COMPLETED = "ALL_COMPLETED";
+
+/** When `wait` returns. */
+export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  /** Seconds to wait at most; `null`/absent waits without limit. On timeout `wait` returns, it never throws. */
+  timeout?: number | null;
+  returnWhen?: ReturnWhen;
+}
+
+function checkTimeout(timeout: number | null | undefined, where: string): void {
+  if (timeout === undefined || timeout === null) return;
+  if (typeof timeout !== "number" || Number.isNaN(timeout)) throw new TypeError(`${where}: timeout must be a number of seconds or null, got ${String(timeout)}`);
+}
+
+/**
+ * Waits until the futures are done as `returnWhen` says, or `timeout`
+ * seconds pass, and returns `[done, pending]` as of that moment. Never throws
+ * `TimeoutError`, never cancels the futures; cancelling the waiting task
+ * leaves them running. Coroutines are refused: wrap them with `createTask`.
+ *
+ * @example
+ * const [done, pending] = yield* wait([t1, t2], { returnWhen: FIRST_COMPLETED });
+ */
+export function* wait<T>(futures: Iterable<Future<T>>, options: WaitOptions = {}): Coro<[done: Set<Future<T>>, pending: Set<Future<T>>]> {
+  if (futures instanceof Future || isCoroutine(futures)) {
+    throw new TypeError(`wait() expects an iterable of futures, not a single ${futures instanceof Future ? "Future" : "coroutine"}: wrap it in an array`);
+  }
+  if (futures === null || typeof (futures as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function") {
+    throw new TypeError("wait() expects an iterable of futures");
+  }
+  const set = new Set(futures);
+  for (const f of set) {
+    if (isCoroutine(f)) throw new TypeError("Passing coroutines is forbidden, use tasks explicitly.");
+    if (!(f instanceof Future)) throw new TypeError(`wait() expects futures or tasks, got ${typeof f}`);
+  }
+  if (set.size === 0) throw new RangeError("Set of Tasks/Futures is empty.");
+  const returnWhen = options.returnWhen ?? ALL_COMPLETED;
+  if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
+    throw new RangeError(`Invalid returnWhen value: ${String(returnWhen)}`);
+  }
+  checkTimeout(options.timeout, "wait()");
+  const loop = getRunningLoop();
+  const waiter = loop.createFuture<void>();
+  const release = (): void => {
+    if (!waiter.done()) waiter.setResult(undefined);
+  };
+  const timer = options.timeout === undefined || options.timeout === null ? null : loop.callLater(options.timeout, release);
+  let remaining = set.size;
+  const onCompletion = (f: Future<T>): void => {
+    remaining--;
+    if (
+      remaining <= 0 ||
+      returnWhen === FIRST_COMPLETED ||
+      (returnWhen === FIRST_EXCEPTION && !f.cancelled() && f.exception() !== null)
+    ) {
+      release();
+    }
+  };
+  for (const f of set) f.addDoneCallback(onCompletion);
+  try {
+    yield* waiter;
+  } finally {
+    timer?.cancel();
+    for (const f of set) f.removeDoneCallback(onCompletion);
+  }
+  const done = new Set<Future<T>>();
+  const pending = new Set<Future<T>>();
+  for (const f of set) (f.done() ? done : pending).add(f);
+  return [done, pending];
+}
+
+/** Options of `asCompleted`. */
+export interface AsCompletedOptions {
+  /** Seconds until every result not yet delivered becomes a `TimeoutError`. */
+  timeout?: number | null;
+}
+
+/**
+ * The futures `asCompleted` hands out: the k-th settles like the k-th
+ * awaitable to complete.
+ */
+class CompletionOrder<T> implements Iterable<Future<T>> {
+  private readonly loop: EventLoop;
+  private readonly count: number;
+  // Completed inputs no slot has taken yet, and slots waiting for a completion.
+  private readonly completed = new Deque<Future<T>>();
+  private readonly waitingSlots = new Deque<Future<T>>();
+  private readonly todo = new Set<Future<T>>();
+  private timer: TimerHandle | null = null;
+  private timedOut = false;
+  private handedOut = 0;
+
+  constructor(aws: Iterable<Awaitable<T> | PromiseLike<T>>, timeout: number | null | undefined) {
+    this.loop = getRunningLoop();
+    const inputs = new Set<Future<T>>();
+    const seen = new Set<unknown>();
+    for (const aw of aws) {
+      if (seen.has(aw)) continue;
+      seen.add(aw);
+      inputs.add(ensureFuture(aw, this.loop));
+    }
+    this.count = inputs.size;
+    for (const f of inputs) {
+      if (f.done()) this.completed.push(f);
+      else {
+        this.todo.add(f);
+        f.addDoneCallback(this.onDone);
+      }
+    }
+    if (timeout !== undefined && timeout !== null && this.todo.size > 0) this.timer = this.loop.callLater(timeout, this.onTimeout);
+  }
+
+  *[Symbol.iterator](): Iterator<Future<T>> {
+    while (this.handedOut < this.count) {
+      this.handedOut++;
+      yield this.nextSlot();
+    }
+  }
+
+  private nextSlot(): Future<T> {
+    const slot = this.loop.createFuture<T>();
+    const ready = this.completed.shift();
+    if (ready !== undefined) copyOutcome(ready, slot);
+    else if (this.timedOut) slot.setException(new TimeoutError());
+    else this.waitingSlots.push(slot);
+    return slot;
+  }
+
+  private readonly onDone = (f: Future<T>): void => {
+    if (!this.todo.delete(f)) return;
+    const slot = this.waitingSlots.shift();
+    if (slot !== undefined) copyOutcome(f, slot);
+    else this.completed.push(f);
+    if (this.todo.size === 0) this.timer?.cancel();
+  };
+
+  private readonly onTimeout = (): void => {
+    this.timedOut = true;
+    for (const f of this.todo) f.removeDoneCallback(this.onDone);
+    this.todo.clear();
+    for (let slot = this.waitingSlots.shift(); slot !== undefined; slot = this.waitingSlots.shift()) {
+      slot.setException(new TimeoutError());
+    }
+  };
+}
+
+/**
+ * Futures in completion order: the k-th one yielded settles like the k-th
+ * awaitable to complete (coroutines are wrapped in tasks). After `timeout`
+ * seconds the ones not yet settled throw `TimeoutError`; nothing is cancelled.
+ *
+ * @example
+ * for (const next of asCompleted([fetchData("a"), fetchData("b")], { timeout: 5 })) {
+ *   console.log(yield* next); // fastest first
+ * }
+ */
+export function asCompleted<T>(aws: Iterable<Awaitable<T> | PromiseLike<T>>, options: AsCompletedOptions = {}): Iterable<Future<T>> {
+  if (aws instanceof Future || isCoroutine(aws)) throw new TypeError("asCompleted() expects an iterable of awaitables, not a single one: wrap it in an array");
+  checkTimeout(options.timeout, "asCompleted()");
+  return new CompletionOrder(aws, options.timeout);
+}
