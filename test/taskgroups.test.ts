@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { inspect } from "node:util";
+import {
+  CancelledError,
+  ExceptionGroup,
+  RuntimeError,
+  TaskGroup,
+  createTask,
+  currentTask,
+  getRunningLoop,
+  sleep,
+  taskGroup,
+  type Coro,
+  type Task,
+} from "../src/index.js";
+import { runVirtual } from "./support.js";
+
+function* after<T>(seconds: number, value: T): Coro<T> {
+  yield* sleep(seconds);
+  return value;
+}
+function* failsAfter(seconds: number, message: string): Coro<never> {
+  yield* sleep(seconds);
+  throw new Error(message);
+}
+
+test("the block waits for every task of the group", async () => {
+  const outcome = await runVirtual(function* () {
+    const tasks = yield* taskGroup(function* (tg) {
+      return [tg.createTask(after(1, "a")), tg.createTask(after(3, "b"))];
+    });
+    return { results: tasks.map((t) => t.result()), at: getRunningLoop().time() };
+  });
+  assert.deepEqual(outcome, { results: ["a", "b"], at: 3 });
+});
+
+test("the block returns the body's value", async () => {
+  assert.equal(await runVirtual(() => taskGroup(function* () {
+    return "body value";
+  })), "body value");
+});
+
+test("the first failure cancels the siblings and the body, and errors surface as one ExceptionGroup", async () => {
+  const outcome = await runVirtual(function* () {
+    let sibling: Task<string> | null = null;
+    const trail: string[] = [];
+    try {
+      yield* taskGroup(function* (tg) {
+        sibling = tg.createTask(after(10, "sibling"));
+        tg.createTask(failsAfter(1, "boom"));
+        try {
+          yield* sleep(100);
+        } catch (e) {
+          trail.push(e instanceof CancelledError ? "body cancelled" : "body other");
+          throw e;
+        }
+      });
+    } catch (e) {
+      assert.ok(e instanceof ExceptionGroup);
+      trail.push(`group: ${e.exceptions.map((x) => x.message).join(",")}`);
+    }
+    return { trail, siblingCancelled: sibling!.cancelled(), at: getRunningLoop().time() };
+  });
+  assert.deepEqual(outcome, { trail: ["body cancelled", "group: boom"], siblingCancelled: true, at: 1 });
+});
+
+test("several failures are collected in completion order", async () => {
+  const messages = await runVirtual(function* () {
+    try {
+      yield* taskGroup(function* (tg) {
+        tg.createTask(failsAfter(1, "first"));
+        tg.createTask(
+          (function* (): Coro<void> {
+            try {
+              yield* sleep(5);
+            } finally {
+              // eslint-disable-next-line no-unsafe-finally -- a failure while being cancelled
+              throw new Error("second, while cancelled");
+            }
+          })(),
+        );
+      });
+    } catch (e) {
+      return (e as ExceptionGroup).exceptions.map((x) => x.message);
+    }
+    return null;
+  });
+  assert.deepEqual(messages, ["first", "second, while cancelled"]);
+});
+
+test("cancellations are not included in the ExceptionGroup", async () => {
+  const count = await runVirtual(function* () {
+    try {
+      yield* taskGroup(function* (tg) {
+        tg.createTask(after(10, "cancelled sibling"));
+        tg.createTask(failsAfter(1, "only error"));
+      });
+    } catch (e) {
+      return (e as ExceptionGroup).exceptions.length;
+    }
+    return -1;
+  });
+  assert.equal(count, 1);
+});
+
+test("an error in the body cancels the tasks and joins the group's errors", async () => {
+  const outcome = await runVirtual(function* () {
+    let child: Task<string> | null = null;
+    try {
+      yield* taskGroup(function* (tg) {
+        child = tg.createTask(after(10, "x"));
+        yield* sleep(1);
+        throw new Error("body failed");
+      });
+    } catch (e) {
+      return { messages: (e as ExceptionGroup).exceptions.map((x) => x.message), childCancelled: child!.cancelled() };
+    }
+    return null;
+  });
+  assert.deepEqual(outcome, { messages: ["body failed"], childCancelled: true });
+});
+
+test("an outer cancellation propagates as CancelledError, not swallowed", async () => {
+  await runVirtual(function* () {
+    let child: Task<string> | null = null;
+    const outer = createTask(
+      taskGroup(function* (tg) {
+        child = tg.createTask(after(10, "x"));
+        yield* sleep(10);
+      }),
+    );
+    yield* sleep(1);
+    outer.cancel();
+    yield* sleep(1);
+    assert.equal(outer.cancelled(), true);
+    assert.equal(child!.cancelled(), true);
+  });
+});
+
+test("cancelling the parent while it waits for the tasks at the end cancels them", async () => {
+  await runVirtual(function* () {
+    let child: Task<string> | null = null;
+    const outer = createTask(
+      taskGroup(function* (tg) {
+        child = tg.createTask(after(10, "x"));
+      }),
+    );
+    yield* sleep(1);
+    outer.cancel();
+    yield* sleep(1);
+    assert.equal(child!.cancelled(), true);
+    assert.equal(outer.cancelled(), true);
+  });
+});
+
+test("the parent's cancel count is restored after the group cancelled it itself", async () => {
+  assert.equal(await runVirtual(function* () {
+    try {
+      yield* taskGroup(function* (tg) {
+        tg.createTask(failsAfter(1, "boom"));
+        yield* sleep(10);
+      });
+    } catch {
+      // ExceptionGroup
+    }
+    return currentTask()!.cancelling();
+  }), 0);
+});
+
+test("a child cancelled explicitly by the user does not affect the group", async () => {
+  assert.deepEqual(await runVirtual(() =>
+    taskGroup(function* (tg) {
+      const victim = tg.createTask(after(10, "x"));
+      const other = tg.createTask(after(2, "other"));
+      yield* sleep(1);
+      victim.cancel();
+      yield* other;
+      return [victim.cancelled(), other.result()];
+    }),
+  ), [true, "other"]);
+});
+
+test("creating a task in a finished group is a RuntimeError", async () => {
+  await runVirtual(function* () {
+    let saved: TaskGroup | null = null;
+    yield* taskGroup(function* (tg) {
+      saved = tg;
+    });
+    assert.throws(() => saved!.createTask(after(1, 1)), /is finished/);
+  });
+});
+
+test("creating a task in a group that is shutting down is a RuntimeError", async () => {
+  const message = await runVirtual(function* () {
+    let seen = "";
+    try {
+      yield* taskGroup(function* (tg) {
+        tg.createTask(failsAfter(1, "boom"));
+        try {
+          yield* sleep(10);
+        } catch (e) {
+          try {
+            tg.createTask(after(1, 1));
+          } catch (inner) {
+            seen = (inner as Error).message;
+          }
+          throw e;
+        }
+      });
+    } catch {
+      // ExceptionGroup
+    }
+    return seen;
+  });
+  assert.match(message, /is shutting down/);
+});
+
+test("a TaskGroup that was not entered refuses tasks", () => {
+  assert.throws(() => new TaskGroup().createTask(after(1, 1)), RuntimeError);
+});
+
+test("tasks created by children while the group is open are awaited too", async () => {
+  assert.equal(await runVirtual(function* () {
+    let grandchild: Task<string> | null = null;
+    yield* taskGroup(function* (tg) {
+      tg.createTask(
+        (function* (): Coro<void> {
+          yield* sleep(1);
+          grandchild = tg.createTask(after(5, "late"));
+        })(),
+      );
+    });
+    return [grandchild!.result(), getRunningLoop().time()].join("@");
+  }), "late@6");
+});
+
+test("finally blocks of cancelled children run before the group ends", async () => {
+  const trail = await runVirtual(function* () {
+    const seen: string[] = [];
+    try {
+      yield* taskGroup(function* (tg) {
+        tg.createTask(
+          (function* (): Coro<void> {
+            try {
+              yield* sleep(10);
+            } finally {
+              seen.push("child cleanup");
+            }
+          })(),
+        );
+        tg.createTask(failsAfter(1, "boom"));
+      });
+    } catch {
+      seen.push("group raised");
+    }
+    return seen;
+  });
+  assert.deepEqual(trail, ["child cleanup", "group raised"]);
+});
+
+test("an error takes priority over an outer cancellation, and the cancellation stays pending", async () => {
+  await runVirtual(function* () {
+    const outer = createTask(
+      (function* (): Coro<string> {
+        try {
+          yield* taskGroup(function* (tg) {
+            tg.createTask(
+              (function* (): Coro<void> {
+                try {
+                  yield* sleep(10);
+                } catch {
+                  throw new Error("failed during cancel");
+                }
+              })(),
+            );
+            yield* sleep(10);
+          });
+        } catch (e) {
+          assert.ok(e instanceof ExceptionGroup);
+        }
+        yield* sleep(1); // the outer cancellation is delivered here
+        return "not reached";
+      })(),
+    );
+    yield* sleep(1);
+    outer.cancel();
+    yield* sleep(5);
+    assert.equal(outer.cancelled(), true);
+  });
+});
+
+test("a group describes itself", async () => {
+  await runVirtual(() =>
+    taskGroup(function* (tg) {
+      tg.createTask(sleep(1));
+      assert.match(inspect(tg), /<TaskGroup tasks=1 entered>/);
+    }),
+  );
+});
+
+test("a group outside a task is a RuntimeError", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    let error: unknown = null;
+    loop.callSoon(() => {
+      const gen = taskGroup(function* () {
+        return 1;
+      });
+      try {
+        gen.next();
+      } catch (e) {
+        error = e;
+      }
+    });
+    yield* sleep(0);
+    assert.ok(error instanceof RuntimeError);
+  });
+});
