@@ -78,7 +78,11 @@ export class Deque<T> {
    * found. Waiter lists use it when a waiter is cancelled.
    */
   remove(item: T): boolean {
-    for (let i = 0; i < this.count; i++) {
+    if (this.count > 0 && this.buffer[this.head] === item) {
+      this.shift();
+      return true;
+    }
+    for (let i = 1; i < this.count; i++) {
       if (this.buffer[(this.head + i) & this.mask] === item) {
         for (let j = i; j < this.count - 1; j++) {
           this.buffer[(this.head + j) & this.mask] = this.buffer[(this.head + j + 1) & this.mask];

@@ -54,3 +54,11 @@ export { shield } from "./shield.js";
 export { TaskGroup, taskGroup } from "./taskgroups.js";
 export { fromPromise } from "./bridge.js";
 export { ensureFuture } from "./ensure-future.js";
+
+// Synchronisation primitives
+export { Lock, Event, Condition, type LockStatistics } from "./locks.js";
+export { Semaphore, BoundedSemaphore } from "./semaphores.js";
+export { Barrier } from "./barrier.js";
+
+// Queues
+export { Queue, PriorityQueue, LifoQueue, type QueueOptions, type PriorityQueueOptions, type QueueStatistics } from "./queues.js";

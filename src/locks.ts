@@ -1,0 +1,274 @@
+/**
+ * `Lock`, `Event` and `Condition` (Python's `asyncio.Lock`, `asyncio.Event`,
+ * `asyncio.Condition`).
+ *
+ * Waiters are futures in a FIFO deque. The invariant every method keeps:
+ * when the lock is free and a live waiter exists, the first live waiter has
+ * been woken. A waiter cancelled after it was woken passes the wake-up on,
+ * so a cancellation can never leak the lock.
+ */
+import { inspect } from "node:util";
+import type { Coro } from "./coroutines.js";
+import { Deque } from "./deque.js";
+import { CancelledError, RuntimeError } from "./errors.js";
+import type { Future } from "./futures.js";
+import { LoopBound } from "./loop-bound.js";
+
+/** Statistics of a lock (Trio's `statistics()`). */
+export interface LockStatistics {
+  locked: boolean;
+  waiters: number;
+}
+
+/**
+ * A mutual-exclusion lock for tasks; FIFO fair. Not reentrant.
+ *
+ * @example
+ * const lock = new Lock();
+ * yield* lock.hold(function* () {
+ *   // only one task at a time here
+ * });
+ */
+export class Lock extends LoopBound {
+  private isLocked = false;
+  private waiters: Deque<Future<true>> | null = null;
+
+  /** Whether the lock is held. */
+  locked(): boolean {
+    return this.isLocked;
+  }
+
+  /** Waits until the lock is free, then takes it; returns `true`. */
+  *acquire(): Coro<true> {
+    if (!this.isLocked && (this.waiters === null || this.allWaitersCancelled())) {
+      this.isLocked = true;
+      return true;
+    }
+    const waiters = (this.waiters ??= new Deque());
+    const waiter = this.getLoop().createFuture<true>();
+    waiters.push(waiter);
+    try {
+      try {
+        yield* waiter;
+      } finally {
+        waiters.remove(waiter);
+      }
+    } catch (error) {
+      // Woken but cancelled before taking the lock: hand the wake-up on.
+      if (error instanceof CancelledError && !this.isLocked) this.wakeUpFirst();
+      throw error;
+    }
+    this.isLocked = true;
+    return true;
+  }
+
+  /** Releases the lock and wakes the first waiter; `RuntimeError` if it is not held. */
+  release(): void {
+    if (!this.isLocked) throw new RuntimeError("Lock is not acquired.");
+    this.isLocked = false;
+    this.wakeUpFirst();
+  }
+
+  /** Acquires, runs `body`, and always releases (Python's `async with lock:`). */
+  *hold<T>(body: () => Coro<T>): Coro<T> {
+    yield* this.acquire();
+    try {
+      return yield* body();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** The lock's state and how many tasks wait for it. */
+  statistics(): LockStatistics {
+    return { locked: this.isLocked, waiters: this.waiters?.length ?? 0 };
+  }
+
+  private allWaitersCancelled(): boolean {
+    for (const waiter of this.waiters!) if (!waiter.cancelled()) return false;
+    return true;
+  }
+
+  private wakeUpFirst(): void {
+    const first = this.waiters?.peekFront();
+    // A done waiter is already woken.
+    if (first !== undefined && !first.done()) first.setResult(true);
+  }
+
+  [inspect.custom](): string {
+    const waiters = this.waiters?.length ?? 0;
+    return `<Lock [${this.isLocked ? "locked" : "unlocked"}${waiters > 0 ? `, waiters:${waiters}` : ""}]>`;
+  }
+}
+
+/**
+ * A flag tasks can wait for (Python's `asyncio.Event`): `set()` wakes every
+ * waiter; `clear()` makes later waits block again.
+ */
+export class Event extends LoopBound {
+  private value = false;
+  private readonly waiters = new Deque<Future<true>>();
+
+  /** Whether the flag is set (Python's `is_set`). */
+  isSet(): boolean {
+    return this.value;
+  }
+
+  /** Sets the flag and wakes every waiting task. */
+  set(): void {
+    if (this.value) return;
+    this.value = true;
+    for (const waiter of this.waiters) if (!waiter.done()) waiter.setResult(true);
+  }
+
+  /** Clears the flag. */
+  clear(): void {
+    this.value = false;
+  }
+
+  /** Waits until the flag is set; returns `true` at once if it is. */
+  *wait(): Coro<true> {
+    if (this.value) return true;
+    const waiter = this.getLoop().createFuture<true>();
+    this.waiters.push(waiter);
+    try {
+      yield* waiter;
+      return true;
+    } finally {
+      this.waiters.remove(waiter);
+    }
+  }
+
+  /** The flag and how many tasks wait. */
+  statistics(): { set: boolean; waiters: number } {
+    return { set: this.value, waiters: this.waiters.length };
+  }
+
+  [inspect.custom](): string {
+    return `<Event [${this.value ? "set" : "unset"}${this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : ""}]>`;
+  }
+}
+
+/**
+ * A condition variable (Python's `asyncio.Condition`): tasks holding its
+ * lock wait to be notified. It owns a new `Lock` or shares the one given.
+ *
+ * @example
+ * yield* cond.hold(function* () {
+ *   yield* cond.waitFor(() => items.length > 0);
+ *   return items.shift();
+ * });
+ */
+export class Condition extends LoopBound {
+  private readonly lock: Lock;
+  private readonly waiters = new Deque<Future<boolean>>();
+
+  constructor(lock?: Lock) {
+    super();
+    if (lock !== undefined && !(lock instanceof Lock)) throw new TypeError("Condition() takes a Lock");
+    this.lock = lock ?? new Lock();
+  }
+
+  /** Whether the underlying lock is held. */
+  locked(): boolean {
+    return this.lock.locked();
+  }
+
+  /** Acquires the underlying lock. */
+  acquire(): Coro<true> {
+    return this.lock.acquire();
+  }
+
+  /** Releases the underlying lock. */
+  release(): void {
+    this.lock.release();
+  }
+
+  /** Acquires, runs `body`, and always releases. */
+  hold<T>(body: () => Coro<T>): Coro<T> {
+    return this.lock.hold(body);
+  }
+
+  /**
+   * Releases the lock, waits for a notification, and re-acquires the lock
+   * before returning, even when cancelled. `RuntimeError` without the lock.
+   */
+  *wait(): Coro<true> {
+    if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
+    this.release();
+    let cancellation: unknown = null;
+    try {
+      const waiter = this.getLoop().createFuture<boolean>();
+      this.waiters.push(waiter);
+      try {
+        yield* waiter;
+        return true;
+      } catch (error) {
+        // Notified, then cancelled before resuming: pass the notification on.
+        if (waiter.done() && !waiter.cancelled()) this.notifyWaiters(1);
+        throw error;
+      } finally {
+        this.waiters.remove(waiter);
+      }
+    } finally {
+      // The lock must be held again on the way out, whatever happens.
+      for (;;) {
+        try {
+          yield* this.acquire();
+          break;
+        } catch (error) {
+          if (!(error instanceof CancelledError)) throw error;
+          cancellation = error;
+        }
+      }
+      // eslint-disable-next-line no-unsafe-finally -- re-raise a cancellation that arrived while re-acquiring
+      if (cancellation !== null) throw cancellation;
+    }
+  }
+
+  /** Waits until `predicate()` is truthy (checked under the lock); returns its value. */
+  *waitFor<T>(predicate: () => T): Coro<T> {
+    let result = predicate();
+    while (!result) {
+      yield* this.wait();
+      result = predicate();
+    }
+    return result;
+  }
+
+  /** Wakes up to `n` waiting tasks; `RuntimeError` without the lock. */
+  notify(n = 1): void {
+    if (!this.locked()) throw new RuntimeError("cannot notify on un-acquired lock");
+    this.notifyWaiters(n);
+  }
+
+  /** Wakes every waiting task (Python's `notify_all`); `RuntimeError` without the lock. */
+  notifyAll(): void {
+    this.notify(this.waiters.length);
+  }
+
+  /** @internal Wakes up to `n` waiters without checking the lock (Barrier's synchronous reset/abort). */
+  wakeWaiters(n: number): void {
+    this.notifyWaiters(n);
+  }
+
+  private notifyWaiters(n: number): void {
+    let woken = 0;
+    for (const waiter of this.waiters) {
+      if (woken >= n) break;
+      if (!waiter.done()) {
+        woken++;
+        waiter.setResult(false);
+      }
+    }
+  }
+
+  /** The lock's state and how many tasks wait for a notification. */
+  statistics(): { locked: boolean; waiters: number } {
+    return { locked: this.locked(), waiters: this.waiters.length };
+  }
+
+  [inspect.custom](): string {
+    return `<Condition [${this.locked() ? "locked" : "unlocked"}${this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : ""}]>`;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Random producer/consumer programs on a bounded Queue, with random sleeps
+ * and cancellations, on the virtual clock: no item is lost or duplicated,
+ * a cancelled put inserts nothing, and join returns exactly when the count
+ * of unfinished items reaches zero. Rerun a failure with FC_SEED=<seed>.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { CancelledError, Queue, QueueShutDown, createTask, getRunningLoop, sleep, type Coro, type Task } from "../src/index.js";
+import { runVirtual } from "./support.js";
+
+const RUNS = Number(process.env["FC_RUNS"] ?? 1000);
+const seedOption = process.env["FC_SEED"] !== undefined ? { seed: Number(process.env["FC_SEED"]) } : {};
+
+const duration = fc.constantFrom(0, 0, 0.5, 1);
+const program = fc.record({
+  maxsize: fc.constantFrom(0, 1, 1, 2, 3),
+  producers: fc.array(fc.array(duration, { minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 4 }),
+  consumers: fc.array(fc.array(duration, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 3 }),
+  cancels: fc.array(fc.record({ at: fc.constantFrom(0, 0.5, 1, 2), ticks: fc.nat(3), target: fc.nat(6) }), { maxLength: 5 }),
+});
+
+test("Queue: every item put is got exactly once or still in the queue, and a cancelled put inserts nothing", async () => {
+  await fc.assert(
+    fc.asyncProperty(program, async (p) => {
+      const queue = new Queue<number>(p.maxsize);
+      const put: number[] = [];
+      const got: number[] = [];
+      await runVirtual(function* () {
+        let nextItem = 0;
+        const tasks: Task<void>[] = [];
+        for (const delays of p.producers) {
+          tasks.push(
+            createTask(
+              (function* (): Coro<void> {
+                for (const d of delays) {
+                  yield* sleep(d);
+                  const item = nextItem++;
+                  yield* queue.put(item);
+                  put.push(item);
+                }
+              })(),
+            ),
+          );
+        }
+        for (const delays of p.consumers) {
+          tasks.push(
+            createTask(
+              (function* (): Coro<void> {
+                for (const d of delays) {
+                  yield* sleep(d);
+                  got.push(yield* queue.get());
+                }
+              })(),
+            ),
+          );
+        }
+        for (const c of p.cancels) {
+          createTask(
+            (function* (): Coro<void> {
+              yield* sleep(c.at);
+              for (let i = 0; i < c.ticks; i++) yield* sleep(0);
+              tasks[c.target % tasks.length]!.cancel();
+            })(),
+          );
+        }
+        // Consumers may wait forever for items never produced: end the run after a while.
+        yield* sleep(20);
+        // Quiescent now: a getter blocked beside an item (or a putter beside
+        // free room) would be a lost wake-up.
+        const stats = queue.statistics();
+        assert.ok(!(stats.size > 0 && stats.getters > 0), `${stats.size} items left while ${stats.getters} getters wait`);
+        assert.ok(!(!queue.full() && stats.putters > 0), `room left while ${stats.putters} putters wait`);
+        queue.shutdown();
+        for (const t of tasks) {
+          try {
+            yield* t;
+          } catch (e) {
+            if (!(e instanceof CancelledError) && !(e instanceof QueueShutDown)) throw e;
+          }
+        }
+      });
+      const remaining: number[] = [];
+      while (!queue.empty()) remaining.push(queue.getNowait());
+      const accounted = [...got, ...remaining].sort((a, b) => a - b);
+      assert.deepEqual(accounted, [...put].sort((a, b) => a - b), `put ${put} got ${got} left ${remaining}`);
+      if (p.maxsize > 0) assert.ok(remaining.length <= p.maxsize);
+    }),
+    { numRuns: RUNS, ...seedOption },
+  );
+});
+
+test("Queue: join returns exactly when the count of unfinished items reaches zero", async () => {
+  const work = fc.record({
+    items: fc.array(fc.record({ putAt: fc.constantFrom(0, 0.5, 1), workFor: fc.constantFrom(0, 0.5, 1, 2) }), { minLength: 1, maxLength: 8 }),
+    workers: fc.integer({ min: 1, max: 3 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(work, async (w) => {
+      await runVirtual(function* () {
+        const queue = new Queue<number>();
+        const loop = getRunningLoop();
+        let unfinished = 0;
+        let lastZeroAt = -1;
+        // Put everything at time 0 first so that join has work to wait for.
+        for (const item of w.items) {
+          queue.putNowait(item.workFor);
+          unfinished++;
+        }
+        const workers = Array.from({ length: w.workers }, () =>
+          createTask(
+            (function* (): Coro<void> {
+              for (;;) {
+                const workFor = yield* queue.get();
+                yield* sleep(workFor);
+                unfinished--;
+                if (unfinished === 0) lastZeroAt = loop.time();
+                queue.taskDone();
+              }
+            })(),
+          ),
+        );
+        yield* queue.join();
+        assert.equal(unfinished, 0, "join returned with unfinished items");
+        assert.equal(queue.statistics().unfinishedTasks, 0);
+        assert.equal(loop.time(), lastZeroAt, "join returned later than the count reached zero");
+        for (const t of workers) t.cancel();
+      });
+    }),
+    { numRuns: RUNS, ...seedOption },
+  );
+});
