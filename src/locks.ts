@@ -217,6 +217,7 @@ export class Condition extends LoopBound {
           yield* this.acquire();
           break;
         } catch (error) {
+          // eslint-disable-next-line no-unsafe-finally -- only a non-cancellation error may escape the re-acquire loop
           if (!(error instanceof CancelledError)) throw error;
           cancellation = error;
         }
