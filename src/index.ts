@@ -62,3 +62,7 @@ export { Barrier } from "./barrier.js";
 
 // Queues
 export { Queue, PriorityQueue, LifoQueue, type QueueOptions, type PriorityQueueOptions, type QueueStatistics } from "./queues.js";
+
+// Streams
+export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption } from "./streams.js";
+export { Server, startServer, startUnixServer, type ClientConnectedCallback, type StartServerOptions, type ServerAddress } from "./servers.js";

@@ -1,0 +1,536 @@
+/**
+ * `StreamReader`, `StreamWriter`, `openConnection`, `openUnixConnection`:
+ * asyncio's high-level streams over Node's `net` and `tls` sockets (Python's
+ * `asyncio.streams`).
+ *
+ * Flow control both ways: the reader pauses its socket when more than twice
+ * `limit` bytes are buffered and resumes it once a read brings the buffer
+ * back to `limit`; `writer.drain()` waits while the socket's write buffer is
+ * above its high-water mark. Only one task may wait on a reader at a time.
+ */
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { inspect } from "node:util";
+import type { Coro } from "./coroutines.js";
+import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import type { Future } from "./futures.js";
+import { sleep } from "./sleep.js";
+
+/** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
+export const DEFAULT_LIMIT = 2 ** 16;
+const EMPTY = Buffer.alloc(0);
+
+/** TLS for a stream: Node `tls` options, or a `SecureContext`. */
+export type StreamTlsOption = tls.ConnectionOptions | tls.TlsOptions | tls.SecureContext | true;
+
+/** Options of `openConnection` / `openUnixConnection`. */
+export interface OpenConnectionOptions {
+  /** Reader buffer limit in bytes (default 65536). */
+  limit?: number;
+  /** Connect with TLS: Node `tls.connect` options, a `SecureContext`, or `true` for defaults. */
+  tls?: StreamTlsOption;
+}
+
+function toBuffer(data: Uint8Array | string, what: string): Buffer {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  if (data instanceof Uint8Array) return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`${what} takes bytes (Uint8Array) or a string, got ${typeof data}`);
+}
+
+function checkLimit(limit: number | undefined): number {
+  const value = limit ?? DEFAULT_LIMIT;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
+  return value;
+}
+
+/**
+ * Buffered reading from a connection (Python's `asyncio.StreamReader`).
+ * Usable without a socket too: `feedData` / `feedEof` drive it by hand.
+ */
+export class StreamReader {
+  private readonly limit: number;
+  // Invariant: `size` is the total length of `chunks`.
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private eof = false;
+  private error: unknown = null;
+  private waiter: Future<void> | null = null;
+  private socket: net.Socket | null = null;
+  private paused = false;
+  private loop: EventLoop | null = null;
+
+  constructor(options: { limit?: number } = {}) {
+    this.limit = checkLimit(options.limit);
+  }
+
+  /** @internal Connects the reader to its socket for flow control. */
+  setTransport(socket: net.Socket, loop: EventLoop): void {
+    this.socket = socket;
+    this.loop = loop;
+  }
+
+  /** The exception the connection failed with, or `null`. */
+  exception(): unknown {
+    return this.error;
+  }
+
+  /** @internal Fails pending and later reads with `error`. */
+  setException(error: unknown): void {
+    this.error = error;
+    const waiter = this.waiter;
+    if (waiter !== null) {
+      this.waiter = null;
+      if (!waiter.done()) waiter.setException(error);
+    }
+  }
+
+  /** Adds received bytes to the buffer (called by the socket; public for tests). */
+  feedData(data: Uint8Array): void {
+    if (this.eof) throw new RuntimeError("feedData after feedEof");
+    if (data.length === 0) return;
+    this.chunks.push(toBuffer(data, "feedData()"));
+    this.size += data.length;
+    this.wakeWaiter();
+    if (this.socket !== null && !this.paused && this.size > 2 * this.limit) {
+      this.socket.pause();
+      this.paused = true;
+    }
+  }
+
+  /** Marks the end of the stream. */
+  feedEof(): void {
+    this.eof = true;
+    this.wakeWaiter();
+  }
+
+  /** Whether the stream ended and the buffer is empty. */
+  atEof(): boolean {
+    return this.eof && this.size === 0;
+  }
+
+  /**
+   * Reads up to `n` bytes (`n = -1`: until the end of the stream). Returns
+   * an empty array at the end of the stream.
+   */
+  *read(n = -1): Coro<Buffer> {
+    this.throwIfFailed();
+    if (n === 0) return EMPTY;
+    if (n < 0) {
+      while (!this.eof) {
+        yield* this.waitForData("read");
+        this.throwIfFailed();
+      }
+      return this.take(this.size);
+    }
+    if (this.size === 0 && !this.eof) yield* this.waitForData("read");
+    this.throwIfFailed();
+    return this.take(Math.min(n, this.size));
+  }
+
+  /** Reads exactly `n` bytes; `IncompleteReadError` (with `.partial`) if the stream ends first. */
+  *readexactly(n: number): Coro<Buffer> {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError("readexactly size can not be less than zero");
+    this.throwIfFailed();
+    if (n === 0) return EMPTY;
+    while (this.size < n) {
+      if (this.eof) {
+        const partial = this.take(this.size);
+        throw new IncompleteReadError(partial, n);
+      }
+      yield* this.waitForData("readexactly");
+      this.throwIfFailed();
+    }
+    return this.take(n);
+  }
+
+  /**
+   * Reads up to and including `separator` (default `"\n"`).
+   * `LimitOverrunError` if it is not found within the limit (the data stays
+   * buffered); `IncompleteReadError` if the stream ends first.
+   */
+  *readuntil(separator: Uint8Array | string = "\n"): Coro<Buffer> {
+    const sep = toBuffer(separator, "readuntil()");
+    if (sep.length === 0) throw new RangeError("Separator should be at least one-byte string");
+    this.throwIfFailed();
+    let offset = 0;
+    let found = -1;
+    for (;;) {
+      if (this.size - offset >= sep.length) {
+        const buffer = this.flatten();
+        found = buffer.indexOf(sep, offset);
+        if (found !== -1) break;
+        offset = this.size + 1 - sep.length;
+        if (offset > this.limit) throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
+      }
+      if (this.eof) {
+        const partial = this.take(this.size);
+        throw new IncompleteReadError(partial, null);
+      }
+      yield* this.waitForData("readuntil");
+      this.throwIfFailed();
+    }
+    if (found > this.limit) throw new LimitOverrunError("Separator is found, but chunk is longer than limit", found);
+    return this.take(found + sep.length);
+  }
+
+  /**
+   * Reads one line, `\n` included; at the end of the stream returns what is
+   * left (possibly empty). A line longer than the limit is dropped and
+   * raises `RangeError` (Python's `ValueError`).
+   */
+  *readline(): Coro<Buffer> {
+    try {
+      return yield* this.readuntil("\n");
+    } catch (error) {
+      if (error instanceof IncompleteReadError) return Buffer.from(error.partial);
+      if (error instanceof LimitOverrunError) {
+        const buffer = this.flatten();
+        if (buffer[error.consumed] === 0x0a) this.take(error.consumed + 1);
+        else this.take(this.size);
+        throw new RangeError(error.message);
+      }
+      throw error;
+    }
+  }
+
+  /** Buffered bytes and state, for debugging. */
+  statistics(): { buffered: number; eof: boolean; paused: boolean; waiting: boolean } {
+    return { buffered: this.size, eof: this.eof, paused: this.paused, waiting: this.waiter !== null };
+  }
+
+  private throwIfFailed(): void {
+    if (this.error !== null) throw this.error;
+  }
+
+  private *waitForData(caller: string): Coro<void> {
+    if (this.waiter !== null) throw new RuntimeError(`${caller}() called while another coroutine is already waiting for incoming data`);
+    if (this.paused) {
+      this.paused = false;
+      this.socket?.resume();
+    }
+    const waiter = (this.loop ?? getRunningLoop()).createFuture<void>();
+    this.waiter = waiter;
+    try {
+      yield* waiter;
+    } finally {
+      if (this.waiter === waiter) this.waiter = null;
+    }
+  }
+
+  private wakeWaiter(): void {
+    const waiter = this.waiter;
+    if (waiter !== null) {
+      this.waiter = null;
+      if (!waiter.done()) waiter.setResult(undefined);
+    }
+  }
+
+  // Joins the chunks into one buffer (needed to search across chunk borders).
+  private flatten(): Buffer {
+    if (this.chunks.length === 0) return EMPTY;
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
+    return this.chunks[0]!;
+  }
+
+  // Removes and returns the first `n` bytes; resumes the socket once drained to the limit.
+  private take(n: number): Buffer {
+    let result: Buffer;
+    if (n === 0) result = EMPTY;
+    else if (n === this.size) {
+      result = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      this.chunks = [];
+    } else {
+      const first = this.chunks[0]!;
+      if (first.length >= n) {
+        result = first.subarray(0, n);
+        if (first.length === n) this.chunks.shift();
+        else this.chunks[0] = first.subarray(n);
+      } else {
+        const joined = this.flatten();
+        result = joined.subarray(0, n);
+        this.chunks[0] = joined.subarray(n);
+      }
+    }
+    this.size -= n;
+    if (this.paused && this.size <= this.limit) {
+      this.paused = false;
+      this.socket?.resume();
+    }
+    return result;
+  }
+
+  [inspect.custom](): string {
+    const parts = [`${this.size} bytes`];
+    if (this.eof) parts.push("eof");
+    if (this.limit !== DEFAULT_LIMIT) parts.push(`limit=${this.limit}`);
+    if (this.waiter !== null) parts.push("waiter");
+    if (this.paused) parts.push("paused");
+    if (this.error !== null) parts.push("exception");
+    return `<StreamReader ${parts.join(" ")}>`;
+  }
+}
+
+/** A connection error for a connection lost while writing (Python's `ConnectionResetError`). */
+function connectionLost(cause?: unknown): Error {
+  return Object.assign(new Error("Connection lost", cause === undefined ? undefined : { cause }), { code: "ECONNRESET" });
+}
+
+/**
+ * Writing to a connection (Python's `asyncio.StreamWriter`). `write` never
+ * waits; `yield* writer.drain()` after writing is what gives backpressure.
+ */
+export class StreamWriter {
+  /** The reader of the same connection (may be `null`). */
+  readonly reader: StreamReader | null;
+  private readonly socket: net.Socket;
+  private readonly loop: EventLoop;
+  private closing = false;
+  private eofWritten = false;
+  private closed = false;
+  private closeError: unknown = null;
+  private closedWaiters: Future<void>[] = [];
+  private drainWaiters: Future<void>[] = [];
+
+  /** @internal Made by `openConnection` and servers. */
+  constructor(socket: net.Socket, reader: StreamReader | null, loop: EventLoop) {
+    this.socket = socket;
+    this.reader = reader;
+    this.loop = loop;
+    socket.on("drain", () => this.releaseDrainWaiters(null));
+  }
+
+  /** @internal The socket reported an error. */
+  connectionError(error: unknown): void {
+    this.closeError ??= error;
+  }
+
+  /** @internal The socket closed. */
+  connectionClosed(): void {
+    this.closed = true;
+    this.closing = true;
+    this.releaseDrainWaiters(this.closeError ?? connectionLost());
+    const waiters = this.closedWaiters;
+    this.closedWaiters = [];
+    for (const waiter of waiters) if (!waiter.done()) waiter.setResult(undefined);
+  }
+
+  /** Queues `data` (bytes, or a string as UTF-8) for sending; never waits. */
+  write(data: Uint8Array | string): void {
+    const buffer = toBuffer(data, "write()");
+    if (this.eofWritten) throw new RuntimeError("Cannot call write() after writeEof()");
+    // As asyncio: writing to a lost connection is dropped; drain() reports the loss.
+    if (this.closing || buffer.length === 0) return;
+    this.socket.write(buffer);
+  }
+
+  /** Writes each item in order. */
+  writelines(lines: Iterable<Uint8Array | string>): void {
+    for (const line of lines) this.write(line);
+  }
+
+  /**
+   * Waits until the write buffer is below its high-water mark. Throws the
+   * connection's error if it was lost.
+   */
+  *drain(): Coro<void> {
+    const readerError = this.reader?.exception();
+    if (readerError !== null && readerError !== undefined) throw readerError;
+    if (this.closing) {
+      // Give a pending close or error event its turn, as asyncio yields here.
+      yield* sleep(0);
+      if (this.closed || this.socket.destroyed) throw this.closeError ?? connectionLost();
+      return;
+    }
+    if (!this.socket.writableNeedDrain) return;
+    const waiter = this.loop.createFuture<void>();
+    this.drainWaiters.push(waiter);
+    try {
+      yield* waiter;
+    } finally {
+      const index = this.drainWaiters.indexOf(waiter);
+      if (index !== -1) this.drainWaiters.splice(index, 1);
+    }
+  }
+
+  /** Whether the writer can half-close (`writeEof`): TCP and Unix sockets can, TLS cannot. */
+  canWriteEof(): boolean {
+    return !(this.socket instanceof tls.TLSSocket);
+  }
+
+  /** Sends end-of-stream after the buffered data; the connection stays readable (half-close). */
+  writeEof(): void {
+    if (!this.canWriteEof()) throw new RuntimeError("this connection cannot half-close (TLS)");
+    if (this.eofWritten || this.closing) return;
+    this.eofWritten = true;
+    this.socket.end();
+  }
+
+  /** Closes the connection once the buffered data is sent. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    // end() flushes then sends FIN; destroy() then releases the socket without waiting for the peer.
+    socket.end(() => socket.destroy());
+    // A peer that never reads must not keep the socket forever.
+    if (socket.writableLength === 0) socket.destroy();
+  }
+
+  /** Whether `close()` was called or the connection is gone. */
+  isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Waits until the connection is closed. */
+  *waitClosed(): Coro<void> {
+    if (this.closed) return;
+    const waiter = this.loop.createFuture<void>();
+    this.closedWaiters.push(waiter);
+    yield* waiter;
+  }
+
+  /**
+   * Connection details: `"peername"` and `"sockname"` (`[host, port]` for
+   * TCP, the path for Unix sockets), `"socket"` (the Node socket),
+   * `"peercert"` (TLS). `dflt` for anything else.
+   */
+  getExtraInfo(name: string, dflt?: unknown): unknown {
+    const socket = this.socket;
+    switch (name) {
+      case "socket":
+        return socket;
+      case "peername":
+        return socket.remotePort !== undefined ? [socket.remoteAddress, socket.remotePort] : (this.unixPath ?? dflt);
+      case "sockname":
+        return socket.localPort !== undefined ? [socket.localAddress, socket.localPort] : (this.unixPath ?? dflt);
+      case "peercert":
+        return socket instanceof tls.TLSSocket ? socket.getPeerCertificate() : dflt;
+      default:
+        return dflt;
+    }
+  }
+
+  /** @internal The Unix socket path of this connection, if any. */
+  unixPath: string | null = null;
+
+  private releaseDrainWaiters(error: unknown): void {
+    const waiters = this.drainWaiters;
+    if (waiters.length === 0) return;
+    this.drainWaiters = [];
+    for (const waiter of waiters) {
+      if (waiter.done()) continue;
+      if (error === null) waiter.setResult(undefined);
+      else waiter.setException(error);
+    }
+  }
+
+  [inspect.custom](): string {
+    const state = this.closed ? "closed" : this.closing ? "closing" : "open";
+    return `<StreamWriter ${state} buffered=${this.socket.writableLength}>`;
+  }
+}
+
+/** @internal Wires a connected socket to a new reader and writer. */
+export function wrapSocket(socket: net.Socket, loop: EventLoop, limit: number, unixPath: string | null = null): [StreamReader, StreamWriter] {
+  const reader = new StreamReader({ limit });
+  reader.setTransport(socket, loop);
+  const writer = new StreamWriter(socket, reader, loop);
+  writer.unixPath = unixPath;
+  socket.on("data", (chunk: Buffer) => {
+    if (!loop.isClosed()) reader.feedData(chunk);
+  });
+  socket.on("end", () => {
+    if (!loop.isClosed()) reader.feedEof();
+  });
+  socket.on("error", (error: Error) => {
+    writer.connectionError(error);
+    if (!loop.isClosed()) reader.setException(error);
+  });
+  socket.on("close", () => {
+    if (loop.isClosed()) return;
+    if (reader.exception() === null && !reader.atEof()) reader.feedEof();
+    writer.connectionClosed();
+  });
+  return [reader, writer];
+}
+
+function resolveTls(option: StreamTlsOption | undefined): tls.ConnectionOptions | null {
+  if (option === undefined) return null;
+  if (option === true) return {};
+  // A SecureContext (from tls.createSecureContext) carries its native handle in `context`.
+  if (typeof (option as { context?: unknown }).context === "object" && !("secureContext" in option)) return { secureContext: option as tls.SecureContext };
+  return option as tls.ConnectionOptions;
+}
+
+function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean): Coro<net.Socket> {
+  const connected = loop.createFuture<net.Socket>();
+  loop.externalWaitStarted();
+  let settled = false;
+  const socket = makeSocket();
+  const onConnect = (): void => {
+    if (settled) return;
+    settled = true;
+    loop.externalWaitEnded();
+    socket.removeListener("error", onError);
+    if (!connected.done()) connected.setResult(socket);
+  };
+  const onError = (error: Error): void => {
+    if (settled) return;
+    settled = true;
+    loop.externalWaitEnded();
+    socket.destroy();
+    if (!connected.done()) connected.setException(error);
+  };
+  socket.once(secure ? "secureConnect" : "connect", onConnect);
+  socket.once("error", onError);
+  try {
+    return yield* connected;
+  } catch (error) {
+    // Cancelled while connecting: the socket must not leak.
+    if (!settled) {
+      settled = true;
+      loop.externalWaitEnded();
+      socket.destroy();
+    }
+    throw error;
+  }
+}
+
+/**
+ * Opens a TCP (or TLS) connection and returns its reader and writer
+ * (Python's `asyncio.open_connection`).
+ *
+ * @example
+ * const [reader, writer] = yield* openConnection("127.0.0.1", 8000);
+ * writer.write("hello\n");
+ * yield* writer.drain();
+ * const reply = yield* reader.readline();
+ */
+export function* openConnection(host: string, port: number, options: OpenConnectionOptions = {}): Coro<[StreamReader, StreamWriter]> {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port: ${String(port)}`);
+  const limit = checkLimit(options.limit);
+  const loop = getRunningLoop();
+  const tlsOptions = resolveTls(options.tls);
+  const socket = yield* connect(
+    loop,
+    () => (tlsOptions !== null ? tls.connect({ servername: net.isIP(host) === 0 ? host : undefined, ...tlsOptions, host, port }) : net.connect({ host, port, allowHalfOpen: true, noDelay: true })),
+    tlsOptions !== null,
+  );
+  return wrapSocket(socket, loop, limit);
+}
+
+/** Opens a Unix-socket connection (Python's `asyncio.open_unix_connection`). */
+export function* openUnixConnection(path: string, options: OpenConnectionOptions = {}): Coro<[StreamReader, StreamWriter]> {
+  if (typeof path !== "string" || path.length === 0) throw new TypeError("openUnixConnection() takes a socket path");
+  const limit = checkLimit(options.limit);
+  const loop = getRunningLoop();
+  const tlsOptions = resolveTls(options.tls);
+  const socket = yield* connect(
+    loop,
+    () => (tlsOptions !== null ? tls.connect({ ...tlsOptions, path }) : net.connect({ path, allowHalfOpen: true })),
+    tlsOptions !== null,
+  );
+  return wrapSocket(socket, loop, limit, path);
+}
