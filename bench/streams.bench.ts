@@ -54,14 +54,13 @@ function plainLineServer(): net.Server {
   return net.createServer((socket) => {
     let pending = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
-      let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
       let start = 0;
       for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
         socket.write(data.subarray(start, nl + 1));
         start = nl + 1;
       }
       pending = data.subarray(start);
-      data = pending;
     });
     socket.on("end", () => socket.end());
     socket.on("error", () => socket.destroy());

@@ -154,7 +154,7 @@ export class StreamReader {
     if (sep.length === 0) throw new RangeError("Separator should be at least one-byte string");
     this.throwIfFailed();
     let offset = 0;
-    let found = -1;
+    let found: number;
     for (;;) {
       if (this.size - offset >= sep.length) {
         const buffer = this.flatten();
@@ -188,7 +188,7 @@ export class StreamReader {
         const buffer = this.flatten();
         if (buffer[error.consumed] === 0x0a) this.take(error.consumed + 1);
         else this.take(this.size);
-        throw new RangeError(error.message);
+        throw new RangeError(error.message, { cause: error });
       }
       throw error;
     }
