@@ -52,7 +52,7 @@ async function connectionLoad(port: number): Promise<void> {
 
 function plainLineServer(): net.Server {
   return net.createServer((socket) => {
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
       const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
       let start = 0;
