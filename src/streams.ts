@@ -271,6 +271,10 @@ export class StreamReader {
   }
 }
 
+function uncork(writer: StreamWriter): void {
+  writer.flushBatch();
+}
+
 /** A connection error for a connection lost while writing (Python's `ConnectionResetError`). */
 function connectionLost(cause?: unknown): Error {
   return Object.assign(new Error("Connection lost", cause === undefined ? undefined : { cause }), { code: "ECONNRESET" });
@@ -291,6 +295,7 @@ export class StreamWriter {
   private closeError: unknown = null;
   private closedWaiters: Future<void>[] = [];
   private drainWaiters: Future<void>[] = [];
+  private corked = false;
 
   /** @internal Made by `openConnection` and servers. */
   constructor(socket: net.Socket, reader: StreamReader | null, loop: EventLoop) {
@@ -309,7 +314,7 @@ export class StreamWriter {
   connectionClosed(): void {
     this.closed = true;
     this.closing = true;
-    this.releaseDrainWaiters(this.closeError ?? connectionLost());
+    if (this.drainWaiters.length > 0) this.releaseDrainWaiters(this.closeError ?? connectionLost());
     const waiters = this.closedWaiters;
     this.closedWaiters = [];
     for (const waiter of waiters) if (!waiter.done()) waiter.setResult(undefined);
@@ -321,7 +326,20 @@ export class StreamWriter {
     if (this.eofWritten) throw new RuntimeError("Cannot call write() after writeEof()");
     // As asyncio: writing to a lost connection is dropped; drain() reports the loss.
     if (this.closing || buffer.length === 0) return;
+    if (!this.corked) {
+      // Writes made in one loop iteration leave in one writev, not a syscall each.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncork, this);
+    }
     this.socket.write(buffer);
+  }
+
+  /** @internal Ends the batch started by the first write of this iteration. */
+  flushBatch(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
   }
 
   /** Writes each item in order. */
@@ -342,6 +360,7 @@ export class StreamWriter {
       if (this.closed || this.socket.destroyed) throw this.closeError ?? connectionLost();
       return;
     }
+    // A batch still corked flushes at the end of this iteration; 'drain' follows it.
     if (!this.socket.writableNeedDrain) return;
     const waiter = this.loop.createFuture<void>();
     this.drainWaiters.push(waiter);
@@ -363,6 +382,7 @@ export class StreamWriter {
     if (!this.canWriteEof()) throw new RuntimeError("this connection cannot half-close (TLS)");
     if (this.eofWritten || this.closing) return;
     this.eofWritten = true;
+    this.flushBatch();
     this.socket.end();
   }
 
@@ -370,12 +390,11 @@ export class StreamWriter {
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    this.flushBatch();
     const socket = this.socket;
     if (socket.destroyed) return;
-    // end() flushes then sends FIN; destroy() then releases the socket without waiting for the peer.
+    // end() flushes, then sends FIN; destroy() then releases the socket without waiting for the peer (asyncio's transport.close()).
     socket.end(() => socket.destroy());
-    // A peer that never reads must not keep the socket forever.
-    if (socket.writableLength === 0) socket.destroy();
   }
 
   /** Whether `close()` was called or the connection is gone. */
