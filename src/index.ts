@@ -66,3 +66,6 @@ export { Queue, PriorityQueue, LifoQueue, type QueueOptions, type PriorityQueueO
 // Streams
 export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption } from "./streams.js";
 export { Server, startServer, startUnixServer, type ClientConnectedCallback, type StartServerOptions, type ServerAddress } from "./servers.js";
+
+// Executors (also the subpath "asyncio-ts/executors")
+export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions } from "./executors/index.js";

@@ -1,0 +1,25 @@
+/**
+ * Executors: thread and process pools, `toThread`, and the loop's default
+ * executor (Python's `concurrent.futures` pools and `asyncio.to_thread`).
+ * Importing this module installs the default executor factory.
+ */
+import type { Coro } from "../coroutines.js";
+import { getRunningLoop, setDefaultExecutorFactory, type ExecutorFunction } from "../events.js";
+import { ThreadPoolExecutor } from "./thread-pool.js";
+
+export { ProcessPoolExecutor } from "./process-pool.js";
+export { ExecutorFuture, type ExecutorOptions } from "./pool.js";
+export { ThreadPoolExecutor };
+
+setDefaultExecutorFactory(() => new ThreadPoolExecutor());
+
+/**
+ * Runs `fn(...args)` on the loop's default thread pool and waits for it
+ * (Python's `asyncio.to_thread`); `run()` shuts that pool down at the end.
+ *
+ * @example
+ * const digest = yield* toThread((text: string) => text.length, "payload");
+ */
+export function* toThread<R, A extends unknown[]>(fn: ExecutorFunction<A, R>, ...args: A): Coro<R> {
+  return yield* getRunningLoop().runInExecutor(null, fn, ...args);
+}

@@ -1,0 +1,365 @@
+/**
+ * The pool mechanics shared by `ThreadPoolExecutor` and
+ * `ProcessPoolExecutor` (Python's `concurrent.futures` executors).
+ *
+ * Invariants: a worker runs one job at a time; `queue` holds jobs not yet
+ * sent to a worker, in submission order; at most `maxWorkers` workers exist,
+ * made lazily as work arrives. A worker that dies without being asked to
+ * breaks the pool: its job and every queued job fail with the broken-pool
+ * error, and `submit` refuses new work. Cancelling a queued job removes it;
+ * cancelling a running job terminates its worker, which is replaced so the
+ * pool keeps its size.
+ */
+import { availableParallelism } from "node:os";
+import { inspect } from "node:util";
+import type { Coro } from "../coroutines.js";
+import { Deque } from "../deque.js";
+import { BrokenExecutorError, RuntimeError } from "../errors.js";
+import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
+import { Future } from "../futures.js";
+import { toFunctionRef } from "./function-ref.js";
+import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
+
+/** Options of both executors. */
+export interface ExecutorOptions {
+  /** How many workers at most (default: the machine's available parallelism). */
+  maxWorkers?: number;
+  /** Runs once in each new worker, before its first job. */
+  initializer?: ExecutorFunction<never[], unknown>;
+  /** Arguments for `initializer`. */
+  initargs?: unknown[];
+  /** Replace a worker after it ran this many jobs (default: never). */
+  maxTasksPerChild?: number | null;
+}
+
+/** @internal One worker, as the pool sees it. */
+export interface WorkerHandle {
+  /** Sends a message; throws synchronously if it cannot be serialised. */
+  send(message: ToWorker): void;
+  /** Stops the worker; its exit then counts as requested. */
+  terminate(): void;
+  /** Whether the worker keeps the process alive. */
+  setActive(active: boolean): void;
+}
+
+/** @internal What a worker reports to its pool. */
+export interface WorkerEvents {
+  message(message: FromWorker): void;
+  exit(description: string): void;
+}
+
+interface Job {
+  id: number;
+  fn: FunctionRef;
+  message: ToWorker;
+  future: ExecutorFuture<unknown>;
+  worker: PoolWorker | null;
+  loop: EventLoop;
+}
+
+interface PoolWorker {
+  handle: WorkerHandle;
+  ready: boolean;
+  job: Job | null;
+  tasksRun: number;
+  // Set when the pool itself ends the worker (shutdown, recycling, cancellation).
+  retiring: boolean;
+}
+
+/** The future `submit` returns: cancelling it removes a queued job or stops a running one. */
+export class ExecutorFuture<T> extends Future<T> {
+  /** @internal */ onCancel: (() => void) | null = null;
+
+  override cancel(message?: unknown): boolean {
+    const cancelled = super.cancel(message);
+    if (cancelled) {
+      const onCancel = this.onCancel;
+      this.onCancel = null;
+      onCancel?.();
+    }
+    return cancelled;
+  }
+}
+
+function rebuildError(remote: RemoteError): Error {
+  const error = new Error(remote.message);
+  Object.defineProperty(error, "name", { value: remote.name, configurable: true, writable: true });
+  if (remote.stack !== undefined) error.stack = remote.stack;
+  if (remote.code !== undefined) (error as { code?: unknown }).code = remote.code;
+  return error;
+}
+
+function describeCloneFailure(args: readonly unknown[], error: unknown): TypeError {
+  for (let i = 0; i < args.length; i++) {
+    try {
+      structuredClone(args[i]);
+    } catch {
+      return new TypeError(`argument ${i} (${typeof args[i]}) cannot be sent to a worker: ${String((error as Error).message ?? error)}`);
+    }
+  }
+  return new TypeError(`the job cannot be sent to a worker: ${String((error as Error).message ?? error)}`);
+}
+
+export abstract class PoolExecutor implements Executor {
+  /** The most workers this pool runs at once. */
+  readonly maxWorkers: number;
+  private readonly initializer: FunctionRef | null;
+  private readonly initargs: unknown[];
+  private readonly maxTasksPerChild: number | null;
+  private readonly queue = new Deque<Job>();
+  private readonly workers = new Set<PoolWorker>();
+  private nextJobId = 0;
+  private brokenError: BrokenExecutorError | null = null;
+  private shutdownStarted = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: ExecutorOptions = {}) {
+    const maxWorkers = options.maxWorkers ?? Math.max(1, availableParallelism());
+    if (typeof maxWorkers !== "number" || !Number.isInteger(maxWorkers) || maxWorkers <= 0) throw new RangeError("maxWorkers must be greater than 0");
+    const maxTasks = options.maxTasksPerChild ?? null;
+    if (maxTasks !== null && (typeof maxTasks !== "number" || !Number.isInteger(maxTasks) || maxTasks < 1)) throw new RangeError("maxTasksPerChild must be >= 1");
+    this.maxWorkers = maxWorkers;
+    this.initializer = options.initializer === undefined ? null : toFunctionRef(options.initializer);
+    this.initargs = options.initargs ?? [];
+    this.maxTasksPerChild = maxTasks;
+  }
+
+  /** @internal Starts one worker that reports to `events`. */
+  protected abstract spawn(events: WorkerEvents): WorkerHandle;
+  /** @internal The broken-pool error of this kind of pool. */
+  protected abstract brokenPool(message: string): BrokenExecutorError;
+
+  /**
+   * Runs `fn(...args)` in a worker; returns a future of its result (on the
+   * running loop, also awaitable from native code). `RuntimeError` after
+   * `shutdown()`; the broken-pool error once a worker has died.
+   */
+  submit<R, A extends unknown[] = unknown[]>(fn: ExecutorFunction<A, R>, ...args: A): Future<R> {
+    const ref = toFunctionRef(fn as ExecutorFunction<never[], unknown>);
+    const id = this.nextJobId++;
+    return this.enqueue<R>(ref, { type: "run", id, fn: ref, args }, args);
+  }
+
+  /**
+   * Runs `fn(item)` for every item, `chunksize` items per message, and
+   * returns the results in order. The first failure is raised; the chunks
+   * not yet finished are then cancelled.
+   */
+  *map<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: { chunksize?: number } = {}): Coro<R[]> {
+    const chunksize = options.chunksize ?? 1;
+    if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1");
+    const ref = toFunctionRef(fn as ExecutorFunction<never[], unknown>);
+    const all = [...items];
+    const futures: Future<unknown[]>[] = [];
+    for (let start = 0; start < all.length; start += chunksize) {
+      const chunk = all.slice(start, start + chunksize);
+      futures.push(this.enqueue<unknown[]>(ref, { type: "map", id: this.nextJobId++, fn: ref, items: chunk }, chunk));
+    }
+    const results: R[] = [];
+    try {
+      for (const future of futures) for (const value of yield* future) results.push(value as R);
+    } finally {
+      for (const future of futures) future.cancel();
+    }
+    return results;
+  }
+
+  /**
+   * Stops accepting work. With `cancelFutures`, queued jobs are cancelled.
+   * With `wait` (default), resolves when running jobs are done and the
+   * workers have exited; otherwise idle workers stop now, busy ones after
+   * their job.
+   */
+  shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): Promise<void> {
+    this.shutdownStarted = true;
+    if (options.cancelFutures === true) {
+      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) this.cancelQueued(job);
+    }
+    this.stopIdleWorkers();
+    if (options.wait === false) return Promise.resolve();
+    return this.whenIdle();
+  }
+
+  /** `await using pool = new ProcessPoolExecutor()`: shuts down and waits. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+
+  /** Workers, queued jobs, and state. */
+  statistics(): { workers: number; busy: number; queued: number; broken: boolean; shutdown: boolean } {
+    let busy = 0;
+    for (const worker of this.workers) if (worker.job !== null) busy++;
+    return { workers: this.workers.size, busy, queued: this.queue.length, broken: this.brokenError !== null, shutdown: this.shutdownStarted };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private enqueue<R>(ref: FunctionRef, message: ToWorker, payload: readonly unknown[]): Future<R> {
+    if (this.brokenError !== null) throw this.brokenPool(this.brokenError.message);
+    if (this.shutdownStarted) throw new RuntimeError("cannot schedule new futures after shutdown");
+    const loop = getRunningLoop();
+    const future = new ExecutorFuture<unknown>(loop);
+    const job: Job = { id: (message as { id: number }).id, fn: ref, message, future, worker: null, loop };
+    try {
+      structuredClone(message);
+    } catch (error) {
+      future.setException(describeCloneFailure(payload, error));
+      return future as unknown as Future<R>;
+    }
+    loop.externalWaitStarted();
+    future.addDoneCallback(() => loop.externalWaitEnded());
+    future.onCancel = () => {
+      if (job.worker === null) this.queue.remove(job);
+      else this.stopRunning(job);
+    };
+    this.queue.push(job);
+    this.dispatch();
+    return future as unknown as Future<R>;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let idle: PoolWorker | null = null;
+      for (const worker of this.workers) {
+        if (worker.ready && worker.job === null && !worker.retiring) {
+          idle = worker;
+          break;
+        }
+      }
+      if (idle === null) {
+        if (this.workers.size < this.maxWorkers) this.startWorker();
+        return;
+      }
+      const job = this.queue.shift()!;
+      job.worker = idle;
+      idle.job = job;
+      idle.handle.setActive(true);
+      try {
+        idle.handle.send(job.message);
+      } catch (error) {
+        idle.job = null;
+        job.worker = null;
+        this.settle(job, describeCloneFailure([], error), false);
+      }
+    }
+  }
+
+  private startWorker(): void {
+    const worker: PoolWorker = { handle: null as unknown as WorkerHandle, ready: false, job: null, tasksRun: 0, retiring: false };
+    this.workers.add(worker);
+    worker.handle = this.spawn({
+      message: (message) => this.onMessage(worker, message),
+      exit: (description) => this.onExit(worker, description),
+    });
+    worker.handle.send({ type: "init", initializer: this.initializer, initargs: this.initargs });
+  }
+
+  private onMessage(worker: PoolWorker, message: FromWorker): void {
+    if (message.type === "ready") {
+      worker.ready = true;
+      worker.handle.setActive(false);
+      this.dispatch();
+      this.afterWork();
+      return;
+    }
+    if (message.type === "init-failed") {
+      this.breakPool(`A worker initializer failed, the pool is not usable anymore: ${message.error.name}: ${message.error.message}`);
+      return;
+    }
+    const job = worker.job;
+    if (job === null || job.id !== message.id) return;
+    worker.job = null;
+    job.worker = null;
+    worker.tasksRun++;
+    if (message.ok) this.settle(job, message.value, true);
+    else this.settle(job, rebuildError(message.error), false);
+    if (this.maxTasksPerChild !== null && worker.tasksRun >= this.maxTasksPerChild) this.retire(worker);
+    else worker.handle.setActive(false);
+    this.dispatch();
+    this.afterWork();
+  }
+
+  private onExit(worker: PoolWorker, description: string): void {
+    this.workers.delete(worker);
+    if (worker.retiring) {
+      this.dispatch();
+      this.afterWork();
+      return;
+    }
+    const message = `A worker in the pool terminated abruptly (${description}) while the future was running or pending.`;
+    const job = worker.job;
+    worker.job = null;
+    if (job !== null) this.settle(job, this.brokenPool(message), false);
+    this.breakPool(message);
+  }
+
+  private breakPool(message: string): void {
+    if (this.brokenError !== null) return;
+    this.brokenError = this.brokenPool(message);
+    for (const worker of this.workers) {
+      const job = worker.job;
+      worker.job = null;
+      if (job !== null) this.settle(job, this.brokenPool(message), false);
+      this.retire(worker);
+    }
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) this.settle(job, this.brokenPool(message), false);
+    this.afterWork();
+  }
+
+  private stopRunning(job: Job): void {
+    const worker = job.worker;
+    if (worker === null) return;
+    worker.job = null;
+    job.worker = null;
+    // The worker is busy with work nobody wants: end it; a replacement starts if work is queued.
+    this.retire(worker);
+    this.dispatch();
+  }
+
+  private retire(worker: PoolWorker): void {
+    if (worker.retiring) return;
+    worker.retiring = true;
+    // Keep the process alive until the worker's exit is seen, or shutdown() could never resolve.
+    worker.handle.setActive(true);
+    worker.handle.terminate();
+  }
+
+  private cancelQueued(job: Job): void {
+    job.future.onCancel = null;
+    // A future whose loop has closed can no longer be cancelled (its callbacks have nowhere to run).
+    if (!job.loop.isClosed()) job.future.cancel();
+  }
+
+  private settle(job: Job, outcome: unknown, ok: boolean): void {
+    const future = job.future;
+    future.onCancel = null;
+    if (future.done() || job.loop.isClosed()) return;
+    if (ok) future.setResult(outcome);
+    else future.setException(outcome);
+  }
+
+  private stopIdleWorkers(): void {
+    if (!this.shutdownStarted) return;
+    if (this.queue.length > 0) return;
+    for (const worker of this.workers) if (worker.job === null) this.retire(worker);
+  }
+
+  private afterWork(): void {
+    this.stopIdleWorkers();
+    if (this.workers.size === 0 && this.queue.length === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.workers.size === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  [inspect.custom](): string {
+    const s = this.statistics();
+    return `<${this.constructor.name} workers=${s.workers}/${this.maxWorkers} busy=${s.busy} queued=${s.queued}${s.broken ? " broken" : ""}${s.shutdown ? " shutdown" : ""}>`;
+  }
+}

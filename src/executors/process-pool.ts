@@ -1,0 +1,51 @@
+/** `ProcessPoolExecutor`: a pool of child processes. */
+import { fork } from "node:child_process";
+import { BrokenProcessPool } from "../errors.js";
+import { PoolExecutor, type WorkerEvents, type WorkerHandle } from "./pool.js";
+import type { FromWorker } from "./protocol.js";
+
+const entry = new URL(import.meta.url.endsWith(".ts") ? "./process-entry.ts" : "./process-entry.js", import.meta.url);
+
+/**
+ * Runs functions in child processes (Python's
+ * `concurrent.futures.ProcessPoolExecutor`): CPU-bound work that must not
+ * block the loop. Arguments and results travel by structured clone.
+ *
+ * @example
+ * const pool = new ProcessPoolExecutor();
+ * const result = yield* loop.runInExecutor(pool, cpuBoundTask, 10_000_000);
+ */
+export class ProcessPoolExecutor extends PoolExecutor {
+  protected spawn(events: WorkerEvents): WorkerHandle {
+    const child = fork(entry, [], { execArgv: process.execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    let requested = false;
+    let lastError: Error | null = null;
+    child.on("message", (message) => events.message(message as FromWorker));
+    child.on("error", (error) => (lastError = error));
+    child.on("exit", (code, signal) =>
+      events.exit(requested ? "terminated" : lastError !== null ? lastError.message : signal !== null ? `killed by ${signal}` : `exit code ${code}`),
+    );
+    return {
+      send: (message) => {
+        child.send(message);
+      },
+      terminate: () => {
+        requested = true;
+        child.kill("SIGKILL");
+      },
+      setActive: (active) => {
+        if (active) {
+          child.ref();
+          child.channel?.ref();
+        } else {
+          child.unref();
+          child.channel?.unref();
+        }
+      },
+    };
+  }
+
+  protected brokenPool(message: string): BrokenProcessPool {
+    return new BrokenProcessPool(message);
+  }
+}

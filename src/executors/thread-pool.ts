@@ -1,0 +1,48 @@
+/** `ThreadPoolExecutor`: a pool of `worker_threads` workers. */
+import { Worker } from "node:worker_threads";
+import { BrokenThreadPool } from "../errors.js";
+import { PoolExecutor, type WorkerEvents, type WorkerHandle } from "./pool.js";
+
+// Under a TypeScript loader (tests, tsx) this module is .ts and so is its sibling entry.
+const fromSource = import.meta.url.endsWith(".ts");
+const entry = new URL(fromSource ? "./thread-entry.ts" : "./thread-entry.js", import.meta.url);
+
+// Loader hooks are per thread: a worker started from TypeScript sources registers tsx itself first.
+function startThread(): Worker {
+  if (!fromSource) return new Worker(entry);
+  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+/**
+ * Runs functions on worker threads (Python's
+ * `concurrent.futures.ThreadPoolExecutor`). Each job runs in a worker's own
+ * isolate: send functions by source (self-contained) or as `{ module, name }`.
+ *
+ * @example
+ * const pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * const sum = yield* pool.submit((n: number) => n * (n + 1) / 2, 1000);
+ * yield* fromPromise(pool.shutdown());
+ */
+export class ThreadPoolExecutor extends PoolExecutor {
+  protected spawn(events: WorkerEvents): WorkerHandle {
+    const worker = startThread();
+    let requested = false;
+    let lastError: Error | null = null;
+    worker.on("message", (message) => events.message(message));
+    worker.on("error", (error) => (lastError = error));
+    worker.on("exit", (code) => events.exit(requested ? "terminated" : lastError !== null ? `${lastError.name}: ${lastError.message}` : `exit code ${code}`));
+    return {
+      send: (message) => worker.postMessage(message),
+      terminate: () => {
+        requested = true;
+        void worker.terminate();
+      },
+      setActive: (active) => (active ? worker.ref() : worker.unref()),
+    };
+  }
+
+  protected brokenPool(message: string): BrokenThreadPool {
+    return new BrokenThreadPool(message);
+  }
+}

@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  BrokenProcessPool,
+  BrokenThreadPool,
+  ProcessPoolExecutor,
+  RuntimeError,
+  ThreadPoolExecutor,
+  createTask,
+  fromPromise,
+  getRunningLoop,
+  sleep,
+  toThread,
+  type Coro,
+} from "../src/index.js";
+import { runCapturing } from "./support.js";
+
+const jobs = new URL("./fixtures/jobs.ts", import.meta.url);
+type Pool = ThreadPoolExecutor | ProcessPoolExecutor;
+const kinds: Array<[string, (options?: ConstructorParameters<typeof ThreadPoolExecutor>[0]) => Pool]> = [
+  ["ThreadPoolExecutor", (o) => new ThreadPoolExecutor(o)],
+  ["ProcessPoolExecutor", (o) => new ProcessPoolExecutor(o)],
+];
+
+/** Runs `body` with a pool that is always shut down; fails on loop reports or errors. */
+async function withPool<T>(make: () => Pool, body: (pool: Pool) => Coro<T>): Promise<T> {
+  const pool = make();
+  try {
+    const outcome = await runCapturing(() => body(pool), { clock: "real" });
+    if ("error" in outcome) throw outcome.error;
+    assert.deepEqual(outcome.reports.map((r) => r.message), []);
+    return outcome.value as T;
+  } finally {
+    await pool.shutdown({ wait: true, cancelFutures: true });
+  }
+}
+
+/** Waits (polling, bounded) until a worker has started a job: workers start lazily. */
+function* untilBusy(pool: Pool): Coro<void> {
+  for (let i = 0; i < 500 && pool.statistics().busy === 0; i++) yield* sleep(0.01);
+  assert.equal(pool.statistics().busy, 1, "no worker started the job");
+}
+
+for (const [kind, make] of kinds) {
+  test(`${kind}: a function sent by source returns its result`, async () => {
+    assert.equal(await withPool(() => make({ maxWorkers: 1 }), (pool) => pool.submit((a: number, b: number) => a * b, 6, 7)), 42);
+  });
+
+  test(`${kind}: a { module, name } function from a .ts module returns its result`, async () => {
+    assert.equal(await withPool(() => make({ maxWorkers: 1 }), (pool) => pool.submit({ module: jobs, name: "double" }, 21)), 42);
+  });
+
+  test(`${kind}: a worker's exception re-raises with its name, message and stack`, async () => {
+    const error = await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      try {
+        yield* pool.submit({ module: jobs, name: "fails" }, "broken order");
+      } catch (e) {
+        return e as Error & { code?: string };
+      }
+      return null;
+    });
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, "CustomError");
+    assert.equal(error.message, "broken order");
+    assert.match(error.stack ?? "", /fails .*jobs\.ts/);
+    assert.equal(error.code, "E_CUSTOM");
+  });
+
+  test(`${kind}: a function that closes over an outer variable fails with an error that says so`, async () => {
+    const outer = 41;
+    const message = await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      try {
+        yield* pool.submit(() => outer + 1);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    });
+    assert.match(message, /closes over outer/);
+    assert.match(message, /self-contained/);
+  });
+
+  test(`${kind}: map returns results in item order, with chunks`, async () => {
+    assert.deepEqual(
+      await withPool(() => make({ maxWorkers: 2 }), (pool) => pool.map((x: number) => x * 10, [1, 2, 3, 4, 5, 6, 7], { chunksize: 3 })),
+      [10, 20, 30, 40, 50, 60, 70],
+    );
+  });
+
+  test(`${kind}: an argument that cannot be transferred fails naming the argument`, async () => {
+    const message = await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      try {
+        yield* pool.submit((a: number, _b: unknown) => a, 1, () => "a function");
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    });
+    assert.match(message, /argument 1/);
+  });
+
+  test(`${kind}: the initializer runs once in each worker`, async () => {
+    const counts = await withPool(
+      () => make({ maxWorkers: 1, initializer: { module: jobs, name: "init" } }),
+      function* (pool) {
+        const seen: number[] = [];
+        for (let i = 0; i < 3; i++) seen.push(yield* pool.submit<number>({ module: jobs, name: "initCount" }));
+        return seen;
+      },
+    );
+    assert.deepEqual(counts, [1, 1, 1]);
+  });
+
+  test(`${kind}: a failing initializer breaks the pool`, async () => {
+    const error = await withPool(() => make({ maxWorkers: 1, initializer: () => { throw new Error("init failed"); } }), function* (pool) {
+      try {
+        yield* pool.submit(() => 1);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    });
+    assert.ok(error instanceof (kind === "ThreadPoolExecutor" ? BrokenThreadPool : BrokenProcessPool));
+  });
+
+  test(`${kind}: maxTasksPerChild replaces a worker after that many jobs`, async () => {
+    const ids = await withPool(() => make({ maxWorkers: 1, maxTasksPerChild: 2 }), function* (pool) {
+      const seen: number[] = [];
+      const name = kind === "ThreadPoolExecutor" ? "threadId" : "pid";
+      for (let i = 0; i < 4; i++) seen.push(yield* pool.submit<number>({ module: jobs, name }));
+      return seen;
+    });
+    assert.equal(ids[0], ids[1]);
+    assert.equal(ids[2], ids[3]);
+    assert.notEqual(ids[1], ids[2]);
+  });
+
+  test(`${kind}: a worker that dies fails its future with the broken-pool error and the pool refuses new work`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      try {
+        yield* pool.submit(() => process.exit(3));
+        assert.fail("no error");
+      } catch (e) {
+        assert.ok(e instanceof (kind === "ThreadPoolExecutor" ? BrokenThreadPool : BrokenProcessPool), String(e));
+      }
+      assert.throws(() => pool.submit(() => 1), kind === "ThreadPoolExecutor" ? BrokenThreadPool : BrokenProcessPool);
+    });
+  });
+
+  test(`${kind}: cancelling a queued future removes it before it runs`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const blocker = pool.submit(() => {
+        const end = Date.now() + 200;
+        while (Date.now() < end) {
+          // busy: keeps the only worker occupied
+        }
+        return "blocker";
+      });
+      yield* untilBusy(pool);
+      const queued = pool.submit(() => "should not run");
+      assert.equal(pool.statistics().queued, 1);
+      queued.cancel();
+      assert.equal(queued.cancelled(), true);
+      assert.equal(pool.statistics().queued, 0);
+      assert.equal(yield* blocker, "blocker");
+    });
+  });
+
+  test(`${kind}: cancelling a running future stops its worker and the pool keeps working`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const endless = pool.submit(() => {
+        for (;;) {
+          // never returns
+        }
+      });
+      yield* untilBusy(pool);
+      endless.cancel();
+      assert.equal(endless.cancelled(), true);
+      assert.equal(yield* pool.submit(() => "after"), "after");
+      assert.equal(pool.statistics().workers, 1, JSON.stringify(pool.statistics()));
+    });
+  });
+
+  test(`${kind}: shutdown with cancelFutures cancels what is queued and waits for what runs`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const running = pool.submit(() => {
+        const end = Date.now() + 100;
+        while (Date.now() < end) {
+          // busy
+        }
+        return "finished";
+      });
+      yield* untilBusy(pool);
+      const queued = pool.submit(() => "queued");
+      yield* fromPromise(pool.shutdown({ wait: true, cancelFutures: true }));
+      assert.equal(queued.cancelled(), true);
+      assert.equal(running.result(), "finished");
+      assert.throws(() => pool.submit(() => 1), RuntimeError);
+    });
+  });
+
+  test(`${kind}: shutdown without cancelFutures runs what is queued`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const a = pool.submit(() => "a");
+      const b = pool.submit(() => "b");
+      yield* fromPromise(pool.shutdown());
+      assert.deepEqual([a.result(), b.result()], ["a", "b"]);
+    });
+  });
+}
+
+test("the loop keeps running other tasks while a worker is blocked", async () => {
+  await withPool(() => new ThreadPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    // The job blocks its thread until the main loop has ticked 5 times.
+    const job = pool.submit((shared: Int32Array) => {
+      Atomics.wait(shared, 0, 0);
+      return Atomics.load(shared, 0);
+    }, flag);
+    let ticks = 0;
+    const ticker = createTask(
+      (function* (): Coro<void> {
+        while (ticks < 5) {
+          yield* sleep(0.001);
+          ticks++;
+        }
+        Atomics.store(flag, 0, ticks);
+        Atomics.notify(flag, 0);
+      })(),
+    );
+    assert.equal(yield* job, 5);
+    yield* ticker;
+  });
+});
+
+test("toThread runs on the loop's default executor, which run() shuts down", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      return yield* toThread((s: string) => s.toUpperCase(), "quiet");
+    },
+    { clock: "real" },
+  );
+  assert.equal(outcome.value, "QUIET");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(process.getActiveResourcesInfo().filter((r) => r === "Worker" || r === "MessagePort").length, 0);
+});
+
+test("runInExecutor with null uses the default executor", async () => {
+  const outcome = await runCapturing(function* () {
+    return yield* getRunningLoop().runInExecutor(null, (n: number) => n + 1, 1);
+  }, { clock: "real" });
+  assert.equal(outcome.value, 2);
+});
+
+test("an executor is an async disposable that shuts down", async () => {
+  const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  await pool[Symbol.asyncDispose]();
+  assert.equal(pool.statistics().shutdown, true);
+});
+
+test("a bad maxWorkers or maxTasksPerChild is a RangeError", () => {
+  assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 0 }), RangeError);
+  assert.throws(() => new ProcessPoolExecutor({ maxTasksPerChild: 0 }), RangeError);
+});
+
+test("submit outside a running loop is a RuntimeError", async () => {
+  const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    assert.throws(() => pool.submit(() => 1), RuntimeError);
+  } finally {
+    await pool.shutdown();
+  }
+});
