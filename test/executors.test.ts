@@ -12,6 +12,7 @@ import {
   sleep,
   toThread,
   type Coro,
+  type Future,
 } from "../src/index.js";
 import { runCapturing } from "./support.js";
 
@@ -23,10 +24,12 @@ const kinds: Array<[string, (options?: ConstructorParameters<typeof ThreadPoolEx
 ];
 
 /** Runs `body` with a pool that is always shut down; fails on loop reports or errors. */
-async function withPool<T>(make: () => Pool, body: (pool: Pool) => Coro<T>): Promise<T> {
+async function withPool<T>(make: () => Pool, body: (pool: Pool) => Coro<T> | Future<T>): Promise<T> {
   const pool = make();
   try {
-    const outcome = await runCapturing(() => body(pool), { clock: "real" });
+    const outcome = await runCapturing(function* () {
+      return yield* body(pool);
+    }, { clock: "real" });
     if ("error" in outcome) throw outcome.error;
     assert.deepEqual(outcome.reports.map((r) => r.message), []);
     return outcome.value as T;
