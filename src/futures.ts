@@ -140,7 +140,8 @@ export class Future<T> implements PromiseLike<T> {
   // callbacks; Runnables are tasks waiting (scheduled without a Handle).
   // Stored without T so that Future<T> stays assignable to Future<unknown>.
   private callbacks: StoredCallback | Runnable | Array<StoredCallback | Runnable> | null = null;
-  private awaiter: FutureAwaiter<T> | null = null;
+  // Stored without T (as callbacks are) so Future<A> and Future<B> mix in one list.
+  private awaiter: FutureAwaiter<unknown> | null = null;
 
   /** A pending future on `loop` (the running loop when omitted). */
   constructor(loop?: EventLoop) {
@@ -257,7 +258,7 @@ export class Future<T> implements PromiseLike<T> {
       doneFutureIterator.future = this;
       return doneFutureIterator as DoneFutureIterator<T>;
     }
-    return (this.awaiter ??= new FutureAwaiter(this));
+    return (this.awaiter ??= new FutureAwaiter<unknown>(this)) as FutureAwaiter<T>;
   }
 
   /** Lets native `async` code `await` the future (the outcome is delivered through the loop). */

@@ -42,14 +42,14 @@ function checkTimeout(timeout: number | null | undefined, where: string): void {
  * @example
  * const [done, pending] = yield* wait([t1, t2], { returnWhen: FIRST_COMPLETED });
  */
-export function* wait<T>(futures: Iterable<Future<T>>, options: WaitOptions = {}): Coro<[done: Set<Future<T>>, pending: Set<Future<T>>]> {
+export function* wait<F extends Future<unknown>>(futures: Iterable<F>, options: WaitOptions = {}): Coro<[done: Set<F>, pending: Set<F>]> {
   if (futures instanceof Future || isCoroutine(futures)) {
     throw new TypeError(`wait() expects an iterable of futures, not a single ${futures instanceof Future ? "Future" : "coroutine"}: wrap it in an array`);
   }
   if (futures === null || typeof (futures as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function") {
     throw new TypeError("wait() expects an iterable of futures");
   }
-  const set = new Set(futures);
+  const set = new Set<F>(futures);
   for (const f of set) {
     if (isCoroutine(f)) throw new TypeError("Passing coroutines is forbidden, use tasks explicitly.");
     if (!(f instanceof Future)) throw new TypeError(`wait() expects futures or tasks, got ${typeof f}`);
@@ -67,7 +67,7 @@ export function* wait<T>(futures: Iterable<Future<T>>, options: WaitOptions = {}
   };
   const timer = options.timeout === undefined || options.timeout === null ? null : loop.callLater(options.timeout, release);
   let remaining = set.size;
-  const onCompletion = (f: Future<T>): void => {
+  const onCompletion = (f: Future<unknown>): void => {
     remaining--;
     if (
       remaining <= 0 ||
@@ -84,8 +84,8 @@ export function* wait<T>(futures: Iterable<Future<T>>, options: WaitOptions = {}
     timer?.cancel();
     for (const f of set) f.removeDoneCallback(onCompletion);
   }
-  const done = new Set<Future<T>>();
-  const pending = new Set<Future<T>>();
+  const done = new Set<F>();
+  const pending = new Set<F>();
   for (const f of set) (f.done() ? done : pending).add(f);
   return [done, pending];
 }

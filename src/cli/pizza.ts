@@ -1,0 +1,61 @@
+/** `asyncio-ts pizza serve` and `asyncio-ts pizza order`. */
+import { SingleBar } from "cli-progress";
+import { Event, fromPromise, getRunningLoop, run, type Coro } from "../index.js";
+import { placeOrders } from "../pizza/order.js";
+import { startPizzeria } from "../pizza/server.js";
+import { formatSummary } from "../pizza/stats.js";
+
+/** Options of `pizza serve`. */
+export interface ServeOptions {
+  host: string;
+  port: number;
+  bake: number;
+  ovens: number;
+  readTimeout: number;
+  grace: number;
+}
+
+/** Serves until SIGINT or SIGTERM, then shuts down gracefully; resolves with the exit status. */
+export function serve(options: ServeOptions): Promise<number> {
+  return run(function* (): Coro<number> {
+    const loop = getRunningLoop();
+    const pizzeria = yield* startPizzeria({
+      host: options.host,
+      port: options.port,
+      bake: options.bake,
+      ovens: options.ovens,
+      readTimeout: options.readTimeout,
+      log: (line) => console.log(line),
+    });
+    console.log(`Pizza server running on ${options.host}:${pizzeria.port} (bake ${options.bake} s, ovens ${options.ovens === 0 ? "unlimited" : options.ovens})`);
+    const stop = new Event();
+    for (const signal of ["SIGINT", "SIGTERM"] as const) loop.addSignalHandler(signal, () => stop.set());
+    yield* stop.wait();
+    console.log(`stopping: no new orders; ${pizzeria.inFlight()} in flight get up to ${options.grace} s`);
+    yield* pizzeria.shutdown(options.grace);
+    console.log(`served ${pizzeria.outcomes.served}, cancelled ${pizzeria.outcomes.cancelled}, dropped ${pizzeria.outcomes.timeout}`);
+    return 0;
+  });
+}
+
+/** Options of `pizza order`. */
+export interface OrderOptions {
+  host: string;
+  port: number;
+  count: number;
+  concurrency: number;
+  timeout: number;
+}
+
+/** Runs the load generator; resolves with the exit status (1 if any order failed). */
+export function order(options: OrderOptions): Promise<number> {
+  const bar = process.stdout.isTTY ? new SingleBar({ format: "orders [{bar}] {value}/{total} {percentage}%", hideCursor: true }) : null;
+  return run(function* (): Coro<number> {
+    bar?.start(options.count, 0);
+    const summary = yield* placeOrders({ ...options, onProgress: (done) => bar?.update(done) });
+    bar?.stop();
+    console.log(formatSummary(summary));
+    yield* fromPromise(Promise.resolve());
+    return summary.failed > 0 ? 1 : 0;
+  });
+}
