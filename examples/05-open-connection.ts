@@ -28,7 +28,7 @@ export async function main(clock: ClockOption = "real"): Promise<void> {
       for (const line of ["hello", "asyncio-ts"]) {
         writer.write(`${line}\n`);
         yield* writer.drain();
-        process.stdout.write(Buffer.from(yield* reader.readline()).toString());
+        console.log(Buffer.from(yield* reader.readline()).toString().trimEnd());
       }
       writer.close();
       yield* writer.waitClosed();

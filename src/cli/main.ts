@@ -8,6 +8,9 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { tour, loadExamples } from "./tour.js";
 import { order, serve } from "./pizza.js";
 
+/** A bad argument noticed after parsing (commander reports the ones it finds itself). */
+class UsageError extends Error {}
+
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
@@ -49,7 +52,7 @@ program
       return;
     }
     const example = examples.find((e) => e.name === name || e.name.endsWith(name));
-    if (example === undefined) throw new InvalidArgumentError(`unknown example ${JSON.stringify(name)}; try --list`);
+    if (example === undefined) throw new UsageError(`unknown example ${JSON.stringify(name)}; try --list`);
     await example.run("real");
   });
 
@@ -86,7 +89,7 @@ try {
   if (error instanceof CommanderError) {
     // Help and version are not errors; everything else is a usage error.
     process.exitCode = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : 2;
-  } else if (error instanceof InvalidArgumentError) {
+  } else if (error instanceof UsageError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 2;
   } else {

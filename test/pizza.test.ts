@@ -1,0 +1,141 @@
+/**
+ * The pizzeria end to end over loopback, on the virtual clock: bake times are
+ * virtual seconds, so concurrency shows as exact totals, never as flaky timings.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createTask, gather, getRunningLoop, openConnection, sleep, type Coro } from "../src/index.js";
+import { orderPizza, placeOrders } from "../src/pizza/order.js";
+import { PIZZA_REPLY, startPizzeria } from "../src/pizza/server.js";
+import { formatSummary, percentile, summarise } from "../src/pizza/stats.js";
+import { runVirtual } from "./support.js";
+
+test("500 concurrent orders are all served in about one bake time", async () => {
+  const outcome = await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 2 });
+    const summary = yield* placeOrders({ port: pizzeria.port, count: 500, concurrency: 500 });
+    yield* pizzeria.shutdown(1);
+    return { summary, served: pizzeria.outcomes.served };
+  });
+  assert.equal(outcome.summary.ok, 500);
+  assert.equal(outcome.summary.failed, 0);
+  assert.equal(outcome.served, 500);
+  // Sequential baking would take 1,000 s; concurrency makes it one bake (a wide margin).
+  assert.ok(outcome.summary.seconds < 10, `took ${outcome.summary.seconds} s`);
+});
+
+test("each order gets the chapter's reply", async () => {
+  assert.equal(await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 1 });
+    const reply = yield* orderPizza("127.0.0.1", pizzeria.port, "margherita");
+    yield* pizzeria.shutdown(1);
+    return reply;
+  }), PIZZA_REPLY);
+});
+
+test("ovens limit how many pizzas bake at once", async () => {
+  const seconds = await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 1, ovens: 2 });
+    const summary = yield* placeOrders({ port: pizzeria.port, count: 6, concurrency: 6 });
+    yield* pizzeria.shutdown(1);
+    return summary.seconds;
+  });
+  assert.ok(seconds >= 3 && seconds < 4, `6 pizzas in 2 ovens took ${seconds} s`);
+});
+
+test("a client that disconnects mid-bake cancels its pizza and frees its oven", async () => {
+  const outcome = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const pizzeria = yield* startPizzeria({ bake: 5, ovens: 1 });
+    // The first customer orders, then hangs up after one second.
+    const [, quitter] = yield* openConnection("127.0.0.1", pizzeria.port);
+    quitter.write("changed my mind");
+    yield* sleep(0.5);
+    const patient = createTask(orderPizza("127.0.0.1", pizzeria.port, "patient"));
+    yield* sleep(0.5);
+    quitter.close();
+    const reply = yield* patient;
+    const at = loop.time();
+    yield* pizzeria.shutdown(1);
+    return { reply, at, cancelled: pizzeria.outcomes.cancelled };
+  });
+  assert.equal(outcome.reply, PIZZA_REPLY);
+  assert.equal(outcome.cancelled, 1);
+  // With the oven freed at 1 s the patient pizza is ready at 6 s, not 10 s.
+  assert.ok(outcome.at < 7, `patient pizza at ${outcome.at} s`);
+});
+
+test("a client that sends nothing is dropped after the read timeout", async () => {
+  const outcome = await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 1, readTimeout: 3 });
+    const [reader, writer] = yield* openConnection("127.0.0.1", pizzeria.port);
+    const data = yield* reader.read();
+    const at = getRunningLoop().time();
+    writer.close();
+    yield* pizzeria.shutdown(1);
+    return { bytes: data.length, at, timeouts: pizzeria.outcomes.timeout };
+  });
+  assert.deepEqual(outcome, { bytes: 0, at: 3, timeouts: 1 });
+});
+
+test("an oversized order gets a clear error line", async () => {
+  const reply = await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 1 });
+    const [reader, writer] = yield* openConnection("127.0.0.1", pizzeria.port);
+    writer.write("x".repeat(5000));
+    const text = Buffer.from(yield* reader.read()).toString();
+    writer.close();
+    yield* pizzeria.shutdown(1);
+    return text;
+  });
+  assert.equal(reply, "Error: order too large (at most 1024 bytes)\n");
+});
+
+test("shutdown lets orders in flight finish within the grace period", async () => {
+  const outcome = await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 2 });
+    const orders = gather(...Array.from({ length: 3 }, (_, i) => orderPizza("127.0.0.1", pizzeria.port, `#${i}`)));
+    yield* sleep(1);
+    yield* pizzeria.shutdown(5);
+    return { replies: yield* orders, served: pizzeria.outcomes.served, serving: pizzeria.server.isServing() };
+  });
+  assert.deepEqual(outcome, { replies: [PIZZA_REPLY, PIZZA_REPLY, PIZZA_REPLY], served: 3, serving: false });
+});
+
+test("shutdown cancels the orders still baking after the grace period", async () => {
+  const outcome = await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 10 });
+    const orders = gather(...Array.from({ length: 2 }, (_, i) => orderPizza("127.0.0.1", pizzeria.port, `#${i}`)), { returnExceptions: true });
+    yield* sleep(1);
+    yield* pizzeria.shutdown(2);
+    const at = getRunningLoop().time();
+    yield* orders;
+    return { cancelled: pizzeria.outcomes.cancelled, at };
+  });
+  assert.equal(outcome.cancelled, 2);
+  assert.ok(outcome.at >= 3 && outcome.at < 4);
+});
+
+test("percentiles use the nearest rank", () => {
+  const values = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.deepEqual([percentile(values, 50), percentile(values, 90), percentile(values, 99)], [50, 90, 99]);
+  assert.ok(Number.isNaN(percentile([], 50)));
+});
+
+test("the summary reports orders per second, percentiles and errors by kind", () => {
+  const summary = summarise([0.1, 0.2, 0.3], { ECONNREFUSED: 2 }, 2);
+  assert.equal(summary.ordersPerSecond, 1.5);
+  assert.equal(summary.failed, 2);
+  assert.match(formatSummary(summary), /errors: ECONNREFUSED x2/);
+});
+
+test("orders to a closed port are counted as errors by kind", async () => {
+  const summary = await runVirtual(function* (): Coro<ReturnType<typeof summarise>> {
+    const pizzeria = yield* startPizzeria({ bake: 0 });
+    const port = pizzeria.port;
+    yield* pizzeria.shutdown(0);
+    return yield* placeOrders({ port, count: 3, concurrency: 3 });
+  });
+  assert.equal(summary.ok, 0);
+  assert.deepEqual(summary.errors, { ECONNREFUSED: 3 });
+});
