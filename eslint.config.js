@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "dist-check/", "node_modules/", "bench/python/", "**/*.py"] },
+  { ignores: ["dist/", "dist-check/", "node_modules/", "scratch/", "bench/python/", "**/*.py"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

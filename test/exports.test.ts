@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import * as api from "../src/index.js";
+
+// The names ../shared/API.md fixes, by kind. Held here by hand (like Trio's
+// test_exports.py) so that dropping or renaming one fails a test.
+const classes = [
+  "EventLoop", "Future", "Task", "TaskGroup", "Timeout",
+  "Lock", "Event", "Condition", "Semaphore", "BoundedSemaphore", "Barrier",
+  "Queue", "PriorityQueue", "LifoQueue",
+  "StreamReader", "StreamWriter", "Server",
+  "ThreadPoolExecutor", "ProcessPoolExecutor",
+  "CancelledError", "InvalidStateError", "TimeoutError", "IncompleteReadError",
+  "LimitOverrunError", "QueueEmpty", "QueueFull", "QueueShutDown",
+  "BrokenBarrierError", "ExceptionGroup", "BrokenExecutorError",
+  "BrokenThreadPool", "BrokenProcessPool", "RuntimeError",
+] as const;
+const functions = [
+  "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
+  "sleep", "gather", "wait", "waitFor", "timeout", "timeoutAt", "shield",
+  "asCompleted", "taskGroup", "fromPromise",
+  "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread",
+] as const;
+const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
+const exported = api as unknown as Record<string, unknown>;
+
+test("every class of the API contract is exported", () => {
+  for (const name of classes) assert.equal(typeof exported[name], "function", name);
+});
+
+test("every function of the API contract is exported", () => {
+  for (const name of functions) assert.equal(typeof exported[name], "function", name);
+});
+
+test("the wait constants are exported", () => {
+  for (const name of constants) assert.notEqual(exported[name], undefined, name);
+});
+
+test("every error class is an Error whose name is its class name", () => {
+  for (const name of classes.filter((n) => /Error$|Empty$|Full$|ShutDown$|Group$|Pool$/.test(n))) {
+    const ErrorClass = exported[name] as new (...args: unknown[]) => Error;
+    const instance = name === "IncompleteReadError" ? new ErrorClass(new Uint8Array(), 1) : name === "ExceptionGroup" ? new ErrorClass("m", []) : new ErrorClass("m");
+    assert.ok(instance instanceof Error, name);
+    assert.equal(instance.name, name);
+  }
+});
+
+test("ExceptionGroup is an AggregateError whose exceptions are its errors", () => {
+  const errors = [new Error("a")];
+  const group = new api.ExceptionGroup("two", errors);
+  assert.ok(group instanceof AggregateError);
+  assert.equal(group.exceptions, group.errors);
+});
+
+test("the names the contract lists are all mentioned in API.md", () => {
+  const contract = readFileSync(new URL("../../shared/API.md", import.meta.url), "utf8");
+  for (const name of [...classes, ...functions, ...constants]) assert.ok(contract.includes(name), name);
+});
