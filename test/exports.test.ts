@@ -38,7 +38,9 @@ test("the wait constants are exported", () => {
 });
 
 test("every error class is an Error whose name is its class name", () => {
-  for (const name of classes.filter((n) => /Error$|Empty$|Full$|ShutDown$|Group$|Pool$/.test(n))) {
+  const errorNames = classes.filter((n) => /Error$|^Queue(Empty|Full|ShutDown)$|^ExceptionGroup$|Pool$/.test(n));
+  assert.equal(errorNames.length, 14);
+  for (const name of errorNames) {
     const ErrorClass = exported[name] as new (...args: unknown[]) => Error;
     const instance = name === "IncompleteReadError" ? new ErrorClass(new Uint8Array(), 1) : name === "ExceptionGroup" ? new ErrorClass("m", []) : new ErrorClass("m");
     assert.ok(instance instanceof Error, name);
