@@ -1,0 +1,189 @@
+/**
+ * `npm run bench:compare`: the same workloads in asyncio-ts, native
+ * async/Promise, Effection 4 and Python asyncio (3.13 when pyenv has it),
+ * each run in a fresh process several times; medians with min–max, and every
+ * figure as a ratio to asyncio-ts from the same run. Writes
+ * docs/benchmarks.md and docs/benchmarks.svg (`--smoke`: tiny sizes, one
+ * run, written to `--out <dir>` so the docs are not touched).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderChart, type ChartRow } from "./svg.js";
+import { fullSizes, smokeSizes, workloads, type Sample, type System } from "./workloads.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = join(here, "..", "..");
+const smoke = process.argv.includes("--smoke");
+const outIndex = process.argv.indexOf("--out");
+const outDir = outIndex !== -1 ? process.argv[outIndex + 1]! : join(root, "docs");
+const sizes = smoke ? smokeSizes : fullSizes;
+const RUNS = smoke ? 1 : Number(process.env["BENCH_RUNS"] ?? 3);
+
+const JS_SYSTEMS: System[] = ["asyncio-ts", "native", "effection"];
+const PYTHON_SCRIPTS: Record<string, string> = {
+  spawn: "spawn.py", switches: "switches.py", queue: "bounded_queue.py", lock: "lock.py", sleepers: "sleepers.py",
+  "line-echo": "line_echo.py", pizza: "pizza.py", "cpu-offload": "cpu_offload.py",
+};
+const DESCRIPTIONS: Record<string, string> = {
+  spawn: `spawn and await ${sizes.spawn} tasks`,
+  switches: `${sizes.switchTasks} tasks x ${sizes.switches} sleep(0)`,
+  queue: `bounded queue (100), ${sizes.queueItems} items`,
+  lock: `${sizes.lockTasks} tasks x ${sizes.lockRounds} lock acquisitions`,
+  sleepers: `${sizes.sleepers} concurrent ${sizes.sleepSeconds} s sleeps`,
+  "line-echo": `line echo, ${sizes.echoClients} clients x ${sizes.echoLines} lines`,
+  pizza: `pizza server at bake 0, ${sizes.orders} orders`,
+  "cpu-offload": `cpu_bound_task(${sizes.cpuN}) x ${sizes.cpuJobs} on 2 processes`,
+};
+
+function findPython(): { command: string; env: NodeJS.ProcessEnv; version: string } | null {
+  for (const env of [{ ...process.env, PYENV_VERSION: "3.13.0" }, process.env]) {
+    const probe = spawnSync("python3", ["--version"], { encoding: "utf8", env });
+    if (probe.status === 0) return { command: "python3", env, version: probe.stdout.trim() || probe.stderr.trim() };
+  }
+  return null;
+}
+
+interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  bytesPerTask?: number;
+  speedup?: number;
+}
+
+function summarise(samples: Sample[]): Figure {
+  const times = samples.map((s) => s.seconds).sort((a, b) => a - b);
+  const mid = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const figure: Figure = { median: mid(times), min: times[0]!, max: times[times.length - 1]! };
+  const bytes = samples.map((s) => s.bytesPerTask).filter((b): b is number => b !== undefined);
+  if (bytes.length > 0) figure.bytesPerTask = mid(bytes);
+  const speedups = samples.map((s) => s.speedup).filter((b): b is number => b !== undefined);
+  if (speedups.length > 0) figure.speedup = mid(speedups);
+  return figure;
+}
+
+function runJs(system: System, workload: string): Sample {
+  const result = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(here, "run-one.ts"), system, workload, smoke ? "smoke" : "full"], {
+    encoding: "utf8",
+    cwd: root,
+    timeout: 300_000,
+  });
+  const line = result.stdout.trim().split("\n").pop() ?? "";
+  if (result.status !== 0) throw new Error(`${system} ${workload} failed: ${result.stderr || line}`);
+  return JSON.parse(line) as Sample;
+}
+
+function runPython(python: NonNullable<ReturnType<typeof findPython>>, workload: string): Sample {
+  const result = spawnSync(python.command, [join(root, "bench", "python", PYTHON_SCRIPTS[workload]!), JSON.stringify(sizes)], {
+    encoding: "utf8",
+    cwd: join(root, "bench", "python"),
+    env: python.env,
+    timeout: 300_000,
+  });
+  if (result.status !== 0) throw new Error(`python ${workload} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split("\n").pop()!) as Sample;
+}
+
+const python = findPython();
+const uvloop = python === null ? false : spawnSync(python.command, ["-c", "import uvloop"], { env: python.env }).status === 0;
+const systems = [...JS_SYSTEMS, ...(python !== null ? ["python"] : [])];
+const results: Record<string, Record<string, Figure | null>> = {};
+const started = Date.now();
+
+for (const workload of Object.keys(workloads)) {
+  results[workload] = {};
+  for (const system of systems) {
+    const available = system === "python" ? PYTHON_SCRIPTS[workload] !== undefined : workloads[workload]![system as System] !== undefined;
+    if (!available) {
+      results[workload]![system] = null;
+      continue;
+    }
+    const samples: Sample[] = [];
+    for (let i = 0; i < RUNS; i++) samples.push(system === "python" ? runPython(python!, workload) : runJs(system as System, workload));
+    results[workload]![system] = summarise(samples);
+    process.stderr.write(`${workload} ${system}: ${results[workload]![system]!.median.toFixed(3)} s\n`);
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (s: number): string => (s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
+const rows: ChartRow[] = [];
+const table: string[] = [`| workload | ${systems.join(" | ")} |`, `|---|${systems.map(() => "---").join("|")}|`];
+const slower: string[] = [];
+for (const [workload, bySystem] of Object.entries(results)) {
+  const ours = bySystem["asyncio-ts"];
+  const ratios: Record<string, number | null> = {};
+  const cells = systems.map((system) => {
+    const f = bySystem[system];
+    if (f === null || f === undefined) {
+      ratios[system] = null;
+      return "n/a";
+    }
+    const ratio = ours ? f.median / ours.median : Number.NaN;
+    ratios[system] = ratio;
+    if (system !== "asyncio-ts" && ratio < 1) slower.push(`${workload}: ${system} ${ratio.toFixed(2)}x`);
+    const extra = [
+      f.bytesPerTask !== undefined ? `${Math.round(f.bytesPerTask)} B/task` : "",
+      f.speedup !== undefined ? `speed-up ${f.speedup.toFixed(2)}x` : "",
+    ].filter(Boolean).join(", ");
+    return `${fmt(f.median)} [${fmt(f.min)}–${fmt(f.max)}]${system === "asyncio-ts" ? "" : ` **${ratio.toFixed(2)}x**`}${extra ? `<br>${extra}` : ""}`;
+  });
+  table.push(`| ${DESCRIPTIONS[workload]} | ${cells.join(" | ")} |`);
+  rows.push({ workload, ratios });
+}
+
+const versions = {
+  node: process.version,
+  effection: (JSON.parse(readFileSync(join(root, "node_modules", "effection", "package.json"), "utf8")) as { version: string }).version,
+  python: python?.version ?? "absent",
+};
+const svg = renderChart(rows, systems);
+const markdown = `# Benchmarks
+
+asyncio-ts against native \`async\`/\`Promise\` (the floor for any JavaScript
+scheduler), [Effection](https://frontside.com/effection) ${versions.effection} and
+Python asyncio (${versions.python}${uvloop ? ", plus uvloop" : "; uvloop is not installed here, so it is skipped"}),
+on the same workloads. Regenerate with \`npm run bench:compare\`.
+
+![time relative to asyncio-ts](benchmarks.svg)
+
+Each cell: median wall time of ${RUNS} runs [min–max], and **the time as a
+ratio to asyncio-ts in the same run** (below 1x: faster than asyncio-ts;
+above: slower). Absolute times on a shared 2-core machine are noise; the
+ratios are the result. "n/a": that system has no idiomatic version of the
+workload (Effection 4 has no mutex, bounded queue or socket streams).
+
+${table.join("\n")}
+
+## Method
+
+- Every system and workload runs in a fresh process (\`bench/compare/run-one.ts\`,
+  \`bench/python/*.py\`), so heaps and JITs do not leak between measurements.
+- The JavaScript versions are in \`bench/compare/workloads.ts\`; the Python
+  ones are idiomatic asyncio (\`create_task\`, \`gather\`, \`asyncio.Queue\`,
+  \`async with lock\`, streams, \`run_in_executor\`) in \`bench/python/\`.
+- "native" is the floor: \`await null\` for a switch, \`Promise.all\` of async
+  functions for spawning, a hand-written promise queue, \`async-mutex\` for
+  the lock, plain \`net\` servers.
+- Memory per sleeping task: heap growth after a full GC with all tasks
+  suspended (Python: \`tracemalloc\`).
+- The cpu-offload cell gives the pool's time and its speed-up over running
+  the same jobs one after another in the same process.
+
+## Machine
+
+${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${versions.node};
+${versions.python}. Run took ${((Date.now() - started) / 1000).toFixed(0)} s.
+
+## Where a peer is faster
+
+${slower.length === 0 ? "None in this run." : slower.map((s) => `- ${s}`).join("\n")}
+`;
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, "benchmarks.md"), markdown);
+writeFileSync(join(outDir, "benchmarks.svg"), svg);
+console.log(markdown);

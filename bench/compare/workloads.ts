@@ -1,0 +1,330 @@
+/**
+ * The comparison workloads, written once per JavaScript system: asyncio-ts,
+ * native async/Promise (the floor for a JavaScript scheduler) and Effection 4.
+ * Each returns the seconds it took (and, for sleepers, heap bytes per task).
+ * Python's versions are in bench/python/.
+ */
+import * as net from "node:net";
+import { performance } from "node:perf_hooks";
+import { Mutex } from "async-mutex";
+import * as effection from "effection";
+import {
+  Lock,
+  ProcessPoolExecutor,
+  Queue,
+  createTask,
+  fromPromise,
+  gather,
+  run,
+  sleep,
+  startServer,
+  type Coro,
+  type StreamReader,
+  type StreamWriter,
+  type Task,
+} from "../../src/index.js";
+import { placeOrders } from "../../src/pizza/order.js";
+import { startPizzeria } from "../../src/pizza/server.js";
+
+export type System = "asyncio-ts" | "native" | "effection";
+export interface Sample {
+  seconds: number;
+  bytesPerTask?: number;
+  speedup?: number;
+}
+export interface Sizes {
+  spawn: number;
+  switchTasks: number;
+  switches: number;
+  queueItems: number;
+  lockTasks: number;
+  lockRounds: number;
+  sleepers: number;
+  sleepSeconds: number;
+  echoClients: number;
+  echoLines: number;
+  orders: number;
+  cpuJobs: number;
+  cpuN: number;
+}
+
+export const fullSizes: Sizes = {
+  spawn: 100_000, switchTasks: 1_000, switches: 1_000, queueItems: 1_000_000, lockTasks: 1_000, lockRounds: 100,
+  sleepers: 100_000, sleepSeconds: 1, echoClients: 50, echoLines: 20_000, orders: 5_000, cpuJobs: 8, cpuN: 10_000_000,
+};
+export const smokeSizes: Sizes = {
+  spawn: 100, switchTasks: 10, switches: 10, queueItems: 1_000, lockTasks: 10, lockRounds: 5,
+  sleepers: 100, sleepSeconds: 0.01, echoClients: 2, echoLines: 50, orders: 20, cpuJobs: 2, cpuN: 10_000,
+};
+
+const heap = (): number => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+};
+
+async function timed(body: () => Promise<unknown>): Promise<Sample> {
+  const start = performance.now();
+  await body();
+  return { seconds: (performance.now() - start) / 1000 };
+}
+
+function cpuBoundTask(n: number): bigint {
+  let total = 0n;
+  for (let i = 0n; i < BigInt(n); i++) total += i * i;
+  return total;
+}
+
+// ---------------------------------------------------------------- shared load
+
+function echoClient(port: number, lines: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let received = 0;
+    socket.on("data", (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) received++;
+      if (received === lines) socket.end();
+    });
+    socket.on("close", () => (received === lines ? resolve() : reject(new Error(`echo got ${received}/${lines}`))));
+    socket.on("error", reject);
+    socket.write("the quick brown fox jumps over the lazy dog\n".repeat(lines));
+  });
+}
+
+function* ourLineHandler(reader: StreamReader, writer: StreamWriter): Coro<void> {
+  for (;;) {
+    const line = yield* reader.readline();
+    if (line.length === 0) break;
+    writer.write(line);
+    yield* writer.drain();
+  }
+  writer.close();
+}
+
+function nativeEchoServer(): net.Server {
+  return net.createServer((socket) => {
+    let pending: Buffer = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => {
+      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      let start = 0;
+      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
+        socket.write(data.subarray(start, nl + 1));
+        start = nl + 1;
+      }
+      pending = data.subarray(start);
+    });
+    socket.on("end", () => socket.end());
+    socket.on("error", () => socket.destroy());
+  });
+}
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** The native pizzeria at bake 0 and its load generator, with plain net. */
+async function nativePizza(orders: number): Promise<void> {
+  const server = net.createServer((socket) => {
+    socket.once("data", () => socket.end("Here's your pizza!"));
+    socket.on("error", () => socket.destroy());
+  });
+  const port = await listen(server);
+  let next = 0;
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect(port, "127.0.0.1", () => socket.write("margherita"));
+      socket.on("data", () => undefined);
+      socket.on("close", () => resolve());
+      socket.on("error", reject);
+    });
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (next < orders) {
+      next++;
+      await one();
+    }
+  }));
+  await new Promise((resolve) => server.close(resolve));
+}
+
+// ---------------------------------------------------------------- workloads
+
+type Workload = Partial<Record<System, (s: Sizes) => Promise<Sample>>>;
+
+export const workloads: Record<string, Workload> = {
+  spawn: {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      function* trivial(i: number): Coro<number> {
+        return i;
+      }
+      const tasks = new Array<Task<number>>(s.spawn);
+      for (let i = 0; i < s.spawn; i++) tasks[i] = createTask(trivial(i));
+      for (let i = 0; i < s.spawn; i++) yield* tasks[i]!;
+    })),
+    native: (s) => timed(async () => {
+      const trivial = async (i: number): Promise<number> => i;
+      const promises = new Array<Promise<number>>(s.spawn);
+      for (let i = 0; i < s.spawn; i++) promises[i] = trivial(i);
+      await Promise.all(promises);
+    }),
+    effection: (s) => timed(() => effection.run(function* () {
+      const tasks: effection.Task<number>[] = [];
+      for (let i = 0; i < s.spawn; i++) tasks.push(yield* effection.spawn(function* () {
+        return i;
+      }));
+      for (const t of tasks) yield* t;
+    })),
+  },
+  switches: {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      function* worker(): Coro<void> {
+        for (let i = 0; i < s.switches; i++) yield* sleep(0);
+      }
+      const tasks = Array.from({ length: s.switchTasks }, () => createTask(worker()));
+      for (const t of tasks) yield* t;
+    })),
+    native: (s) => timed(() => Promise.all(Array.from({ length: s.switchTasks }, async () => {
+      for (let i = 0; i < s.switches; i++) await null;
+    }))),
+    effection: (s) => timed(() => effection.run(function* () {
+      const tasks: effection.Task<void>[] = [];
+      for (let t = 0; t < s.switchTasks; t++) {
+        tasks.push(yield* effection.spawn(function* () {
+          for (let i = 0; i < s.switches; i++) yield* effection.sleep(0);
+        }));
+      }
+      for (const t of tasks) yield* t;
+    })),
+  },
+  queue: {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      const q = new Queue<number>(100);
+      const consumer = createTask((function* (): Coro<void> {
+        for (let i = 0; i < s.queueItems; i++) yield* q.get();
+      })());
+      for (let i = 0; i < s.queueItems; i++) yield* q.put(i);
+      yield* consumer;
+    })),
+    native: (s) => timed(async () => {
+      const items: number[] = [];
+      let head = 0;
+      let getters: Array<(v: number) => void> = [];
+      let putters: Array<() => void> = [];
+      const put = async (v: number): Promise<void> => {
+        while (items.length - head >= 100) await new Promise<void>((r) => putters.push(r));
+        const g = getters.shift();
+        if (g) g(v);
+        else items.push(v);
+      };
+      const get = async (): Promise<number> => {
+        if (items.length - head === 0) return new Promise<number>((r) => getters.push(r));
+        const v = items[head++]!;
+        if (head > 4096) {
+          items.splice(0, head);
+          head = 0;
+        }
+        putters.shift()?.();
+        return v;
+      };
+      const consumer = (async () => {
+        for (let i = 0; i < s.queueItems; i++) await get();
+      })();
+      for (let i = 0; i < s.queueItems; i++) await put(i);
+      await consumer;
+      getters = [];
+      putters = [];
+    }),
+  },
+  lock: {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      const lock = new Lock();
+      const worker = function* (): Coro<void> {
+        for (let i = 0; i < s.lockRounds; i++) yield* lock.hold(() => sleep(0));
+      };
+      const tasks = Array.from({ length: s.lockTasks }, () => createTask(worker()));
+      for (const t of tasks) yield* t;
+    })),
+    native: (s) => timed(async () => {
+      const mutex = new Mutex();
+      await Promise.all(Array.from({ length: s.lockTasks }, async () => {
+        for (let i = 0; i < s.lockRounds; i++) await mutex.runExclusive(async () => void (await null));
+      }));
+    }),
+  },
+  sleepers: {
+    "asyncio-ts": async (s) => {
+      let bytes = 0;
+      const sample = await timed(() => run(function* () {
+        function* sleeper(): Coro<void> {
+          yield* sleep(s.sleepSeconds);
+        }
+        const before = heap();
+        const tasks = new Array<Task<void>>(s.sleepers);
+        for (let i = 0; i < s.sleepers; i++) tasks[i] = createTask(sleeper());
+        yield* sleep(0);
+        bytes = (heap() - before) / s.sleepers;
+        for (const t of tasks) yield* t;
+      }));
+      return { ...sample, bytesPerTask: bytes };
+    },
+    native: async (s) => {
+      let bytes = 0;
+      const sample = await timed(async () => {
+        const before = heap();
+        const promises = new Array<Promise<void>>(s.sleepers);
+        for (let i = 0; i < s.sleepers; i++) promises[i] = (async () => void (await new Promise<void>((r) => setTimeout(r, s.sleepSeconds * 1000))))();
+        bytes = (heap() - before) / s.sleepers;
+        await Promise.all(promises);
+      });
+      return { ...sample, bytesPerTask: bytes };
+    },
+    effection: async (s) => {
+      let bytes = 0;
+      const sample = await timed(() => effection.run(function* () {
+        const before = heap();
+        const tasks: effection.Task<void>[] = [];
+        for (let i = 0; i < s.sleepers; i++) tasks.push(yield* effection.spawn(() => effection.sleep(s.sleepSeconds * 1000)));
+        yield* effection.sleep(0);
+        bytes = (heap() - before) / s.sleepers;
+        for (const t of tasks) yield* t;
+      }));
+      return { ...sample, bytesPerTask: bytes };
+    },
+  },
+  "line-echo": {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      const server = yield* startServer(ourLineHandler, "127.0.0.1", 0);
+      const port = (server.sockets[0] as net.AddressInfo).port;
+      yield* fromPromise(Promise.all(Array.from({ length: s.echoClients }, () => echoClient(port, s.echoLines))));
+      server.close();
+      yield* server.waitClosed();
+    })),
+    native: (s) => timed(async () => {
+      const server = nativeEchoServer();
+      const port = await listen(server);
+      await Promise.all(Array.from({ length: s.echoClients }, () => echoClient(port, s.echoLines)));
+      await new Promise((resolve) => server.close(resolve));
+    }),
+  },
+  pizza: {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      const pizzeria = yield* startPizzeria({ bake: 0 });
+      const summary = yield* placeOrders({ port: pizzeria.port, count: s.orders, concurrency: 50 });
+      if (summary.failed > 0) throw new Error(`${summary.failed} orders failed`);
+      yield* pizzeria.shutdown(1);
+    })),
+    native: (s) => timed(() => nativePizza(s.orders)),
+  },
+  "cpu-offload": {
+    "asyncio-ts": async (s) => {
+      const sequential = await timed(async () => {
+        for (let i = 0; i < s.cpuJobs; i++) cpuBoundTask(s.cpuN);
+      });
+      const pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+      const pooled = await timed(() => run(function* () {
+        yield* gather(...Array.from({ length: s.cpuJobs }, () => pool.submit(cpuBoundTask, s.cpuN)));
+      }));
+      await pool.shutdown();
+      return { seconds: pooled.seconds, speedup: sequential.seconds / pooled.seconds };
+    },
+  },
+};
