@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, createTask, gather, getRunningLoop, sleep, type Coro } from "../src/index.js";
-import { runVirtual } from "./support.js";
-
-function* after<T>(seconds: number, value: T): Coro<T> {
-  yield* sleep(seconds);
-  return value;
-}
-function* failsAfter(seconds: number, message: string): Coro<never> {
-  yield* sleep(seconds);
-  throw new Error(message);
-}
+import { after, failsAfter, runVirtual } from "./support.js";
 
 test("gather returns results in argument order, not completion order", async () => {
   assert.deepEqual(await runVirtual(function* () {

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, createTask, getRunningLoop, shield, sleep, type Coro } from "../src/index.js";
-import { runVirtual } from "./support.js";
-
-function* after<T>(seconds: number, value: T): Coro<T> {
-  yield* sleep(seconds);
-  return value;
-}
+import { after, runVirtual } from "./support.js";
 
 test("shield passes the inner result through", async () => {
   assert.equal(await runVirtual(() => shield(after(1, "through")) as unknown as Coro<string>), "through");

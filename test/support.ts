@@ -2,7 +2,7 @@
  * Shared helpers for the test suite: run a coroutine on a virtual clock and
  * fail when the loop's exception handler received anything unexpected.
  */
-import { getRunningLoop, run, type Coro, type ExceptionContext } from "../src/index.js";
+import { getRunningLoop, run, sleep, type Coro, type ExceptionContext } from "../src/index.js";
 
 /** Everything the loop's exception handler received during a run. */
 export interface Outcome<T> {
@@ -55,4 +55,16 @@ export async function collectGarbage(): Promise<void> {
     gc();
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** A coroutine that sleeps `seconds`, then returns `value`. */
+export function* after<T>(seconds: number, value: T): Coro<T> {
+  yield* sleep(seconds);
+  return value;
+}
+
+/** A coroutine that sleeps `seconds`, then throws an Error with `message`. */
+export function* failsAfter(seconds: number, message: string): Coro<never> {
+  yield* sleep(seconds);
+  throw new Error(message);
 }

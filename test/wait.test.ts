@@ -14,16 +14,7 @@ import {
   type Future,
   type ReturnWhen,
 } from "../src/index.js";
-import { runVirtual } from "./support.js";
-
-function* after<T>(seconds: number, value: T): Coro<T> {
-  yield* sleep(seconds);
-  return value;
-}
-function* failsAfter(seconds: number, message: string): Coro<never> {
-  yield* sleep(seconds);
-  throw new Error(message);
-}
+import { after, failsAfter, runVirtual } from "./support.js";
 
 test("wait with ALL_COMPLETED returns when every future is done", async () => {
   const sizes = await runVirtual(function* () {

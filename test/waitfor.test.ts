@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, TimeoutError, createTask, currentTask, getRunningLoop, sleep, waitFor, type Coro } from "../src/index.js";
-import { runVirtual } from "./support.js";
-
-function* after<T>(seconds: number, value: T): Coro<T> {
-  yield* sleep(seconds);
-  return value;
-}
+import { after, runVirtual } from "./support.js";
 
 test("waitFor returns the result when it arrives in time", async () => {
   assert.equal(await runVirtual(() => waitFor(after(1, "ok"), 2)), "ok");
