@@ -69,3 +69,6 @@ export { Server, startServer, startUnixServer, type ClientConnectedCallback, typ
 
 // Executors (also the subpath "asyncio-ts/executors")
 export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions } from "./executors/index.js";
+
+// Testing and debugging
+export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";

@@ -81,6 +81,11 @@ class SleepFuture<T> extends Future<T> implements Generator<Future<unknown>, T, 
   }
 }
 
+/** @internal The deadline a pending `sleep` future waits for, or `null` if `future` is not one (await graph). */
+export function sleepDeadline(future: Future<unknown>): number | null {
+  return future instanceof SleepFuture && future.inHeap ? future.deadline : null;
+}
+
 /** `sleep(delay <= 0)`: yields the marker once, then returns the result. */
 class YieldOnce<T> implements Generator<Future<unknown>, T, unknown> {
   private yielded = false;

@@ -283,6 +283,15 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
 
   private finishWithResult(value: T): void {
     this.loop.liveTasks.delete(this as Task<unknown>);
+    const extras = this.extras;
+    if (extras !== null && extras.cancelRequests > 0 && this.loop.getDebug()) {
+      // asyncio lacks this check: a cancellation swallowed without uncancel() usually hides a bug.
+      this.loop.callExceptionHandler({
+        message: `Task ${JSON.stringify(this.getName())} was cancelled but finished normally: it swallowed its CancelledError without calling uncancel()`,
+        task: this as Task<unknown>,
+        ...(extras.sourceTraceback !== undefined ? { sourceTraceback: extras.sourceTraceback } : {}),
+      });
+    }
     this.settleResult(value);
   }
 

@@ -1,0 +1,147 @@
+/**
+ * The await graph (Python 3.14's `asyncio.capture_call_graph` and
+ * `format_call_graph`): for a task, what it is suspended on — a future, a
+ * task, a gather, a sleep with its deadline — followed downwards, and which
+ * tasks await it, followed upwards.
+ */
+import { GatheringFuture } from "../gather.js";
+import type { Future } from "../futures.js";
+import { sleepDeadline } from "../sleep.js";
+import { Task, currentTask } from "../tasks.js";
+
+/** What a node of the graph is. */
+export type CallGraphKind = "task" | "gather" | "sleep" | "future";
+
+/** One future or task in the await graph. */
+export interface CallGraphNode {
+  kind: CallGraphKind;
+  /** A task's name, or a description of the future. */
+  name: string;
+  future: Future<unknown>;
+  state: "pending" | "finished" | "cancelled";
+  /** For a sleep: its deadline in loop time. */
+  deadline?: number;
+  /** Where the task was created (debug mode records it). */
+  createdAt?: string;
+  /** What this node waits for: a task's awaited future, a gather's children. */
+  awaits: CallGraphNode[];
+  /** Tasks waiting for this node (filled for the captured node and its ancestors). */
+  awaitedBy: CallGraphNode[];
+}
+
+function stateOf(future: Future<unknown>): CallGraphNode["state"] {
+  return !future.done() ? "pending" : future.cancelled() ? "cancelled" : "finished";
+}
+
+function creationSite(task: Task<unknown>): string | undefined {
+  const stack = task.sourceTraceback;
+  if (stack === undefined) return undefined;
+  // The first frame outside the library is the user's createTask call.
+  return stack
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim())
+    .find((line) => !/\/src\/(tasks|events|gather|taskgroups|ensure-future|runners)\.[jt]s/.test(line) && !line.includes("node:"));
+}
+
+function describe(future: Future<unknown>, seen: Set<Future<unknown>>, depth: number): CallGraphNode {
+  const node: CallGraphNode = { kind: "future", name: "Future", future, state: stateOf(future), awaits: [], awaitedBy: [] };
+  if (seen.has(future) || depth > 64) return node;
+  seen.add(future);
+  if (future instanceof Task) {
+    node.kind = "task";
+    node.name = future.getName();
+    const createdAt = creationSite(future as Task<unknown>);
+    if (createdAt !== undefined) node.createdAt = createdAt;
+    const waitingOn = future.getWaitingOn();
+    if (waitingOn !== null) node.awaits.push(describe(waitingOn, seen, depth + 1));
+  } else if (future instanceof GatheringFuture) {
+    node.kind = "gather";
+    node.name = `gather of ${future.children.length}`;
+    for (const child of new Set(future.children)) node.awaits.push(describe(child, seen, depth + 1));
+  } else {
+    const deadline = sleepDeadline(future);
+    if (deadline !== null) {
+      node.kind = "sleep";
+      node.name = "sleep";
+      node.deadline = deadline;
+    }
+  }
+  return node;
+}
+
+function waitingTasks(future: Future<unknown>): Task<unknown>[] {
+  return future.getWaiters().filter((w): w is Task<unknown> => w instanceof Task);
+}
+
+/**
+ * The await graph around `task` (the current task by default): what it
+ * awaits, recursively, and which tasks await it, recursively. `null` outside
+ * a task.
+ *
+ * @example
+ * console.log(formatCallGraph(captureCallGraph(slowTask)!));
+ */
+export function captureCallGraph(task?: Future<unknown>): CallGraphNode | null {
+  const target = task ?? currentTask();
+  if (target === null) return null;
+  const root = describe(target, new Set(), 0);
+  const seenUp = new Set<Future<unknown>>([target]);
+  const fillAwaitedBy = (node: CallGraphNode, depth: number): void => {
+    if (depth > 64) return;
+    for (const waiter of waitingTasks(node.future)) {
+      if (seenUp.has(waiter)) continue;
+      seenUp.add(waiter);
+      const parent = describe(waiter, new Set([node.future]), 0);
+      parent.awaits = [];
+      node.awaitedBy.push(parent);
+      fillAwaitedBy(parent, depth + 1);
+    }
+  };
+  fillAwaitedBy(root, 0);
+  return root;
+}
+
+function label(node: CallGraphNode, now?: number): string {
+  switch (node.kind) {
+    case "task":
+      return `Task ${JSON.stringify(node.name)} [${node.state}]${node.createdAt !== undefined ? ` created ${node.createdAt}` : ""}`;
+    case "sleep":
+      return `sleep until ${node.deadline!.toFixed(3)}${now !== undefined ? ` (in ${(node.deadline! - now).toFixed(3)} s)` : ""}`;
+    case "gather":
+      return `${node.name} [${node.state}]`;
+    default:
+      return `Future [${node.state}]`;
+  }
+}
+
+/**
+ * Renders a graph as an indented tree: the node, what it awaits below it,
+ * then the chain of tasks awaiting it. `now` (loop time) adds the time left
+ * to each sleep.
+ *
+ * @example
+ * * Task "worker" [pending]
+ *   └─ sleep until 10.000 (in 9.000 s)
+ * awaited by:
+ *   Task "main" [pending]
+ */
+export function formatCallGraph(node: CallGraphNode, options: { now?: number } = {}): string {
+  const lines: string[] = [];
+  const down = (n: CallGraphNode, indent: string, prefix: string): void => {
+    lines.push(`${indent}${prefix}${label(n, options.now)}`);
+    n.awaits.forEach((child, i) => down(child, `${indent}  `, i === n.awaits.length - 1 ? "└─ " : "├─ "));
+  };
+  down(node, "", "* ");
+  const up = (n: CallGraphNode, indent: string): void => {
+    for (const parent of n.awaitedBy) {
+      lines.push(`${indent}${label(parent, options.now)}`);
+      up(parent, `${indent}  `);
+    }
+  };
+  if (node.awaitedBy.length > 0) {
+    lines.push("awaited by:");
+    up(node, "  ");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Queue, captureCallGraph, createTask, currentTask, formatCallGraph, gather, getRunningLoop, sleep, taskGroup, waitFor, type Coro } from "../src/index.js";
+import { after, runCapturing, runVirtual } from "./support.js";
+
+test("the graph of a task blocked in gather shows the gather and its children", async () => {
+  const text = await runVirtual(function* () {
+    const worker = createTask(
+      (function* (): Coro<unknown> {
+        return yield* gather(after(5, "a"), after(10, "b"));
+      })(),
+      { name: "worker" },
+    );
+    yield* sleep(1);
+    const graph = captureCallGraph(worker)!;
+    assert.equal(graph.kind, "task");
+    assert.equal(graph.awaits[0]!.kind, "gather");
+    assert.equal(graph.awaits[0]!.awaits.length, 2);
+    assert.deepEqual(graph.awaits[0]!.awaits.map((child) => child.awaits[0]?.deadline), [5, 10]);
+    const rendered = formatCallGraph(graph, { now: getRunningLoop().time() });
+    worker.cancel();
+    return rendered;
+  });
+  assert.match(text, /^\* Task "worker" \[pending\]\n {2}└─ gather of 2 \[pending\]\n {4}├─ Task "Task-\d+" \[pending\]\n {6}└─ sleep until 5\.000 \(in 4\.000 s\)/);
+});
+
+test("the graph shows who awaits a task", async () => {
+  const text = await runVirtual(function* () {
+    const inner = createTask(sleep(10), { name: "inner" });
+    const outer = createTask(
+      (function* (): Coro<void> {
+        yield* inner;
+      })(),
+      { name: "outer" },
+    );
+    yield* sleep(1);
+    const rendered = formatCallGraph(captureCallGraph(inner)!);
+    outer.cancel();
+    return rendered;
+  });
+  assert.match(text, /^\* Task "inner" \[pending\]\n {2}└─ sleep until 10\.000\nawaited by:\n {2}Task "outer" \[pending\]$/);
+});
+
+test("the graph of a task in waitFor shows the awaited task under its deadline", async () => {
+  await runVirtual(function* () {
+    const slow = createTask(sleep(100), { name: "slow" });
+    const caller = createTask(waitFor(slow, 50), { name: "caller" });
+    yield* sleep(1);
+    const graph = captureCallGraph(caller)!;
+    assert.equal(graph.awaits[0]!.kind, "task");
+    assert.equal(graph.awaits[0]!.name, "slow");
+    caller.cancel();
+    yield* sleep(0);
+  });
+});
+
+test("the graph of a task in a TaskGroup and of one blocked on Queue.get", async () => {
+  await runVirtual(function* () {
+    const queue = new Queue<number>();
+    const consumer = createTask(queue.get(), { name: "consumer" });
+    const group = createTask(
+      taskGroup(function* (tg) {
+        tg.createTask(sleep(30), { name: "child" });
+      }),
+      { name: "group-owner" },
+    );
+    yield* sleep(1);
+    const consumerGraph = captureCallGraph(consumer)!;
+    assert.equal(consumerGraph.awaits[0]!.kind, "future");
+    assert.match(formatCallGraph(consumerGraph), /Task "consumer" \[pending\]\n {2}└─ Future \[pending\]/);
+    const groupGraph = captureCallGraph(group)!;
+    assert.equal(groupGraph.state, "pending");
+    assert.equal(groupGraph.awaits.length, 1);
+    consumer.cancel();
+    group.cancel();
+    yield* sleep(0);
+  });
+});
+
+test("captureCallGraph with no argument describes the current task", async () => {
+  await runVirtual(function* () {
+    assert.equal(captureCallGraph()!.kind, "task");
+  });
+});
+
+test("debug mode warns when a cancelled task swallows its CancelledError", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      const swallower = createTask(
+        (function* (): Coro<string> {
+          try {
+            yield* sleep(10);
+          } catch {
+            // swallowed without uncancel()
+          }
+          return "done anyway";
+        })(),
+        { name: "swallower" },
+      );
+      yield* sleep(1);
+      swallower.cancel();
+      yield* swallower;
+    },
+    { debug: true },
+  );
+  assert.equal(outcome.reports.length, 1);
+  assert.match(outcome.reports[0]!.message, /Task "swallower" was cancelled but finished normally/);
+});
+
+test("no warning when the task uncancels, or when debug mode is off", async () => {
+  for (const debug of [true, false]) {
+    const outcome = await runCapturing(
+      function* () {
+        const task = createTask(
+          (function* (): Coro<void> {
+            try {
+              yield* sleep(10);
+            } catch {
+              if (debug) assert.equal(currentTask()!.uncancel(), 0);
+            }
+          })(),
+        );
+        yield* sleep(1);
+        task.cancel();
+        yield* task;
+      },
+      { debug },
+    );
+    assert.deepEqual(outcome.reports, []);
+  }
+});
