@@ -72,3 +72,5 @@ export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type
 
 // Testing and debugging
 export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";
+export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
+export { renderTimeline } from "./debug/timeline-html.js";

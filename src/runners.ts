@@ -68,7 +68,7 @@ async function runOnLoop<T>(loop: EventLoop, coro: Coro<T>, finishers: ReadonlyA
   } finally {
     try {
       await cancelAllTasks(loop);
-      await loop.runUntilComplete(loop.shutdownDefaultExecutor());
+      await loop.runUntilComplete(loop.createTask(loop.shutdownDefaultExecutor(), { name: "shutdown default executor" }));
     } finally {
       loop.close();
       for (const finish of finishers) await finish();

@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { tour, loadExamples } from "./tour.js";
 import { order, serve } from "./pizza.js";
+import { register as registerTrace } from "./trace.js";
 
 /** A bad argument noticed after parsing (commander reports the ones it finds itself). */
 class UsageError extends Error {}
@@ -82,6 +83,8 @@ pizza
   .action(async (options: { host: string; port: number; count: number; concurrency: number; timeout: number }) => {
     process.exitCode = await order(options);
   });
+
+registerTrace(program);
 
 try {
   await program.parseAsync(process.argv);
