@@ -74,3 +74,4 @@ export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type
 export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
+export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";

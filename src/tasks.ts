@@ -102,6 +102,11 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
     });
   }
 
+  /** @internal The task's number (the N of `Task-N`), stable for its life. */
+  get taskId(): number {
+    return this.id;
+  }
+
   /** The task's name: the one given, or `Task-N`. */
   getName(): string {
     return this.extras?.name ?? `Task-${this.id}`;

@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { tour, loadExamples } from "./tour.js";
 import { order, serve } from "./pizza.js";
+import { register as registerPs } from "./ps.js";
 import { register as registerTrace } from "./trace.js";
 
 /** A bad argument noticed after parsing (commander reports the ones it finds itself). */
@@ -84,6 +85,7 @@ pizza
     process.exitCode = await order(options);
   });
 
+registerPs(program);
 registerTrace(program);
 
 try {
@@ -95,6 +97,10 @@ try {
   } else if (error instanceof UsageError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 2;
+  } else if (error instanceof Error) {
+    // A failure of the command itself (no such process, refused connection...): one line, status 1.
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 1;
   } else {
     throw error;
   }
