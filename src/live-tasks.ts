@@ -11,14 +11,29 @@ export interface LiveLink {
   liveNext: LiveLink | null;
 }
 
-export class LiveTaskList<T extends LiveLink> implements Iterable<T> {
+export class LiveTaskList<T extends LiveLink & object> implements Iterable<T> {
   private head: LiveLink | null = null;
   private tail: LiveLink | null = null;
   private count = 0;
+  // Debug mode holds members weakly, so that an unreachable pending task can
+  // be collected and reported ("Task was destroyed but it is pending!").
+  private weakMembers: Map<WeakRef<T>, true> | null = null;
+  private weakRefOf: WeakMap<T, WeakRef<T>> | null = null;
 
-  /** How many members there are. */
+  /** How many members there are (weak members counted while alive). */
   get size(): number {
-    return this.count;
+    let weak = 0;
+    if (this.weakMembers !== null) for (const ref of this.weakMembers.keys()) if (ref.deref() !== undefined) weak++;
+    return this.count + weak;
+  }
+
+  /** Adds `item` without keeping it alive (debug mode). */
+  addWeak(item: T): void {
+    this.weakMembers ??= new Map();
+    this.weakRefOf ??= new WeakMap();
+    const ref = new WeakRef(item);
+    this.weakMembers.set(ref, true);
+    this.weakRefOf.set(item, ref);
   }
 
   /** Appends `item`; it must not be a member already. */
@@ -33,6 +48,12 @@ export class LiveTaskList<T extends LiveLink> implements Iterable<T> {
 
   /** Removes `item` if it is a member; returns whether it was. */
   delete(item: T): boolean {
+    const ref = this.weakRefOf?.get(item);
+    if (ref !== undefined) {
+      this.weakRefOf!.delete(item);
+      this.weakMembers!.delete(ref);
+      return true;
+    }
     if (item.livePrev === null && this.head !== item) return false;
     if (item.livePrev === null) this.head = item.liveNext;
     else item.livePrev.liveNext = item.liveNext;
@@ -46,7 +67,7 @@ export class LiveTaskList<T extends LiveLink> implements Iterable<T> {
 
   /** Whether `item` is a member. */
   has(item: T): boolean {
-    return item.livePrev !== null || this.head === item;
+    return item.livePrev !== null || this.head === item || this.weakRefOf?.has(item) === true;
   }
 
   *[Symbol.iterator](): Iterator<T> {
@@ -56,6 +77,12 @@ export class LiveTaskList<T extends LiveLink> implements Iterable<T> {
       const next = node.liveNext;
       yield node as T;
       node = next;
+    }
+    if (this.weakMembers === null) return;
+    for (const ref of [...this.weakMembers.keys()]) {
+      const item = ref.deref();
+      if (item === undefined) this.weakMembers.delete(ref);
+      else yield item;
     }
   }
 }

@@ -31,6 +31,18 @@ export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null
 let runningTask: Task<unknown> | null = null;
 let taskCounter = 0;
 
+// Pending tasks in debug mode: reported if collected before they finish
+// (Python's "Task was destroyed but it is pending!").
+const pendingTasks = new FinalizationRegistry<{ loop: EventLoop; name: string; sourceTraceback: string | undefined }>((held) => {
+  const context = {
+    message: "Task was destroyed but it is pending!",
+    taskName: held.name,
+    ...(held.sourceTraceback !== undefined ? { sourceTraceback: held.sourceTraceback } : {}),
+  };
+  if (held.loop.isClosed()) held.loop.defaultExceptionHandler(context);
+  else held.loop.callExceptionHandler(context);
+});
+
 // Coroutines already driven by a task (debug mode): a second task must not
 // take one over (asyncio: "coroutine is being awaited already").
 const drivenCoroutines = new WeakSet<object>();
@@ -46,6 +58,8 @@ interface TaskExtras {
   pendingThrow: unknown;
   abortController: AbortController | null;
   sourceTraceback: string | undefined;
+  // Debug mode: held weakly by the loop and registered for the destroyed-while-pending report.
+  weaklyTracked: boolean;
 }
 
 /**
@@ -80,7 +94,14 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
       drivenCoroutines.add(coro);
       this.getExtras().sourceTraceback = new Error("task created here").stack;
     }
-    loop.liveTasks.add(this as Task<unknown>);
+    if (loop.getDebug()) {
+      // Weakly held, so that losing the last reference to a pending task is seen and reported.
+      loop.liveTasks.addWeak(this as Task<unknown>);
+      this.getExtras().weaklyTracked = true;
+      pendingTasks.register(this, { loop, name: this.getName(), sourceTraceback: this.extras?.sourceTraceback }, this);
+    } else {
+      loop.liveTasks.add(this as Task<unknown>);
+    }
     loop.pushReady(this);
     if (loop.instrument !== null) loop.instrument.taskCreated(this as Task<unknown>);
   }
@@ -99,6 +120,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
       pendingThrow: undefined,
       abortController: null,
       sourceTraceback: undefined,
+      weaklyTracked: false,
     });
   }
 
@@ -288,6 +310,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
 
   private finishWithResult(value: T): void {
     this.loop.liveTasks.delete(this as Task<unknown>);
+    if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     const extras = this.extras;
     if (extras !== null && extras.cancelRequests > 0 && this.loop.getDebug()) {
       // asyncio lacks this check: a cancellation swallowed without uncancel() usually hides a bug.
@@ -302,11 +325,13 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
 
   private finishWithException(error: unknown): void {
     this.loop.liveTasks.delete(this as Task<unknown>);
+    if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     this.settleException(error, this.sourceTraceback);
   }
 
   private finishCancelled(error: CancelledError): void {
     this.loop.liveTasks.delete(this as Task<unknown>);
+    if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     const controller = this.extras?.abortController;
     if (controller != null && !controller.signal.aborted) controller.abort(error);
     this.settleCancelled(error);

@@ -129,3 +129,31 @@ test("no warning when the task uncancels, or when debug mode is off", async () =
     assert.deepEqual(outcome.reports, []);
   }
 });
+
+test("debug mode reports a pending task that was destroyed, with where it was created", async () => {
+  const { collectGarbage } = await import("./support.js");
+  const { fromPromise } = await import("../src/index.js");
+  const outcome = await runCapturing(
+    function* () {
+      (function forget(): void {
+        // Waits on a future nobody else holds: once this frame is gone, so is the task.
+        const orphan = getRunningLoop().createFuture<void>();
+        createTask(
+          (function* (): Coro<void> {
+            yield* orphan;
+          })(),
+          { name: "forgotten" },
+        );
+      })();
+      yield* sleep(0);
+      yield* sleep(0);
+      yield* fromPromise(collectGarbage());
+      yield* sleep(0);
+    },
+    { debug: true },
+  );
+  const report = outcome.reports.find((r) => r.message === "Task was destroyed but it is pending!");
+  assert.ok(report, JSON.stringify(outcome.reports.map((r) => r.message)));
+  assert.equal(report.taskName, "forgotten");
+  assert.match(String(report.sourceTraceback), /task created here/);
+});
