@@ -69,7 +69,8 @@ pizza
   .option("--ovens <n>", "pizzas baking at once (0 = unlimited)", integer(0), 0)
   .option("--read-timeout <seconds>", "drop a client that sends no order within this time", seconds, 10)
   .option("--grace <seconds>", "on SIGINT/SIGTERM, how long orders in flight may finish", seconds, 5)
-  .action(async (options: { host: string; port: number; bake: number; ovens: number; readTimeout: number; grace: number }) => {
+  .option("--backlog <n>", "pending connections the kernel may queue", integer(1, 65535), 4096)
+  .action(async (options: { host: string; port: number; bake: number; ovens: number; readTimeout: number; grace: number; backlog: number }) => {
     process.exitCode = await serve(options);
   });
 

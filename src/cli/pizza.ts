@@ -13,6 +13,7 @@ export interface ServeOptions {
   ovens: number;
   readTimeout: number;
   grace: number;
+  backlog: number;
 }
 
 /** Serves until SIGINT or SIGTERM, then shuts down gracefully; resolves with the exit status. */
@@ -25,6 +26,7 @@ export function serve(options: ServeOptions): Promise<number> {
       bake: options.bake,
       ovens: options.ovens,
       readTimeout: options.readTimeout,
+      backlog: options.backlog,
       log: (line) => console.log(line),
     });
     console.log(`Pizza server running on ${options.host}:${pizzeria.port} (bake ${options.bake} s, ovens ${options.ovens === 0 ? "unlimited" : options.ovens})`);

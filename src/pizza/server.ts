@@ -41,6 +41,8 @@ export interface PizzeriaOptions {
   ovens?: number;
   /** Seconds a client may take to send its order before it is dropped (default 10). */
   readTimeout?: number;
+  /** Pending connections the kernel may queue (default 4096; Node's own default is 511). */
+  backlog?: number;
   /** Called with one line per order. */
   log?: (line: string) => void;
 }
@@ -149,6 +151,7 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
     },
     options.host ?? "127.0.0.1",
     options.port ?? 0,
+    { backlog: options.backlog ?? 4096 },
   );
   const port = (server.sockets[0] as AddressInfo).port;
 
