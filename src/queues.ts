@@ -11,7 +11,7 @@ import { inspect } from "node:util";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
-import type { Future } from "./futures.js";
+import { Future } from "./futures.js";
 import { Event } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
 
@@ -34,6 +34,17 @@ export interface QueueStatistics {
   getters: number;
   putters: number;
   shutdown: boolean;
+}
+
+/** @internal The future a task waits on inside `put`/`get`: it names its queue for the await graph. */
+export class QueueWaiter extends Future<void> {
+  constructor(
+    loop: ConstructorParameters<typeof Future>[0],
+    readonly queue: Queue<unknown>,
+    readonly operation: "get" | "put",
+  ) {
+    super(loop);
+  }
 }
 
 function readMaxsize(options: number | QueueOptions | undefined): number {
@@ -86,7 +97,7 @@ export class Queue<T> extends LoopBound {
   *put(item: T): Coro<void> {
     while (this.full()) {
       if (this.isShutdown) throw new QueueShutDown();
-      const putter = this.getLoop().createFuture<void>();
+      const putter = new QueueWaiter(this.getLoop(), this as Queue<unknown>, "put");
       this.putters.push(putter);
       try {
         yield* putter;
@@ -115,7 +126,7 @@ export class Queue<T> extends LoopBound {
   *get(): Coro<T> {
     while (this.storedCount() === 0) {
       if (this.isShutdown) throw new QueueShutDown();
-      const getter = this.getLoop().createFuture<void>();
+      const getter = new QueueWaiter(this.getLoop(), this as Queue<unknown>, "get");
       this.getters.push(getter);
       try {
         yield* getter;

@@ -16,6 +16,14 @@ import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
 import { currentTask, type Task } from "./tasks.js";
 
+// The future a group's owner waits on at the end of its block -> the group (await graph).
+const groupOfWait = new WeakMap<Future<unknown>, TaskGroup>();
+
+/** @internal The task group whose block is waiting on `future`, if any. */
+export function taskGroupWaitingOn(future: Future<unknown>): TaskGroup | undefined {
+  return groupOfWait.get(future);
+}
+
 /**
  * A group of tasks that a `taskGroup` block waits for. Made by `taskGroup`;
  * `createTask` adds a task to it.
@@ -89,7 +97,10 @@ export class TaskGroup {
     }
     // A loop: the wait may be cancelled again and again by the parent's canceller.
     while (this.tasks.size > 0) {
-      this.allDone ??= this.loop!.createFuture<boolean>();
+      if (this.allDone === null) {
+        this.allDone = this.loop!.createFuture<boolean>();
+        groupOfWait.set(this.allDone, this);
+      }
       try {
         yield* this.allDone;
       } catch (waitError) {
@@ -117,6 +128,11 @@ export class TaskGroup {
       }
       throw new ExceptionGroup("unhandled errors in a TaskGroup", [...this.errors]);
     }
+  }
+
+  /** @internal The group's tasks that are not done (await graph). */
+  pendingTasks(): Task<unknown>[] {
+    return [...this.tasks];
   }
 
   private abort(): void {

@@ -6,11 +6,13 @@
  */
 import { GatheringFuture } from "../gather.js";
 import type { Future } from "../futures.js";
+import { QueueWaiter } from "../queues.js";
 import { sleepDeadline } from "../sleep.js";
+import { taskGroupWaitingOn } from "../taskgroups.js";
 import { Task, currentTask } from "../tasks.js";
 
 /** What a node of the graph is. */
-export type CallGraphKind = "task" | "gather" | "sleep" | "future";
+export type CallGraphKind = "task" | "gather" | "taskgroup" | "queue" | "sleep" | "future";
 
 /** One future or task in the await graph. */
 export interface CallGraphNode {
@@ -59,9 +61,18 @@ function describe(future: Future<unknown>, seen: Set<Future<unknown>>, depth: nu
     node.kind = "gather";
     node.name = `gather of ${future.children.length}`;
     for (const child of new Set(future.children)) node.awaits.push(describe(child, seen, depth + 1));
+  } else if (future instanceof QueueWaiter) {
+    node.kind = "queue";
+    node.name = `${future.queue.constructor.name}.${future.operation}()`;
   } else {
+    const group = taskGroupWaitingOn(future);
     const deadline = sleepDeadline(future);
-    if (deadline !== null) {
+    if (group !== undefined) {
+      const tasks = group.pendingTasks();
+      node.kind = "taskgroup";
+      node.name = `task group of ${tasks.length}`;
+      for (const task of tasks) node.awaits.push(describe(task, seen, depth + 1));
+    } else if (deadline !== null) {
       node.kind = "sleep";
       node.name = "sleep";
       node.deadline = deadline;
@@ -109,7 +120,10 @@ function label(node: CallGraphNode, now?: number): string {
     case "sleep":
       return `sleep until ${node.deadline!.toFixed(3)}${now !== undefined ? ` (in ${(node.deadline! - now).toFixed(3)} s)` : ""}`;
     case "gather":
+    case "taskgroup":
       return `${node.name} [${node.state}]`;
+    case "queue":
+      return `waiting in ${node.name}`;
     default:
       return `Future [${node.state}]`;
   }
