@@ -6,6 +6,7 @@
 import * as net from "node:net";
 import { fromPromise, run, startServer, type Coro, type Server } from "../src/index.js";
 import { measure, report, size } from "./harness.js";
+import { lineClient, plainLineServer } from "./net-baselines.js";
 
 const CLIENTS = size(50, 5);
 const LINES = size(20_000, 100);
@@ -13,21 +14,6 @@ const CONNECTIONS = size(5_000, 50);
 const CONNECT_CONCURRENCY = 50;
 
 // --- load generators (shared) ------------------------------------------------
-
-function lineClient(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    let received = 0;
-    socket.on("data", (chunk: Buffer) => {
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) received++;
-      if (received === LINES) socket.end();
-    });
-    socket.on("close", () => (received === LINES ? resolve() : reject(new Error(`got ${received} lines`))));
-    socket.on("error", reject);
-    const payload = Buffer.from("the quick brown fox jumps over the lazy dog\n".repeat(LINES));
-    socket.write(payload);
-  });
-}
 
 async function connectionLoad(port: number): Promise<void> {
   let next = 0;
@@ -49,23 +35,6 @@ async function connectionLoad(port: number): Promise<void> {
 }
 
 // --- plain net servers -------------------------------------------------------------
-
-function plainLineServer(): net.Server {
-  return net.createServer((socket) => {
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
-      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-      let start = 0;
-      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
-        socket.write(data.subarray(start, nl + 1));
-        start = nl + 1;
-      }
-      pending = data.subarray(start);
-    });
-    socket.on("end", () => socket.end());
-    socket.on("error", () => socket.destroy());
-  });
-}
 
 function plainPingServer(): net.Server {
   return net.createServer((socket) => {
@@ -113,10 +82,10 @@ async function withOurServer(handler: typeof lineHandler, load: (port: number) =
 
 const lineTotal = CLIENTS * LINES;
 const plainLines = await measure("plain net line echo", lineTotal, () =>
-  withPlainServer(plainLineServer(), (port) => Promise.all(Array.from({ length: CLIENTS }, () => lineClient(port))).then(() => undefined)),
+  withPlainServer(plainLineServer(), (port) => Promise.all(Array.from({ length: CLIENTS }, () => lineClient(port, LINES))).then(() => undefined)),
 );
 const ourLines = await measure("asyncio-ts readline/write/drain", lineTotal, () =>
-  withOurServer(lineHandler, (port) => Promise.all(Array.from({ length: CLIENTS }, () => lineClient(port))).then(() => undefined)),
+  withOurServer(lineHandler, (port) => Promise.all(Array.from({ length: CLIENTS }, () => lineClient(port, LINES))).then(() => undefined)),
 );
 report(`line echo, ${CLIENTS} clients x ${LINES} lines (lines/s)`, plainLines, [ourLines]);
 

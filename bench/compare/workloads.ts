@@ -8,6 +8,7 @@ import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import { Mutex } from "async-mutex";
 import * as effection from "effection";
+import { lineClient, plainLineServer } from "../net-baselines.js";
 import {
   Lock,
   ProcessPoolExecutor,
@@ -75,20 +76,6 @@ function cpuBoundTask(n: number): bigint {
 
 // ---------------------------------------------------------------- shared load
 
-function echoClient(port: number, lines: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    let received = 0;
-    socket.on("data", (chunk: Buffer) => {
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) received++;
-      if (received === lines) socket.end();
-    });
-    socket.on("close", () => (received === lines ? resolve() : reject(new Error(`echo got ${received}/${lines}`))));
-    socket.on("error", reject);
-    socket.write("the quick brown fox jumps over the lazy dog\n".repeat(lines));
-  });
-}
-
 function* ourLineHandler(reader: StreamReader, writer: StreamWriter): Coro<void> {
   for (;;) {
     const line = yield* reader.readline();
@@ -97,23 +84,6 @@ function* ourLineHandler(reader: StreamReader, writer: StreamWriter): Coro<void>
     yield* writer.drain();
   }
   writer.close();
-}
-
-function nativeEchoServer(): net.Server {
-  return net.createServer((socket) => {
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
-      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-      let start = 0;
-      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
-        socket.write(data.subarray(start, nl + 1));
-        start = nl + 1;
-      }
-      pending = data.subarray(start);
-    });
-    socket.on("end", () => socket.end());
-    socket.on("error", () => socket.destroy());
-  });
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -293,14 +263,14 @@ export const workloads: Record<string, Workload> = {
     "asyncio-ts": (s) => timed(() => run(function* () {
       const server = yield* startServer(ourLineHandler, "127.0.0.1", 0);
       const port = (server.sockets[0] as net.AddressInfo).port;
-      yield* fromPromise(Promise.all(Array.from({ length: s.echoClients }, () => echoClient(port, s.echoLines))));
+      yield* fromPromise(Promise.all(Array.from({ length: s.echoClients }, () => lineClient(port, s.echoLines))));
       server.close();
       yield* server.waitClosed();
     })),
     native: (s) => timed(async () => {
-      const server = nativeEchoServer();
+      const server = plainLineServer();
       const port = await listen(server);
-      await Promise.all(Array.from({ length: s.echoClients }, () => echoClient(port, s.echoLines)));
+      await Promise.all(Array.from({ length: s.echoClients }, () => lineClient(port, s.echoLines)));
       await new Promise((resolve) => server.close(resolve));
     }),
   },
