@@ -14,6 +14,16 @@ import { CancelledError, RuntimeError } from "./errors.js";
 import type { Future } from "./futures.js";
 import { LoopBound } from "./loop-bound.js";
 
+/** @internal `async with primitive:` for anything that acquires and releases (locks, semaphores). */
+export function* holding<T>(primitive: { acquire(): Coro<true>; release(): void }, body: () => Coro<T>): Coro<T> {
+  yield* primitive.acquire();
+  try {
+    return yield* body();
+  } finally {
+    primitive.release();
+  }
+}
+
 /** Statistics of a lock (Trio's `statistics()`). */
 export interface LockStatistics {
   locked: boolean;
@@ -70,13 +80,8 @@ export class Lock extends LoopBound {
   }
 
   /** Acquires, runs `body`, and always releases (Python's `async with lock:`). */
-  *hold<T>(body: () => Coro<T>): Coro<T> {
-    yield* this.acquire();
-    try {
-      return yield* body();
-    } finally {
-      this.release();
-    }
+  hold<T>(body: () => Coro<T>): Coro<T> {
+    return holding(this, body);
   }
 
   /** The lock's state and how many tasks wait for it. */

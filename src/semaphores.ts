@@ -11,6 +11,7 @@ import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError } from "./errors.js";
 import type { Future } from "./futures.js";
+import { holding } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
 
 /**
@@ -72,14 +73,9 @@ export class Semaphore extends LoopBound {
     this.wakeUpNext();
   }
 
-  /** Acquires, runs `body`, and always releases. */
-  *hold<T>(body: () => Coro<T>): Coro<T> {
-    yield* this.acquire();
-    try {
-      return yield* body();
-    } finally {
-      this.release();
-    }
+  /** Acquires, runs `body`, and always releases (Python's `async with semaphore:`). */
+  hold<T>(body: () => Coro<T>): Coro<T> {
+    return holding(this, body);
   }
 
   /** Permits available and tasks waiting. */
