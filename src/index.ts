@@ -19,6 +19,9 @@ export {
   BrokenThreadPool,
   BrokenProcessPool,
   RuntimeError,
+  StopAsyncIteration,
+  LookupError,
+  KeyboardInterrupt,
   isCancelledError,
 } from "./errors.js";
 
@@ -75,3 +78,6 @@ export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKi
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
+
+// Async iteration (Python's async for, aiter, anext)
+export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";

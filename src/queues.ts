@@ -12,6 +12,7 @@ import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Future } from "./futures.js";
+import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { Event } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
 
@@ -166,6 +167,15 @@ export class Queue<T> extends LoopBound {
   /** Waits until every item put has been marked done with `taskDone`. */
   *join(): Coro<void> {
     if (this.unfinishedTasks > 0) yield* this.finished.wait();
+  }
+
+  /**
+   * The queue as an async source: `forEach(queue, body)` gets each item as
+   * `get()` would and ends once the queue is shut down and empty. Calling
+   * `taskDone()` stays the body's job.
+   */
+  [aiterSymbol](): AsyncSource<T> {
+    return new QueueItems(this);
   }
 
   /**
@@ -324,5 +334,19 @@ export class PriorityQueue<T> extends Queue<T> {
       heap[index] = last;
     }
     return top;
+  }
+}
+
+// The async source of a queue: get() until QueueShutDown.
+class QueueItems<T> implements AsyncSource<T> {
+  constructor(private readonly queue: Queue<T>) {}
+
+  *next(): Coro<IteratorResult<T, undefined>> {
+    try {
+      return { done: false, value: yield* this.queue.get() };
+    } catch (error) {
+      if (error instanceof QueueShutDown) return { done: true, value: undefined };
+      throw error;
+    }
   }
 }

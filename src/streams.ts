@@ -15,6 +15,7 @@ import type { Coro } from "./coroutines.js";
 import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
+import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { sleep } from "./sleep.js";
 
 /** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
@@ -192,6 +193,14 @@ export class StreamReader {
       }
       throw error;
     }
+  }
+
+  /**
+   * The reader as an async source of lines (Python's `async for line in
+   * reader`): each `readline()`, newline included, until the end of the stream.
+   */
+  [aiterSymbol](): AsyncSource<Buffer> {
+    return new StreamLines(this);
   }
 
   /** Buffered bytes and state, for debugging. */
@@ -552,4 +561,15 @@ export function* openUnixConnection(path: string, options: OpenConnectionOptions
     tlsOptions !== null,
   );
   return wrapSocket(socket, loop, limit, path);
+}
+
+// The async source of a reader: readline() until it returns nothing (EOF).
+class StreamLines implements AsyncSource<Buffer> {
+  constructor(private readonly reader: StreamReader) {}
+
+  *next(): Coro<IteratorResult<Buffer, undefined>> {
+    const line = yield* this.reader.readline();
+    if (line.length === 0) return { done: true, value: undefined };
+    return { done: false, value: line };
+  }
 }
