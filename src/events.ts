@@ -30,6 +30,7 @@ import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable, type Tim
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
 import type { Task } from "./tasks.js";
+import type { Context } from "./contextvars.js";
 
 /** What the loop's exception handler receives (Python's context dict). */
 export interface ExceptionContext {
@@ -75,14 +76,28 @@ export interface EventLoopOptions {
   debug?: boolean;
 }
 
-/** Makes the task `createTask` returns; installed by the tasks module. */
-type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, name: string | undefined) => Task<T>;
+/** Options of `createTask` (Python's `create_task` keywords). */
+export interface TaskOptions {
+  /** The task's name (default `Task-N`). */
+  name?: string;
+  /** Run the task in this context itself rather than a copy of the current one (its `set`s land there). */
+  context?: Context;
+  /** Run the first step inside `createTask` (Python 3.14's `eager_start`). */
+  eagerStart?: boolean;
+}
+
+/**
+ * A task factory (Python's `loop.set_task_factory`): makes the task for
+ * `loop.createTask(coro, options)`; it should return `new Task(coro, { ...options, loop })`
+ * or a subclass's instance.
+ */
+export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOptions) => Task<T>;
 
 let taskFactory: TaskFactory | null = null;
 let defaultExecutorFactory: (() => Executor) | null = null;
 
 /** @internal The tasks module registers how tasks are made (keeps this module below it). */
-export function setTaskFactory(factory: TaskFactory): void {
+export function installTaskConstructor(factory: TaskFactory): void {
   taskFactory = factory;
 }
 
@@ -165,6 +180,7 @@ export class EventLoop implements HandleOwner {
   private closed = false;
   private debug: boolean;
   private exceptionHandler: ExceptionHandler | null = null;
+  private customTaskFactory: TaskFactory | null = null;
   private defaultExecutor: Executor | null = null;
   private executorShutdownCalled = false;
 
@@ -276,11 +292,29 @@ export class EventLoop implements HandleOwner {
     return new Future<T>(this);
   }
 
-  /** Wraps `coro` in a task on this loop; it starts at the next iteration. */
-  createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
+  /**
+   * Wraps `coro` in a task on this loop; it starts at the next iteration
+   * (unless `eagerStart`). Made by the loop's task factory when one is set.
+   */
+  createTask<T>(coro: Coro<T>, options?: TaskOptions): Task<T> {
     this.checkClosed();
-    if (taskFactory === null) throw new RuntimeError("the tasks module is not loaded");
-    return taskFactory(this, coro, options?.name);
+    const factory = this.customTaskFactory ?? taskFactory;
+    if (factory === null) throw new RuntimeError("the tasks module is not loaded");
+    return factory(this, coro, options);
+  }
+
+  /**
+   * Sets the factory `createTask` uses (Python's `loop.set_task_factory`),
+   * e.g. `eagerTaskFactory`; `null` restores the default.
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") throw new TypeError(`setTaskFactory() takes a function or null, got ${typeof factory}`);
+    this.customTaskFactory = factory;
+  }
+
+  /** The factory set with `setTaskFactory`, or `null` for the default. */
+  getTaskFactory(): TaskFactory | null {
+    return this.customTaskFactory;
   }
 
   // ------------------------------------------------------------- running

@@ -39,6 +39,8 @@ export {
   type ExceptionHandler,
   type Executor,
   type ExecutorFunction,
+  type TaskOptions,
+  type TaskFactory,
 } from "./events.js";
 export { Handle, TimerHandle } from "./handles.js";
 export { RealClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
@@ -81,3 +83,7 @@ export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.
 
 // Async iteration (Python's async for, aiter, anext)
 export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";
+
+// Context (Python's contextvars)
+export { ContextVar, Context, Token, copyContext } from "./contextvars.js";
+export { trackAsyncLocalStorage } from "./async-scope.js";
