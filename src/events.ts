@@ -425,6 +425,11 @@ export class EventLoop implements HandleOwner {
     (this.signalListeners ??= new Map()).set(signal, listener);
   }
 
+  /** @internal Whether `addSignalHandler(signal, ...)` is in effect (Ctrl-C handling then steps aside). */
+  hasSignalHandler(signal: NodeJS.Signals): boolean {
+    return this.signalListeners?.has(signal) === true;
+  }
+
   /** Removes the handler for `signal`; returns whether there was one. */
   removeSignalHandler(signal: NodeJS.Signals): boolean {
     const listener = this.signalListeners?.get(signal);

@@ -29,7 +29,7 @@ export {
 export type { Coro, Awaitable, AwaitedOf } from "./coroutines.js";
 
 // Running
-export { run, type RunOptions } from "./runners.js";
+export { run, Runner, type RunOptions, type RunnerOptions } from "./runners.js";
 export {
   EventLoop,
   getRunningLoop,
