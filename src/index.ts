@@ -87,3 +87,6 @@ export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable,
 // Context (Python's contextvars)
 export { ContextVar, Context, Token, copyContext } from "./contextvars.js";
 export { trackAsyncLocalStorage } from "./async-scope.js";
+
+// Resources (Python's contextlib.AsyncExitStack)
+export { exitStack, AsyncExitStack, type Cleanup } from "./exit-stacks.js";
