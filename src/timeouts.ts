@@ -19,6 +19,9 @@ import { currentTask, type Task } from "./tasks.js";
 /** The states of a `Timeout`. */
 export type TimeoutState = "created" | "entered" | "expiring" | "expired" | "exited";
 
+// How Python names each state in reprs and errors (`_State` values).
+const STATE_LABEL: Record<TimeoutState, string> = { created: "created", entered: "active", expiring: "expiring", expired: "expired", exited: "finished" };
+
 /**
  * The deadline of a `timeout` block (Python's `asyncio.Timeout`), handed to
  * the block's body so it can read or move the deadline.
@@ -46,7 +49,7 @@ export class Timeout {
   reschedule(when: number | null): void {
     if (this.state !== "entered") {
       if (this.state === "created") throw new RuntimeError("Timeout has not been entered");
-      throw new RuntimeError(`Cannot change state of ${this.state} Timeout`);
+      throw new RuntimeError(`Cannot change state of ${STATE_LABEL[this.state]} Timeout`);
     }
     if (when !== null && (typeof when !== "number" || Number.isNaN(when))) throw new TypeError(`a timeout deadline must be a number or null, got ${String(when)}`);
     this.deadline = when;
@@ -110,8 +113,8 @@ export class Timeout {
   };
 
   [inspect.custom](): string {
-    const label = this.state === "created" ? "created" : this.state === "entered" ? "active" : this.expired() ? "expired" : "finished";
-    return `<Timeout [${label}]${this.state === "entered" && this.deadline !== null ? ` when=${this.deadline.toFixed(3)}` : ""}>`;
+    const when = this.state !== "entered" ? "" : ` when=${this.deadline === null ? "null" : this.deadline.toFixed(3)}`;
+    return `<Timeout [${STATE_LABEL[this.state]}]${when}>`;
   }
 }
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
-import type { Awaitable, Coro } from "../../src/index.js";
+import { getRunningLoop, type Awaitable, type Coro, type VirtualClock } from "../../src/index.js";
 import { runVirtual } from "../support.js";
 
 /** Options of one conformance case: `skip` gives the reason it cannot apply to Node. */
@@ -51,4 +51,13 @@ export function* raises<E extends Error>(cls: abstract new (...args: never[]) =>
     throw error;
   }
   throw new assert.AssertionError({ message: `expected ${cls.name} to be raised` });
+}
+
+/**
+ * Python's `time.sleep(seconds)` inside a coroutine (the loop blocked):
+ * moves the virtual clock forward without letting the loop run.
+ */
+export function blockLoop(seconds: number): void {
+  const clock = (getRunningLoop() as unknown as { clock: VirtualClock }).clock;
+  clock.advance(seconds);
 }
