@@ -260,15 +260,27 @@ export class StreamReader {
     return result;
   }
 
+  // Python's fields, in Python's order: buffered bytes, eof, limit, waiter, exception, transport, paused.
   [inspect.custom](): string {
-    const parts = [`${this.size} bytes`];
+    const parts = ["StreamReader"];
+    if (this.size > 0) parts.push(`${this.size} bytes`);
     if (this.eof) parts.push("eof");
     if (this.limit !== DEFAULT_LIMIT) parts.push(`limit=${this.limit}`);
-    if (this.waiter !== null) parts.push("waiter");
+    if (this.waiter !== null) parts.push(`waiter=${inspect(this.waiter)}`);
+    if (this.error !== null) parts.push(`exception=${errorRepr(this.error)}`);
+    if (this.socket !== null) {
+      const peer = this.socket.remoteAddress === undefined ? "" : ` ${this.socket.remoteAddress}:${String(this.socket.remotePort)}`;
+      parts.push(`transport=<${this.socket.constructor.name}${peer}>`);
+    }
     if (this.paused) parts.push("paused");
-    if (this.error !== null) parts.push("exception");
-    return `<StreamReader ${parts.join(" ")}>`;
+    return `<${parts.join(" ")}>`;
   }
+}
+
+// An error as Python's repr shows an exception: `RuntimeError()`, `RangeError('bad')`.
+function errorRepr(error: unknown): string {
+  if (!(error instanceof Error)) return inspect(error);
+  return `${error.name}(${error.message === "" ? "" : `'${error.message}'`})`;
 }
 
 function uncork(writer: StreamWriter): void {

@@ -7,11 +7,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
 import { getRunningLoop, type Awaitable, type Coro, type VirtualClock } from "../../src/index.js";
-import { runVirtual } from "../support.js";
+import { runCapturing, runVirtual } from "../support.js";
 
 /** Options of one conformance case: `skip` gives the reason it cannot apply to Node. */
 export interface CaseOptions {
   skip?: string;
+  /** Run on the real clock (cases with sockets); the default is the virtual clock. */
+  clock?: "real";
 }
 
 /**
@@ -22,7 +24,13 @@ export interface CaseOptions {
 export function cases(file: string, cls: string) {
   return (name: string, body: () => Coro<unknown>, options: CaseOptions = {}): void => {
     test(`${file}.${cls}.${name}`, options.skip !== undefined ? { skip: options.skip } : {}, async () => {
-      await runVirtual(body);
+      if (options.clock !== "real") {
+        await runVirtual(body);
+        return;
+      }
+      const outcome = await runCapturing(body, { clock: "real" });
+      if (outcome.reports.length > 0) throw new Error(`unexpected exception handler reports: ${outcome.reports.map((r) => r.message).join("; ")}`);
+      if ("error" in outcome) throw outcome.error;
     });
   };
 }
