@@ -13,6 +13,7 @@ import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import type { Future } from "./futures.js";
 import { LoopBound } from "./loop-bound.js";
+import { integerArg } from "./arguments.js";
 
 /** @internal `async with primitive:` for anything that acquires and releases (locks, semaphores). */
 export function* holding<T>(primitive: { acquire(): Coro<true>; release(): void }, body: () => Coro<T>): Coro<T> {
@@ -249,6 +250,7 @@ export class Condition extends LoopBound {
 
   /** Wakes up to `n` waiting tasks; `RuntimeError` without the lock. */
   notify(n = 1): void {
+    integerArg(n, "notify(): n", { min: 0, infinite: true });
     if (!this.locked()) throw new RuntimeError("cannot notify on un-acquired lock");
     this.notifyWaiters(n);
   }

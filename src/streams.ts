@@ -16,6 +16,7 @@ import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.j
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
 import { sleep } from "./sleep.js";
+import { integerArg } from "./arguments.js";
 
 /** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -39,9 +40,7 @@ function toBuffer(data: Uint8Array | string, what: string): Buffer {
 }
 
 function checkLimit(limit: number | undefined): number {
-  const value = limit ?? DEFAULT_LIMIT;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
-  return value;
+  return integerArg(limit ?? DEFAULT_LIMIT, "limit", { min: 1 });
 }
 
 /**
@@ -114,6 +113,7 @@ export class StreamReader {
    * an empty array at the end of the stream.
    */
   *read(n = -1): Coro<Buffer> {
+    integerArg(n, "read(): n");
     this.throwIfFailed();
     if (n === 0) return EMPTY;
     if (n < 0) {
@@ -130,7 +130,8 @@ export class StreamReader {
 
   /** Reads exactly `n` bytes; `IncompleteReadError` (with `.partial`) if the stream ends first. */
   *readexactly(n: number): Coro<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError("readexactly size can not be less than zero");
+    integerArg(n, "readexactly(): n");
+    if (n < 0) throw new RangeError(`readexactly(): n can not be less than zero, got ${n}`);
     this.throwIfFailed();
     if (n === 0) return EMPTY;
     while (this.size < n) {
@@ -540,7 +541,7 @@ function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean
  * const reply = yield* reader.readline();
  */
 export function* openConnection(host: string, port: number, options: OpenConnectionOptions = {}): Coro<[StreamReader, StreamWriter]> {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port: ${String(port)}`);
+  integerArg(port, "openConnection(): port", { min: 0, max: 65535 });
   const limit = checkLimit(options.limit);
   const loop = getRunningLoop();
   const tlsOptions = resolveTls(options.tls);
