@@ -31,6 +31,7 @@ import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
 import type { Task } from "./tasks.js";
 import type { Context } from "./contextvars.js";
+import { numberArg } from "./arguments.js";
 
 /** What the loop's exception handler receives (Python's context dict). */
 export interface ExceptionContext {
@@ -226,16 +227,14 @@ export class EventLoop implements HandleOwner {
 
   /** Schedules `callback(...args)` to run `delay` seconds from now (negative delays allowed). */
   callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
-    if (typeof delay !== "number" || Number.isNaN(delay)) {
-      throw new TypeError(`callLater() takes a delay in seconds, got ${String(delay)}`);
-    }
+    numberArg(delay, "callLater(): delay");
     return this.callAt(this.time() + delay, callback, ...args);
   }
 
   /** Schedules `callback(...args)` at loop time `when` (seconds, as `time()` reports). */
   callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
     this.checkClosed();
-    if (typeof when !== "number" || Number.isNaN(when)) throw new TypeError(`callAt() takes a time in seconds, got ${String(when)}`);
+    numberArg(when, "callAt(): when");
     if (typeof callback !== "function") throw new TypeError(`callAt() takes a function, got ${typeof callback}`);
     const timer = new TimerHandle(callback as (...args: never[]) => unknown, args);
     timer.owner = this;

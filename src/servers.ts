@@ -17,6 +17,7 @@ import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
 import { DEFAULT_LIMIT, wrapSocket, type StreamReader, type StreamTlsOption, type StreamWriter } from "./streams.js";
 import type { Task } from "./tasks.js";
+import { integerArg, optionsArg } from "./arguments.js";
 
 /** What a server runs for each connection; a coroutine result runs as a task. */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => Coro<void> | void;
@@ -252,7 +253,9 @@ function removeStaleSocket(path: string): void {
 
 function* start(loop: EventLoop, callback: ClientConnectedCallback, target: ListenTarget, options: StartServerOptions): Coro<Server> {
   if (typeof callback !== "function") throw new TypeError("the client-connected callback must be a function");
-  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit <= 0)) throw new RangeError(`limit must be a positive integer, got ${String(options.limit)}`);
+  optionsArg(options, "startServer(): options");
+  if (options.limit !== undefined) integerArg(options.limit, "startServer(): limit", { min: 1 });
+  if (options.backlog !== undefined) integerArg(options.backlog, "startServer(): backlog", { min: 0 });
   const server = new Server(loop, callback, target, options);
   if (options.startServing ?? true) yield* server.startServing();
   return server;
@@ -273,7 +276,7 @@ function* start(loop: EventLoop, callback: ClientConnectedCallback, target: List
  * yield* server.serveForever();
  */
 export function* startServer(clientConnected: ClientConnectedCallback, host: string, port: number, options: StartServerOptions = {}): Coro<Server> {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port: ${String(port)}`);
+  integerArg(port, "startServer(): port", { min: 0, max: 65535 });
   return yield* start(getRunningLoop(), clientConnected, { host, port }, options);
 }
 

@@ -370,7 +370,11 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
   }
 
   override [inspect.custom](): string {
-    return `<Task ${this.describeState()} name=${JSON.stringify(this.getName())}>`;
+    // As Python's repr: "cancelling" from cancel() until the task is done, and the future it waits on.
+    let state = this.describeState();
+    if (!this.done() && this.cancelling() > 0) state = state.replace(/^pending/, "cancelling");
+    const waitFor = this.futureWaitedOn === null ? "" : ` wait_for=${inspect(this.futureWaitedOn)}`;
+    return `<Task ${state} name=${JSON.stringify(this.getName())}${waitFor}>`;
   }
 }
 

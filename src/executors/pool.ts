@@ -19,6 +19,7 @@ import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } 
 import { Future } from "../futures.js";
 import { toFunctionRef } from "./function-ref.js";
 import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
+import { integerArg } from "../arguments.js";
 
 /** Options of both executors. */
 export interface ExecutorOptions {
@@ -115,9 +116,9 @@ export abstract class PoolExecutor implements Executor {
 
   constructor(options: ExecutorOptions = {}) {
     const maxWorkers = options.maxWorkers ?? Math.max(1, availableParallelism());
-    if (typeof maxWorkers !== "number" || !Number.isInteger(maxWorkers) || maxWorkers <= 0) throw new RangeError("maxWorkers must be greater than 0");
+    integerArg(maxWorkers, "maxWorkers", { min: 1 });
     const maxTasks = options.maxTasksPerChild ?? null;
-    if (maxTasks !== null && (typeof maxTasks !== "number" || !Number.isInteger(maxTasks) || maxTasks < 1)) throw new RangeError("maxTasksPerChild must be >= 1");
+    if (maxTasks !== null) integerArg(maxTasks, "maxTasksPerChild", { min: 1 });
     this.maxWorkers = maxWorkers;
     this.initializer = options.initializer === undefined ? null : toFunctionRef(options.initializer);
     this.initargs = options.initargs ?? [];
@@ -147,7 +148,7 @@ export abstract class PoolExecutor implements Executor {
    */
   *map<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: { chunksize?: number } = {}): Coro<R[]> {
     const chunksize = options.chunksize ?? 1;
-    if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1");
+    integerArg(chunksize, "map(): chunksize", { min: 1 });
     const ref = toFunctionRef(fn as ExecutorFunction<never[], unknown>);
     const all = [...items];
     const futures: Future<unknown[]>[] = [];
