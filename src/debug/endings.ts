@@ -37,9 +37,10 @@ const signalListeners = new Map<NodeJS.Signals, () => void>(
   endingSignals.map((signal) => [
     signal,
     (): void => {
+      // Decided before the cleanups run: they may unregister themselves, and with them this listener.
+      const alone = process.listenerCount(signal) === 1;
       runCleanups();
-      const listener = signalListeners.get(signal)!;
-      if (process.listenerCount(signal) === 1 && process.listeners(signal).includes(listener)) {
+      if (alone) {
         uninstall();
         process.kill(process.pid, signal);
       }
