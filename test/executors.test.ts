@@ -461,3 +461,16 @@ for (const [kind, make] of kinds) {
     }
   });
 }
+
+test("a worker thread that dies of a thrown non-Error says what was thrown, not undefined", async () => {
+  await withPool(() => new ThreadPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    try {
+      yield* pool.submit({ module: jobs, name: "crashWithNonError" });
+      assert.fail("no error");
+    } catch (e) {
+      assert.ok(e instanceof BrokenThreadPool, String(e));
+      assert.doesNotMatch(e.message, /undefined: undefined/);
+      assert.match(e.message, /uncaught object/);
+    }
+  });
+});
