@@ -46,15 +46,33 @@ export interface ExceptionContext {
 /** A custom exception handler: `loop.setExceptionHandler((loop, context) => ...)`. */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
 
-/** A function an executor can run: self-contained source, or a module export. */
+// Type-only: carries a FunctionRef's function type; no such property exists at run time.
+declare const functionType: unique symbol;
+
+/**
+ * A reference to an exported function a worker imports: `{ module, name }`.
+ * Made with `functionRef<F>(module, name)`, it carries the function's type
+ * `F`, so `pool.submit(ref, ...args)` checks the arguments and types the
+ * result. A plain `{ module, name }` object is a `FunctionRef` of unknown type.
+ */
+export interface FunctionRef<F extends (...args: never[]) => unknown = (...args: never[]) => unknown> {
+  /** The module's path (relative to the working directory), file URL or specifier. */
+  readonly module: string | URL;
+  /** The export's name. */
+  readonly name: string;
+  /** @internal Type-only: the function's type. */
+  readonly [functionType]?: F;
+}
+
+/** A function an executor can run: self-contained source, or a module export (`FunctionRef`). */
 export type ExecutorFunction<A extends unknown[] = never[], R = unknown> =
   | ((...args: A) => R | PromiseLike<R>)
-  | { module: string | URL; name: string };
+  | FunctionRef<(...args: A) => R | PromiseLike<R>>;
 
 /** The part of an executor the loop uses (`runInExecutor`, default executor shutdown). */
 export interface Executor {
   submit<R>(fn: ExecutorFunction<never[], R>, ...args: unknown[]): Future<R>;
-  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
+  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): PromiseLike<void>;
 }
 
 /**
@@ -366,7 +384,7 @@ export class EventLoop implements HandleOwner {
     this.disarmNodeTimer();
     const executor = this.defaultExecutor;
     this.defaultExecutor = null;
-    if (executor !== null) void executor.shutdown({ wait: false }).catch(() => undefined);
+    if (executor !== null) executor.shutdown({ wait: false }).then(undefined, () => undefined);
   }
 
   // ------------------------------------------------------------- signals
@@ -478,7 +496,7 @@ export class EventLoop implements HandleOwner {
       }
       target = this.defaultExecutor;
     }
-    return target.submit(fn as ExecutorFunction<never[], R>, ...args);
+    return target.submit(fn as unknown as ExecutorFunction<never[], R>, ...args);
   }
 
   /** Replaces the default executor used by `runInExecutor(null, ...)` and `toThread`. */

@@ -20,7 +20,7 @@ const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
   "sleep", "gather", "wait", "waitFor", "timeout", "timeoutAt", "shield",
   "asCompleted", "taskGroup", "fromPromise",
-  "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread",
+  "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread", "functionRef",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
 const exported = api as unknown as Record<string, unknown>;

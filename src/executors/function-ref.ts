@@ -5,11 +5,29 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ExecutorFunction } from "../events.js";
-import type { FunctionRef } from "./protocol.js";
+import type { ExecutorFunction, FunctionRef } from "../events.js";
+import type { FunctionRef as WireFunction } from "./protocol.js";
+
+/**
+ * A typed reference to the export `name` of `module`, for `pool.submit`,
+ * `pool.map` and `loop.runInExecutor`: the worker imports the module and
+ * calls the export, and the type `F` checks the arguments and types the
+ * result. A relative `module` path resolves against the working directory;
+ * pass `new URL("./jobs.js", import.meta.url)` to resolve it against the caller.
+ *
+ * @example
+ * import type { checksum } from "./jobs.js";
+ * const ref = functionRef<typeof checksum>(new URL("./jobs.js", import.meta.url), "checksum");
+ * const sum = yield* pool.submit(ref, "some text"); // typed as checksum's result
+ */
+export function functionRef<F extends (...args: never[]) => unknown>(module: string | URL, name: string): FunctionRef<F> {
+  if (typeof name !== "string" || name === "") throw new TypeError("functionRef() takes the export's name");
+  if (typeof module !== "string" && !(module instanceof URL)) throw new TypeError("functionRef() takes a module path or URL");
+  return Object.freeze({ module, name });
+}
 
 /** Makes the reference a worker loads `fn` from; `TypeError` for what cannot travel. */
-export function toFunctionRef(fn: ExecutorFunction<never[], unknown>): FunctionRef {
+export function toFunctionRef(fn: ExecutorFunction<never[], unknown>): WireFunction {
   if (typeof fn === "function") {
     const source = Function.prototype.toString.call(fn);
     if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
