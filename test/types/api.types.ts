@@ -121,11 +121,11 @@ export function* references(): Coro<void> {
   typeOf(untyped).is<unknown>();
 
   // @ts-expect-error cpuBoundTask takes a number
-  pool.submit(ref, "1000");
+  void pool.submit(ref, "1000");
   // @ts-expect-error cpuBoundTask takes one argument
-  pool.submit(ref);
+  void pool.submit(ref);
   // @ts-expect-error runInExecutor checks the arguments too
-  getRunningLoop().runInExecutor(pool, functionRef<typeof double>("test/fixtures/jobs.ts", "double"), "two");
+  void getRunningLoop().runInExecutor(pool, functionRef<typeof double>("test/fixtures/jobs.ts", "double"), "two");
   // @ts-expect-error map's items must be the function's argument type
   yield* pool.map(functionRef<typeof double>("test/fixtures/jobs.ts", "double"), ["a"]);
 
