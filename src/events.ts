@@ -54,6 +54,8 @@ declare const functionType: unique symbol;
  * Made with `functionRef<F>(module, name)`, it carries the function's type
  * `F`, so `pool.submit(ref, ...args)` checks the arguments and types the
  * result. A plain `{ module, name }` object is a `FunctionRef` of unknown type.
+ *
+ * @typeParam F - the exported function's type (`typeof exportedFunction`).
  */
 export interface FunctionRef<F extends (...args: never[]) => unknown = (...args: never[]) => unknown> {
   /** The module's path (relative to the working directory), file URL or specifier. */
@@ -71,7 +73,9 @@ export type ExecutorFunction<A extends unknown[] = never[], R = unknown> =
 
 /** The part of an executor the loop uses (`runInExecutor`, default executor shutdown). */
 export interface Executor {
+  /** Starts `fn(...args)`; a future of its result. */
   submit<R>(fn: ExecutorFunction<never[], R>, ...args: unknown[]): Future<R>;
+  /** Stops accepting work; settles once the executor has shut down. */
   shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): PromiseLike<void>;
 }
 
@@ -420,10 +424,12 @@ export class EventLoop implements HandleOwner {
 
   // ---------------------------------------------------------- debugging
 
+  /** Whether debug mode is on (slow-callback warnings, creation stacks, ...). */
   getDebug(): boolean {
     return this.debug;
   }
 
+  /** Turns debug mode on or off. */
   setDebug(enabled: boolean): void {
     this.debug = Boolean(enabled);
   }

@@ -21,7 +21,6 @@ import { sleep } from "./sleep.js";
 export const DEFAULT_LIMIT = 2 ** 16;
 const EMPTY = Buffer.alloc(0);
 
-/** TLS for a stream: Node `tls` options, or a `SecureContext`. */
 /**
  * What `writer.getExtraInfo(name)` returns for the names asyncio documents
  * (those that apply to a Node socket).
@@ -41,6 +40,7 @@ export interface StreamExtraInfo {
   ssl_object: tls.TLSSocket;
 }
 
+/** TLS for a stream: Node `tls` options, or a `SecureContext`. */
 export type StreamTlsOption = tls.ConnectionOptions | tls.TlsOptions | tls.SecureContext | true;
 
 /** Options of `openConnection` / `openUnixConnection`. */

@@ -15,6 +15,9 @@ import type { FunctionRef as WireFunction } from "./protocol.js";
  * result. A relative `module` path resolves against the working directory;
  * pass `new URL("./jobs.js", import.meta.url)` to resolve it against the caller.
  *
+ * @typeParam F - the exported function's type (`typeof exportedFunction`,
+ *   from an `import type`, so the caller does not load the module itself).
+ *
  * @example
  * import type { checksum } from "./jobs.js";
  * const ref = functionRef<typeof checksum>(new URL("./jobs.js", import.meta.url), "checksum");
