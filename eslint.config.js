@@ -9,7 +9,7 @@ import tseslint from "typescript-eslint";
 const { default: asyncio } = await tsImport("./src/eslint-plugin/index.ts", import.meta.url);
 
 export default tseslint.config(
-  { ignores: ["dist/", "dist-check/", "node_modules/", "scratch/", "bench/python/", "docs/api/", "**/*.py"] },
+  { ignores: ["dist/", "dist-check/", "node_modules/", "scratch/", ".doc-blocks/", "bench/python/", "docs/api/", "**/*.py"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
