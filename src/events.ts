@@ -48,15 +48,37 @@ export interface ExceptionContext {
 /** A custom exception handler: `loop.setExceptionHandler((loop, context) => ...)`. */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
 
-/** A function an executor can run: self-contained source, or a module export. */
+// Type-only: carries a FunctionRef's function type; no such property exists at run time.
+declare const functionType: unique symbol;
+
+/**
+ * A reference to an exported function a worker imports: `{ module, name }`.
+ * Made with `functionRef<F>(module, name)`, it carries the function's type
+ * `F`, so `pool.submit(ref, ...args)` checks the arguments and types the
+ * result. A plain `{ module, name }` object is a `FunctionRef` of unknown type.
+ *
+ * @typeParam F - the exported function's type (`typeof exportedFunction`).
+ */
+export interface FunctionRef<F extends (...args: never[]) => unknown = (...args: never[]) => unknown> {
+  /** The module's path (relative to the working directory), file URL or specifier. */
+  readonly module: string | URL;
+  /** The export's name. */
+  readonly name: string;
+  /** @internal Type-only: the function's type. */
+  readonly [functionType]?: F;
+}
+
+/** A function an executor can run: self-contained source, or a module export (`FunctionRef`). */
 export type ExecutorFunction<A extends unknown[] = never[], R = unknown> =
   | ((...args: A) => R | PromiseLike<R>)
-  | { module: string | URL; name: string };
+  | FunctionRef<(...args: A) => R | PromiseLike<R>>;
 
 /** The part of an executor the loop uses (`runInExecutor`, default executor shutdown). */
 export interface Executor {
+  /** Starts `fn(...args)`; a future of its result. */
   submit<R>(fn: ExecutorFunction<never[], R>, ...args: unknown[]): Future<R>;
-  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
+  /** Stops accepting work; settles once the executor has shut down. */
+  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): PromiseLike<void>;
 }
 
 /**
@@ -399,7 +421,7 @@ export class EventLoop implements HandleOwner {
     this.disarmNodeTimer();
     const executor = this.defaultExecutor;
     this.defaultExecutor = null;
-    if (executor !== null) void executor.shutdown({ wait: false }).catch(() => undefined);
+    if (executor !== null) executor.shutdown({ wait: false }).then(undefined, () => undefined);
   }
 
   // ------------------------------------------------------------- signals
@@ -440,10 +462,12 @@ export class EventLoop implements HandleOwner {
 
   // ---------------------------------------------------------- debugging
 
+  /** Whether debug mode is on (slow-callback warnings, creation stacks, ...). */
   getDebug(): boolean {
     return this.debug;
   }
 
+  /** Turns debug mode on or off. */
   setDebug(enabled: boolean): void {
     this.debug = Boolean(enabled);
   }
@@ -516,7 +540,7 @@ export class EventLoop implements HandleOwner {
       }
       target = this.defaultExecutor;
     }
-    return target.submit(fn as ExecutorFunction<never[], R>, ...args);
+    return target.submit(fn as unknown as ExecutorFunction<never[], R>, ...args);
   }
 
   /** Replaces the default executor used by `runInExecutor(null, ...)` and `toThread`. */

@@ -69,11 +69,15 @@ export { Barrier } from "./barrier.js";
 export { Queue, PriorityQueue, LifoQueue, type QueueOptions, type PriorityQueueOptions, type QueueStatistics } from "./queues.js";
 
 // Streams
-export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption } from "./streams.js";
+export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption, type StreamExtraInfo } from "./streams.js";
 export { Server, startServer, startUnixServer, type ClientConnectedCallback, type StartServerOptions, type ServerAddress } from "./servers.js";
 
 // Executors (also the subpath "asyncio-ts/executors")
 export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions } from "./executors/index.js";
+
+// Types that follow the runtime (issue 14): typed function references, the shutdown future
+export { functionRef, ShutdownFuture } from "./executors/index.js";
+export type { FunctionRef } from "./events.js";
 
 // Testing and debugging
 export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";

@@ -8,7 +8,7 @@
  * so a cancellation can never leak the lock.
  */
 import { inspect } from "node:util";
-import type { Coro } from "./coroutines.js";
+import type { Awaitable, Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import type { Future } from "./futures.js";
@@ -16,7 +16,7 @@ import { LoopBound } from "./loop-bound.js";
 import { integerArg } from "./arguments.js";
 
 /** @internal `async with primitive:` for anything that acquires and releases (locks, semaphores). */
-export function* holding<T>(primitive: { acquire(): Coro<true>; release(): void }, body: () => Coro<T>): Coro<T> {
+export function* holding<T>(primitive: { acquire(): Coro<true>; release(): void }, body: () => Awaitable<T>): Coro<T> {
   yield* primitive.acquire();
   try {
     return yield* body();
@@ -80,8 +80,8 @@ export class Lock extends LoopBound {
     this.wakeUpFirst();
   }
 
-  /** Acquires, runs `body`, and always releases (Python's `async with lock:`). */
-  hold<T>(body: () => Coro<T>): Coro<T> {
+  /** Acquires, runs `body` (returning any awaitable), and always releases (Python's `async with lock:`). */
+  hold<T>(body: () => Awaitable<T>): Coro<T> {
     return holding(this, body);
   }
 
@@ -190,8 +190,8 @@ export class Condition extends LoopBound {
     this.lock.release();
   }
 
-  /** Acquires, runs `body`, and always releases. */
-  hold<T>(body: () => Coro<T>): Coro<T> {
+  /** Acquires the condition's lock, runs `body` (returning any awaitable), and always releases. */
+  hold<T>(body: () => Awaitable<T>): Coro<T> {
     return this.lock.hold(body);
   }
 

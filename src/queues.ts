@@ -25,6 +25,7 @@ export interface QueueOptions {
 
 /** Options of a `PriorityQueue`: a comparator, as `Array.prototype.sort` takes. */
 export interface PriorityQueueOptions<T> extends QueueOptions {
+  /** Orders two items: negative when `a` comes out first (like `Array.prototype.sort`). */
   compare?: (a: T, b: T) => number;
 }
 

@@ -7,7 +7,7 @@
  * back and the next waiter woken, so no permit leaks or is invented.
  */
 import { inspect } from "node:util";
-import type { Coro } from "./coroutines.js";
+import type { Awaitable, Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError } from "./errors.js";
 import type { Future } from "./futures.js";
@@ -72,8 +72,8 @@ export class Semaphore extends LoopBound {
     this.wakeUpNext();
   }
 
-  /** Acquires, runs `body`, and always releases (Python's `async with semaphore:`). */
-  hold<T>(body: () => Coro<T>): Coro<T> {
+  /** Acquires, runs `body` (returning any awaitable), and always releases (Python's `async with semaphore:`). */
+  hold<T>(body: () => Awaitable<T>): Coro<T> {
     return holding(this, body);
   }
 

@@ -117,7 +117,10 @@ export class Server {
     return this.droppedTotal + this.dropped;
   }
 
-  /** The bound addresses (empty once closed). */
+  /**
+   * The bound addresses (empty once closed): a `net.AddressInfo`
+   * (`{ address, family, port }`) for TCP, the path for a Unix socket.
+   */
   get sockets(): ServerAddress[] {
     if (this.closed || !this.serving) return [];
     const address = this.nodeServer.address();
@@ -337,7 +340,8 @@ function* start(loop: EventLoop, callback: ClientConnectedCallback, target: List
 /**
  * Starts a TCP (or TLS) server calling `clientConnected(reader, writer)`
  * for each connection (Python's `asyncio.start_server`). Port 0 picks a
- * free port; read it from `server.sockets[0].port`.
+ * free port; read it from the bound address, which is a `net.AddressInfo`
+ * for TCP: `(server.sockets[0] as AddressInfo).port`.
  *
  * @example
  * const server = yield* startServer(function* (reader, writer) {

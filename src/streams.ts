@@ -23,6 +23,25 @@ import { integerArg } from "./arguments.js";
 export const DEFAULT_LIMIT = 2 ** 16;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * What `writer.getExtraInfo(name)` returns for the names asyncio documents
+ * (those that apply to a Node socket).
+ */
+export interface StreamExtraInfo {
+  /** The remote address: `[host, port]` for TCP, the socket path for Unix sockets. */
+  peername: [host: string, port: number] | string;
+  /** The local address: `[host, port]` for TCP, the socket path for Unix sockets. */
+  sockname: [host: string, port: number] | string;
+  /** The Node socket itself (a `tls.TLSSocket` for TLS). */
+  socket: net.Socket;
+  /** The peer's certificate (TLS only). */
+  peercert: tls.PeerCertificate;
+  /** The negotiated cipher (TLS only). */
+  cipher: tls.CipherNameAndProtocol;
+  /** The TLS socket (TLS only; Python's `ssl_object`). */
+  ssl_object: tls.TLSSocket;
+}
+
 /** TLS for a stream: Node `tls` options, or a `SecureContext`. */
 export type StreamTlsOption = tls.ConnectionOptions | tls.TlsOptions | tls.SecureContext | true;
 
@@ -433,10 +452,18 @@ export class StreamWriter {
   }
 
   /**
-   * Connection details: `"peername"` and `"sockname"` (`[host, port]` for
-   * TCP, the path for Unix sockets), `"socket"` (the Node socket),
-   * `"peercert"` (TLS). `dflt` for anything else.
+   * Connection details (Python's `get_extra_info`): `"peername"` and
+   * `"sockname"` (`[host, port]` for TCP, the path for Unix sockets),
+   * `"socket"` (the Node socket), and for TLS `"peercert"`, `"cipher"` and
+   * `"ssl_object"`; typed by `StreamExtraInfo`. `dflt` (default `undefined`)
+   * when the detail does not apply, and for any other name.
+   *
+   * @example
+   * const peer = writer.getExtraInfo("peername"); // [host, port] | string | undefined
    */
+  getExtraInfo<K extends keyof StreamExtraInfo>(name: K): StreamExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof StreamExtraInfo, D>(name: K, dflt: D): StreamExtraInfo[K] | D;
+  getExtraInfo(name: string, dflt?: unknown): unknown;
   getExtraInfo(name: string, dflt?: unknown): unknown {
     const socket = this.socket;
     switch (name) {
@@ -448,6 +475,10 @@ export class StreamWriter {
         return socket.localPort !== undefined ? [socket.localAddress, socket.localPort] : (this.unixPath ?? dflt);
       case "peercert":
         return socket instanceof tls.TLSSocket ? socket.getPeerCertificate() : dflt;
+      case "cipher":
+        return socket instanceof tls.TLSSocket ? socket.getCipher() : dflt;
+      case "ssl_object":
+        return socket instanceof tls.TLSSocket ? socket : dflt;
       default:
         return dflt;
     }

@@ -214,14 +214,22 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     if (extras === null) return 0;
     if (extras.cancelRequests > 0) {
       extras.cancelRequests--;
-      if (extras.cancelRequests === 0) extras.mustCancel = false;
+      if (extras.cancelRequests === 0) {
+        extras.mustCancel = false;
+        // The cancelled operation is over: its signal stays aborted for whoever
+        // holds it, and the next read of `signal` makes a fresh one.
+        if (extras.abortController?.signal.aborted === true) extras.abortController = null;
+      }
     }
     return extras.cancelRequests;
   }
 
   /**
-   * An `AbortSignal` aborted when the task is cancelled (or ends cancelled);
-   * pass it to `fetch` and other signal-aware APIs. Made on first access.
+   * An `AbortSignal` for the task's current cancellation state: aborted when
+   * the task is cancelled (or ends cancelled); pass it to `fetch` and other
+   * signal-aware APIs. Once `uncancel()` brings `cancelling()` back to 0 (a
+   * caught timeout does), the next read gives a fresh, unaborted signal; one
+   * handed out before stays aborted. Made on first access.
    */
   get signal(): AbortSignal {
     const extras = this.getExtras();

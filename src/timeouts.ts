@@ -10,7 +10,7 @@
  * block turns it into a `TimeoutError`.
  */
 import { inspect } from "node:util";
-import type { Coro } from "./coroutines.js";
+import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError, TimeoutError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Handle } from "./handles.js";
@@ -66,7 +66,7 @@ export class Timeout {
   }
 
   /** @internal Runs `body` inside the deadline. */
-  *run<T>(body: (timeout: Timeout) => Coro<T>): Coro<T> {
+  *run<T>(body: (timeout: Timeout) => Awaitable<T>): Coro<T> {
     this.enter();
     let result: T;
     try {
@@ -120,19 +120,21 @@ export class Timeout {
 /**
  * Runs `body` and cancels it if it is still running `delay` seconds from now
  * (`null`: no deadline); the cancellation leaves the block as `TimeoutError`.
+ * `body` may return any awaitable (a coroutine, a `Future`, a `Task`, a
+ * `gather(...)`); the block's result is its result.
  *
  * @example
  * const page = yield* timeout(5, function* () {
  *   return yield* download(url);
  * });
  */
-export function* timeout<T>(delay: number | null, body: (timeout: Timeout) => Coro<T>): Coro<T> {
+export function* timeout<T>(delay: number | null, body: (timeout: Timeout) => Awaitable<T>): Coro<T> {
   const seconds = optionalNumberArg(delay, "timeout(): delay");
   const loop = getRunningLoop();
   return yield* new Timeout(seconds === null ? null : loop.time() + seconds).run(body);
 }
 
 /** Like `timeout`, with an absolute deadline in loop time (`loop.time()` seconds). */
-export function* timeoutAt<T>(when: number | null, body: (timeout: Timeout) => Coro<T>): Coro<T> {
+export function* timeoutAt<T>(when: number | null, body: (timeout: Timeout) => Awaitable<T>): Coro<T> {
   return yield* new Timeout(optionalNumberArg(when, "timeoutAt(): when")).run(body);
 }

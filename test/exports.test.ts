@@ -22,7 +22,7 @@ const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
   "sleep", "gather", "wait", "waitFor", "timeout", "timeoutAt", "shield",
   "asCompleted", "taskGroup", "fromPromise",
-  "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread",
+  "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread", "functionRef",
   "copyContext", "exitStack", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;

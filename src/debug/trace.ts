@@ -99,6 +99,7 @@ export class TaskTracer implements LoopInstrument {
     return id;
   }
 
+  /** A task was created (LoopInstrument hook). */
   taskCreated(task: Task<unknown>): void {
     const tid = this.idOf(task);
     const ts = this.now();
@@ -106,6 +107,7 @@ export class TaskTracer implements LoopInstrument {
     this.waitStart.set(task, { ts, what: "first step" });
   }
 
+  /** A task step began (LoopInstrument hook). */
   stepStarted(task: Task<unknown>): void {
     const tid = this.idOf(task);
     const ts = this.now();
@@ -117,6 +119,7 @@ export class TaskTracer implements LoopInstrument {
     this.stepStart.set(task, ts);
   }
 
+  /** A task step ended (LoopInstrument hook). */
   stepEnded(task: Task<unknown>): void {
     const tid = this.idOf(task);
     const ts = this.now();
@@ -126,11 +129,13 @@ export class TaskTracer implements LoopInstrument {
     if (!task.done()) this.waitStart.set(task, { ts, what: describeWait(task.getWaitingOn()) });
   }
 
+  /** A task finished (LoopInstrument hook). */
   taskDone(task: Task<unknown>): void {
     const outcome = task.cancelled() ? "cancelled" : task.exception() !== null ? "failed" : "done";
     this.emit({ name: outcome, ph: "i", s: "t", ts: this.now(), pid: 1, tid: this.idOf(task) });
   }
 
+  /** The trace so far, in Trace Event Format. */
   toJSON(): TraceFile {
     return { traceEvents: this.events, displayTimeUnit: "ms" };
   }

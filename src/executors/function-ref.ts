@@ -14,8 +14,29 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse, type Node as AcornNode } from "acorn";
 import { analyze } from "eslint-scope";
-import type { ExecutorFunction } from "../events.js";
-import type { FunctionRef } from "./protocol.js";
+import type { ExecutorFunction, FunctionRef } from "../events.js";
+import type { FunctionRef as WireFunction } from "./protocol.js";
+
+/**
+ * A typed reference to the export `name` of `module`, for `pool.submit`,
+ * `pool.map` and `loop.runInExecutor`: the worker imports the module and
+ * calls the export, and the type `F` checks the arguments and types the
+ * result. A relative `module` path resolves against the working directory;
+ * pass `new URL("./jobs.js", import.meta.url)` to resolve it against the caller.
+ *
+ * @typeParam F - the exported function's type (`typeof exportedFunction`,
+ *   from an `import type`, so the caller does not load the module itself).
+ *
+ * @example
+ * import type { checksum } from "./jobs.js";
+ * const ref = functionRef<typeof checksum>(new URL("./jobs.js", import.meta.url), "checksum");
+ * const sum = yield* pool.submit(ref, "some text"); // typed as checksum's result
+ */
+export function functionRef<F extends (...args: never[]) => unknown>(module: string | URL, name: string): FunctionRef<F> {
+  if (typeof name !== "string" || name === "") throw new TypeError("functionRef() takes the export's name");
+  if (typeof module !== "string" && !(module instanceof URL)) throw new TypeError("functionRef() takes a module path or URL");
+  return Object.freeze({ module, name });
+}
 
 /**
  * The global names ECMAScript itself defines (ECMA-262 §19 plus Annex B's
@@ -141,7 +162,7 @@ export function checkSelfContained(source: string, name: string): void {
 }
 
 /** Makes the reference a worker loads `fn` from; `TypeError` for what cannot travel. */
-export function toFunctionRef(fn: ExecutorFunction<never[], unknown>): FunctionRef {
+export function toFunctionRef(fn: ExecutorFunction<never[], unknown>): WireFunction {
   if (typeof fn === "function") {
     const source = Function.prototype.toString.call(fn);
     if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {

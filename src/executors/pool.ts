@@ -18,6 +18,7 @@ import { BrokenExecutorError, type CancelledError, RuntimeError } from "../error
 import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
 import { Future, type DoneCallback } from "../futures.js";
 import { toFunctionRef } from "./function-ref.js";
+import { ShutdownFuture } from "./shutdown-future.js";
 import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
 import { integerArg } from "../arguments.js";
 
@@ -243,21 +244,21 @@ export abstract class PoolExecutor implements Executor {
    * Stops accepting work. With `cancelFutures`, queued jobs are cancelled.
    * With `wait` (default), resolves when running jobs are done and the
    * workers have exited; otherwise idle workers stop now, busy ones after
-   * their job.
+   * their job. The returned future works both ways: `yield* pool.shutdown()`
+   * in a coroutine, `await pool.shutdown()` in native code.
    */
-  shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): Promise<void> {
+  shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): ShutdownFuture {
     this.shutdownStarted = true;
     if (options.cancelFutures === true) {
       for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) this.cancelQueued(job);
     }
     this.stopIdleWorkers();
-    if (options.wait === false) return Promise.resolve();
-    return this.whenIdle();
+    return new ShutdownFuture(options.wait === false ? Promise.resolve() : this.whenIdle());
   }
 
   /** `await using pool = new ProcessPoolExecutor()`: shuts down and waits. */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown({ wait: true });
+    return Promise.resolve(this.shutdown({ wait: true }));
   }
 
   /** Workers, queued jobs, and state. */

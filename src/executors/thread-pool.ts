@@ -32,7 +32,7 @@ function describeCrash(error: unknown): string {
  * @example
  * const pool = new ThreadPoolExecutor({ maxWorkers: 2 });
  * const sum = yield* pool.submit((n: number) => n * (n + 1) / 2, 1000);
- * yield* fromPromise(pool.shutdown());
+ * yield* pool.shutdown();
  */
 export class ThreadPoolExecutor extends PoolExecutor {
   protected spawn(events: WorkerEvents): WorkerHandle {
