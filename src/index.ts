@@ -81,3 +81,6 @@ export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.
 
 // Async iteration (Python's async for, aiter, anext)
 export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";
+
+// Limits, retries and channels (beyond asyncio: AnyIO, Trio, aiolimiter)
+export { CapacityLimiter, RateLimiter, type CapacityLimiterStatistics, type RateLimiterStatistics } from "./limiters.js";
