@@ -85,3 +85,5 @@ export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable,
 // Limits, retries and channels (beyond asyncio: AnyIO, Trio, aiolimiter)
 export { CapacityLimiter, RateLimiter, type CapacityLimiterStatistics, type RateLimiterStatistics } from "./limiters.js";
 export { retry, type RetryOptions } from "./retry.js";
+export { Channel, type ChannelStatistics } from "./channels.js";
+export { Broadcast, Subscription, type BroadcastStatistics } from "./broadcast.js";
