@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
-import { CancelledError, Channel, QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration, createTask, forEach, getRunningLoop, sleep, timeout, type Coro } from "../src/index.js";
+import { CancelledError, Channel, QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration, createTask, forEach, getRunningLoop, sleep, timeout, type Coro, type Future } from "../src/index.js";
 import { runVirtual } from "./support.js";
 
-function* expectThrows(body: () => Coro<unknown>, check: (error: unknown) => boolean): Coro<void> {
+function* expectThrows(body: () => Coro<unknown> | Future<unknown>, check: (error: unknown) => boolean): Coro<void> {
   try {
     yield* body();
   } catch (error) {
