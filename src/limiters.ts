@@ -12,6 +12,7 @@ import { inspect } from "node:util";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
+import { getRunningLoopOrNull } from "./events.js";
 import type { Future } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
 import { LoopBound } from "./loop-bound.js";
@@ -272,7 +273,8 @@ export class RateLimiter extends LoopBound {
 
   /** The bucket's level now and how many tasks wait. */
   statistics(): RateLimiterStatistics {
-    if (this.waiters.length > 0 || this.level > 0) this.leak();
+    // Outside a loop (after run() returned) the level is the one last computed.
+    if (this.level > 0 && getRunningLoopOrNull() !== null) this.leak();
     return { maxRate: this.maxRate, timePeriod: this.timePeriod, level: this.level, tasksWaiting: this.waiters.length };
   }
 
