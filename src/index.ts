@@ -94,3 +94,9 @@ export { trackAsyncLocalStorage } from "./async-scope.js";
 
 // Resources (Python's contextlib.AsyncExitStack)
 export { exitStack, AsyncExitStack, type Cleanup } from "./exit-stacks.js";
+
+// Limits, retries and channels (beyond asyncio: AnyIO, Trio, aiolimiter)
+export { CapacityLimiter, RateLimiter, type CapacityLimiterStatistics, type RateLimiterStatistics } from "./limiters.js";
+export { retry, type RetryOptions } from "./retry.js";
+export { Channel, type ChannelStatistics } from "./channels.js";
+export { Broadcast, Subscription, type BroadcastStatistics } from "./broadcast.js";
