@@ -18,6 +18,10 @@ export interface RunOptions {
   inspect?: boolean;
   /** Write a Trace Event Format timeline of the run to this file (default: env `ASYNCIO_TS_TRACE`). */
   trace?: string;
+  /** Run each iteration's ready batch in a seeded random order (Trio's scheduler), to shake out order dependence. */
+  shuffle?: boolean;
+  /** The shuffle's seed (read it back as `loop.scheduleSeed`); random when omitted. */
+  seed?: number;
 }
 
 /**
@@ -53,6 +57,8 @@ export function run<T>(main: Coro<T> | (() => Coro<T>), options: RunOptions = {}
   const loop = new EventLoop({
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
     ...(options.debug !== undefined ? { debug: options.debug } : {}),
+    ...(options.shuffle !== undefined ? { shuffle: options.shuffle } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
   const finishers: Array<() => void | Promise<void>> = [];
   for (const setup of runSetups) {

@@ -1,0 +1,61 @@
+/**
+ * Coroutine tests for test runners: `asyncTest` registers a `node:test`
+ * test, `coroutineTest` wraps a body for Vitest's and Jest's `it` (the
+ * roles of pytest-asyncio and `IsolatedAsyncioTestCase`).
+ */
+import { createRequire } from "node:module";
+import type { Coro } from "../coroutines.js";
+import { failureOf, runTestBody, type TestOptions } from "./harness.js";
+
+/**
+ * A test function for any runner whose `it`/`test` takes a function
+ * returning a promise (Vitest, Jest, Mocha, `node:test`). The body runs as
+ * the main task of a fresh loop, on the virtual clock unless `clock` says
+ * otherwise. The promise rejects with the body's error, or when:
+ *
+ * - a task is still pending when the body returns (the message names it and
+ *   shows where it waits);
+ * - the loop's exception handler received a report (a "Task exception was
+ *   never retrieved", an error in a callback); with `--expose-gc` the kit
+ *   collects garbage after the run so that these arrive in time;
+ * - `timeout` loop seconds passed (the test is cancelled; the message shows
+ *   the await graph of every live task);
+ * - a socket, server, pipe, child process or worker thread opened in the
+ *   test is still open at its end.
+ *
+ * With `shuffle` on, every failure message ends with the schedule seed that
+ * reproduces it. A body that expects exception-handler reports installs its
+ * own handler with `getRunningLoop().setExceptionHandler(...)`.
+ *
+ * @example
+ * it("times out a slow call", coroutineTest(function* () {
+ *   const started = getRunningLoop().time();
+ *   yield* assertRejects(waitFor(sleep(10), 1), TimeoutError);
+ *   expect(getRunningLoop().time() - started).toBe(1);
+ * }));
+ */
+export function coroutineTest(body: () => Coro<void>, options: TestOptions = {}): () => Promise<void> {
+  if (typeof body !== "function") throw new TypeError("coroutineTest() takes a generator function");
+  return async () => {
+    const failure = failureOf(await runTestBody(body, options));
+    if (failure !== null) throw failure;
+  };
+}
+
+// Loaded on first use, so that importing the kit under Vitest or Jest does not load node:test.
+let nodeTest: ((name: string, fn: () => Promise<void>) => unknown) | null = null;
+
+/**
+ * Registers a `node:test` test named `name` whose body is a coroutine, with
+ * the checks of `coroutineTest`. Works at top level and inside `describe`.
+ *
+ * @example
+ * asyncTest("a timeout cancels the wait", function* () {
+ *   yield* assertRejects(waitFor(sleep(10), 1), TimeoutError);
+ * }, { timeout: 60 });
+ */
+export function asyncTest(name: string, body: () => Coro<void>, options: TestOptions = {}): void {
+  nodeTest ??= (createRequire(import.meta.url)("node:test") as { test: (name: string, fn: () => Promise<void>) => unknown }).test;
+  const fn = coroutineTest(body, options);
+  void nodeTest(name, fn);
+}
