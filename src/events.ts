@@ -206,6 +206,9 @@ export class EventLoop implements HandleOwner {
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
   instrument: LoopInstrument | null = null;
 
+  /** @internal Called with each future of this loop that fails (the testing kit's "never retrieved" check). */
+  failureWatch: ((future: Future<unknown>) => void) | null = null;
+
   /** The seed of the schedule shuffle, or `null` when the loop keeps FIFO order (`shuffle` off). */
   readonly scheduleSeed: number | null;
   // Non-null exactly when shuffling: the seeded generator of the batch orders.

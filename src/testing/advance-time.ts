@@ -10,7 +10,7 @@ import { sleep } from "../sleep.js";
 
 // A task spinning on sleep(0) keeps the ready queue busy for ever; settling
 // gives up after this many iterations and lets time move on.
-const MAX_SETTLE_ITERATIONS = 10_000;
+const MAX_SETTLE_ITERATIONS = 256;
 
 // Lets every other ready item run until only the caller is left to run.
 function* settle(loop: EventLoop): Coro<void> {

@@ -15,9 +15,10 @@ import { failureOf, runTestBody, type TestOptions } from "./harness.js";
  *
  * - a task is still pending when the body returns (the message names it and
  *   shows where it waits);
- * - the loop's exception handler received a report (a "Task exception was
- *   never retrieved", an error in a callback); with `--expose-gc` the kit
- *   collects garbage after the run so that these arrive in time;
+ * - a task or future failed and nobody read its exception by the end of the
+ *   test ("Task exception was never retrieved": reported at once, without
+ *   waiting for garbage collection as asyncio does), or the loop's
+ *   exception handler received any other report (an error in a callback);
  * - `timeout` loop seconds passed (the test is cancelled; the message shows
  *   the await graph of every live task);
  * - a socket, server, pipe, child process or worker thread opened in the

@@ -42,7 +42,7 @@ export async function exploreSchedules(body: () => Coro<void>, options: ExploreO
   for (let i = 0; i < runs; i++) {
     // Successive seeds spread by the golden ratio (Weyl sequence): all distinct.
     const seed = (first + Math.imul(i, 0x9e3779b9)) >>> 0;
-    const failure = failureOf(await runTestBody(body, { ...testOptions, shuffle: true, seed, collectGarbage: false }));
+    const failure = failureOf(await runTestBody(body, { ...testOptions, shuffle: true, seed }));
     if (failure !== null) return { failingSeed: seed, error: failure };
   }
   return { failingSeed: null };

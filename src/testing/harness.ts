@@ -2,16 +2,18 @@
  * The core of the testing kit: run a test body as the main task of a fresh
  * loop and collect everything that should fail the test — the body's error,
  * a timeout (with the await graph of every live task), tasks left pending,
- * reports to the loop's exception handler (a "never retrieved" exception,
- * an error in a callback), and OS resources left open.
+ * reports to the loop's exception handler (an error in a callback), a
+ * failed future whose exception nobody read ("never retrieved"), and OS
+ * resources left open.
  */
 import type { ClockOption } from "../clocks.js";
 import type { Coro } from "../coroutines.js";
 import { captureCallGraph, formatCallGraph } from "../debug/graph.js";
 import { getRunningLoop, type EventLoop, type ExceptionContext } from "../events.js";
+import type { Future } from "../futures.js";
 import type { TimerHandle } from "../handles.js";
 import { run } from "../runners.js";
-import { currentTask, type Task } from "../tasks.js";
+import { Task, currentTask } from "../tasks.js";
 import { ResourceTracker } from "./resources.js";
 
 /** Options of one test run (`asyncTest`, `coroutineTest`, `exploreSchedules`). */
@@ -34,8 +36,6 @@ export interface HarnessOptions extends TestOptions {
   checkTasks?: boolean;
   /** Fail when a socket, server, pipe, child process or worker opened in the test is still open (default true). */
   checkResources?: boolean;
-  /** With `--expose-gc`, collect garbage after the run so "never retrieved" reports arrive in time (default true). */
-  collectGarbage?: boolean;
   /** Names the main task (default "test"). */
   name?: string;
 }
@@ -68,13 +68,18 @@ function liveTasksOf(loop: EventLoop, except: Task<unknown> | null): Task<unknow
   return [...loop.liveTasks].filter((task) => task !== except);
 }
 
-async function collectGarbage(): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) return;
-  for (let i = 0; i < 2; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+// The report a future gets when it is collected with its exception unread
+// (futures.ts), made at the end of the test instead: garbage collection
+// comes too late, or never.
+function unretrievedReport(future: Future<unknown>): ExceptionContext {
+  const task = future instanceof Task ? future : null;
+  const context: ExceptionContext = {
+    message: `${task !== null ? "Task" : "Future"} exception was never retrieved`,
+    exception: future.exception(), // marks it retrieved: no second report at collection
+    future,
+  };
+  if (task !== null) context["taskName"] = task.getName();
+  return context;
 }
 
 /**
@@ -86,6 +91,7 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
   const checkTasks = options.checkTasks ?? true;
   const tracker = (options.checkResources ?? true) ? new ResourceTracker() : null;
   let collecting = true;
+  const failed: Future<unknown>[] = [];
   const timeout = options.timeout;
   if (timeout !== undefined && !(timeout > 0)) throw new RangeError(`timeout must be a positive number of seconds, got ${String(timeout)}`);
 
@@ -94,15 +100,11 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
     const self = currentTask();
     self?.setName(options.name ?? "test");
     outcome.scheduleSeed = loop.scheduleSeed;
+    loop.failureWatch = (future) => failed.push(future);
     loop.setExceptionHandler((_loop, context) => {
-      outcome.reports.push(context);
-    });
-    // Reports for a closed loop (a failed future collected late) go to its default handler.
-    const printReport = loop.defaultExceptionHandler.bind(loop);
-    loop.defaultExceptionHandler = (context: ExceptionContext): void => {
       if (collecting) outcome.reports.push(context);
-      else printReport(context);
-    };
+      else loop.defaultExceptionHandler(context);
+    });
     let timer: TimerHandle | null = null;
     if (timeout !== undefined) {
       timer = loop.callLater(timeout, () => {
@@ -135,7 +137,8 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
   } catch (error) {
     outcome.error = error;
   }
-  if (options.collectGarbage ?? true) await collectGarbage();
+  for (const future of failed) if (future.exceptionUnretrieved()) outcome.reports.push(unretrievedReport(future));
+  failed.length = 0;
   collecting = false;
   if (tracker !== null) outcome.openResources = await tracker.stop();
   return outcome;
