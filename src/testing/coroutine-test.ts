@@ -36,9 +36,14 @@ import { failureOf, runTestBody, type TestOptions } from "./harness.js";
  * }));
  */
 export function coroutineTest(body: () => Coro<void>, options: TestOptions = {}): () => Promise<void> {
-  if (typeof body !== "function") throw new TypeError("coroutineTest() takes a generator function");
+  return namedTest("test", body, options);
+}
+
+// The main task is named after the test, as the await graph of a timeout shows it.
+function namedTest(name: string, body: () => Coro<void>, options: TestOptions): () => Promise<void> {
+  if (typeof body !== "function") throw new TypeError("the test body must be a generator function");
   return async () => {
-    const failure = failureOf(await runTestBody(body, options));
+    const failure = failureOf(await runTestBody(body, { ...options, name }));
     if (failure !== null) throw failure;
   };
 }
@@ -57,6 +62,6 @@ let nodeTest: ((name: string, fn: () => Promise<void>) => unknown) | null = null
  */
 export function asyncTest(name: string, body: () => Coro<void>, options: TestOptions = {}): void {
   nodeTest ??= (createRequire(import.meta.url)("node:test") as { test: (name: string, fn: () => Promise<void>) => unknown }).test;
-  const fn = coroutineTest(body, options);
+  const fn = namedTest(name, body, options);
   void nodeTest(name, fn);
 }

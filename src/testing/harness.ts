@@ -36,7 +36,9 @@ export interface HarnessOptions extends TestOptions {
   checkTasks?: boolean;
   /** Fail when a socket, server, pipe, child process or worker opened in the test is still open (default true). */
   checkResources?: boolean;
-  /** Names the main task (default "test"). */
+  /** Fail when a future or task failed and nobody read its exception (default true). */
+  checkUnretrieved?: boolean;
+  /** Names the main task (by default it keeps the loop's "Task-N"). */
   name?: string;
 }
 
@@ -98,9 +100,9 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
   function* main(): Coro<T> {
     const loop = getRunningLoop();
     const self = currentTask();
-    self?.setName(options.name ?? "test");
+    if (options.name !== undefined) self?.setName(options.name);
     outcome.scheduleSeed = loop.scheduleSeed;
-    loop.failureWatch = (future) => failed.push(future);
+    if (options.checkUnretrieved ?? true) loop.failureWatch = (future) => failed.push(future);
     loop.setExceptionHandler((_loop, context) => {
       if (collecting) outcome.reports.push(context);
       else loop.defaultExceptionHandler(context);
