@@ -7,7 +7,22 @@ import assert from "node:assert/strict";
 import { createServer, type Server as NodeServer } from "node:net";
 import { describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
-import { Event, Lock, RuntimeError, createTask, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
+import type { AddressInfo } from "node:net";
+import {
+  Event,
+  Lock,
+  RuntimeError,
+  createTask,
+  getRunningLoop,
+  openConnection,
+  run,
+  sleep,
+  startServer,
+  toThread,
+  type Coro,
+  type StreamReader,
+  type StreamWriter,
+} from "../src/index.js";
 import { advanceTime, asyncTest, coroutineTest, exploreSchedules } from "../src/testing/index.js";
 
 /** The error a coroutine test fails with (asserts that it fails). */
@@ -154,6 +169,27 @@ describe("coroutine tests", () => {
       },
       { clock: "real" },
     )();
+  });
+
+  asyncTest("a server and a connection closed by the library's own calls leave nothing open", function* () {
+    function* echo(reader: StreamReader, writer: StreamWriter): Coro<void> {
+      writer.write((yield* reader.readline()) as Uint8Array);
+      yield* writer.drain();
+      writer.close();
+      yield* writer.waitClosed();
+    }
+    const server = yield* startServer(echo, "127.0.0.1", 0);
+    const [reader, writer] = yield* openConnection("127.0.0.1", (server.sockets[0] as AddressInfo).port);
+    writer.write(new TextEncoder().encode("ping\n"));
+    assert.equal(new TextDecoder().decode((yield* reader.readline()) as Uint8Array), "ping\n");
+    writer.close();
+    yield* writer.waitClosed();
+    server.close();
+    yield* server.waitClosed();
+  });
+
+  asyncTest("toThread's default executor is shut down with the loop, so its worker is no leak", function* () {
+    assert.equal(yield* toThread((a: number, b: number) => a + b, 2, 3), 5);
   });
 
   test("a worker thread left running fails the test", async () => {

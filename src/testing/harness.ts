@@ -158,12 +158,17 @@ export function seedLine(seed: number): string {
   return `schedule seed ${seed} (reproduce with { shuffle: true, seed: ${seed} })`;
 }
 
+function isErrorLike(value: unknown): value is Error {
+  return value instanceof Error || (typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string");
+}
+
 // Appends the seed line to an Error's message (and to the first line of its
 // stack, which test runners print); anything else is wrapped.
 function withSeed(error: unknown, seed: number | null): unknown {
   if (seed === null) return error;
   const line = seedLine(seed);
-  if (!(error instanceof Error)) return new Error(`test failed: ${String(error)}\n${line}`, { cause: error });
+  // Duck-typed: Jest runs tests in a vm context, where node:assert's errors are another realm's Error.
+  if (!isErrorLike(error)) return new Error(`test failed: ${String(error)}\n${line}`, { cause: error });
   try {
     const message = error.message;
     error.message = `${message}\n${line}`;
