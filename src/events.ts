@@ -8,6 +8,8 @@
  *   deadline order, ties first-in first-out), then runs exactly the items
  *   that were in the ready queue when the iteration began. Items added during
  *   the iteration run in the next one (asyncio's `_run_once` with `ntodo`).
+ *   The batch runs first-in first-out, or, with the `shuffle` option, in a
+ *   seeded random order (Trio's scheduler; `scheduleSeed` reproduces it).
  * - After every iteration the loop gives Node's own loop a turn
  *   (`setImmediate`), so sockets, Node timers and promise callbacks run
  *   between any two iterations: a task spinning on `sleep(0)` cannot starve
@@ -97,6 +99,10 @@ export interface LoopInstrument {
 export interface EventLoopOptions {
   clock?: ClockOption;
   debug?: boolean;
+  /** Run each iteration's ready batch in a seeded random order (Trio's scheduler); default `false`. */
+  shuffle?: boolean;
+  /** The shuffle's seed (an unsigned 32-bit integer); random when omitted. */
+  seed?: number;
 }
 
 /** Options of `createTask` (Python's `create_task` keywords). */
@@ -179,6 +185,24 @@ const envDebug = (): boolean => {
   return value !== undefined && value !== "" && value !== "0";
 };
 
+/** A schedule seed: the given one as an unsigned 32-bit integer, or a random one. */
+function normaliseSeed(seed: number | undefined): number {
+  if (seed === undefined) return Math.floor(Math.random() * 2 ** 32);
+  if (typeof seed !== "number" || !Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${String(seed)}`);
+  return seed >>> 0;
+}
+
+/** mulberry32: a small, fast, well-mixed 32-bit generator; the same seed gives the same sequence. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
 /**
  * An event loop. Most programs never touch it: `run(main)` makes one, runs
  * `main` on it and closes it. Inside a coroutine, `getRunningLoop()` returns it.
@@ -221,11 +245,26 @@ export class EventLoop implements HandleOwner {
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
   instrument: LoopInstrument | null = null;
 
+  /** @internal Called with each future of this loop that fails (the testing kit's "never retrieved" check). */
+  failureWatch: ((future: Future<unknown>) => void) | null = null;
+
+  /** The seed of the schedule shuffle, or `null` when the loop keeps FIFO order (`shuffle` off). */
+  readonly scheduleSeed: number | null;
+  // Non-null exactly when shuffling: the seeded generator of the batch orders.
+  private readonly shuffleRandom: (() => number) | null;
+
   constructor(options: EventLoopOptions = {}) {
     this.clock = makeClock(options.clock);
     this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
     this.clockResolution = this.virtualClock ? 0 : REAL_CLOCK_RESOLUTION;
     this.debug = options.debug ?? envDebug();
+    if (options.shuffle === true) {
+      this.scheduleSeed = normaliseSeed(options.seed);
+      this.shuffleRandom = seededRandom(this.scheduleSeed);
+    } else {
+      this.scheduleSeed = null;
+      this.shuffleRandom = null;
+    }
   }
 
   // ---------------------------------------------------------------- time
@@ -622,6 +661,7 @@ export class EventLoop implements HandleOwner {
     drainingLoop = this;
     try {
       let count = readyQueue.length;
+      if (this.shuffleRandom !== null) this.shuffleBatch(count);
       if (this.debug) {
         while (count-- > 0) this.runTimed(readyQueue.shift()!);
       } else {
@@ -630,6 +670,23 @@ export class EventLoop implements HandleOwner {
     } finally {
       drainingLoop = previous;
     }
+  }
+
+  // Trio's scheduler: the batch about to run, in a seeded random order
+  // (Fisher-Yates over the first `count` items of the ready queue).
+  private shuffleBatch(count: number): void {
+    const random = this.shuffleRandom!;
+    for (let i = count - 1; i > 0; i--) this.readyQueue.swap(i, Math.floor(random() * (i + 1)));
+  }
+
+  /** @internal The earliest live timer's deadline, if any (`advanceTime`). */
+  nextTimerDeadline(): number | undefined {
+    return this.peekLiveTimer()?.deadline;
+  }
+
+  /** @internal How many items wait in the ready queue (`advanceTime`). */
+  readyCount(): number {
+    return this.readyQueue.length;
   }
 
   private runTimed(item: Runnable): void {

@@ -29,6 +29,10 @@ export interface RunOptions {
    * or when the program already listens for SIGINT, SIGINT is left alone.
    */
   handleSignals?: boolean;
+  /** Run each iteration's ready batch in a seeded random order (Trio's scheduler), to shake out order dependence. */
+  shuffle?: boolean;
+  /** The shuffle's seed (read it back as `loop.scheduleSeed`); random when omitted. */
+  seed?: number;
 }
 
 /** Options of `new Runner()`: those of `run()`. */
@@ -145,6 +149,8 @@ export class Runner {
     const loop = new EventLoop({
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
       ...(options.debug !== undefined ? { debug: options.debug } : {}),
+      ...(options.shuffle !== undefined ? { shuffle: options.shuffle } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
     });
     for (const setup of runSetups) {
       const finish = setup(loop, options);

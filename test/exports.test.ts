@@ -62,3 +62,12 @@ test("the names the contract lists are all mentioned in API.md", () => {
   const contract = readFileSync(new URL("../../shared/API.md", import.meta.url), "utf8");
   for (const name of [...classes, ...functions, ...constants]) assert.ok(contract.includes(name), name);
 });
+
+test("the testing subpath exports the kit, and package.json maps it to dist", async () => {
+  const testing = (await import("../src/testing/index.js")) as unknown as Record<string, unknown>;
+  for (const name of ["asyncTest", "coroutineTest", "exploreSchedules", "advanceTime", "VirtualClock"]) {
+    assert.equal(typeof testing[name], "function", name);
+  }
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { exports: Record<string, { import: string }> };
+  assert.equal(manifest.exports["./testing"]?.import, "./dist/src/testing/index.js");
+});
