@@ -9,6 +9,7 @@ import { tour, loadExamples } from "./tour.js";
 import { order, serve } from "./pizza.js";
 import { register as registerPs } from "./ps.js";
 import { register as registerTrace } from "./trace.js";
+import { register as registerWorker } from "./worker.js";
 
 /** A bad argument noticed after parsing (commander reports the ones it finds itself). */
 class UsageError extends Error {}
@@ -88,6 +89,7 @@ pizza
 
 registerPs(program);
 registerTrace(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);
