@@ -4,7 +4,7 @@
  * attempts, and two workers sharing a queue.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -50,7 +50,7 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
   const queue = "tests";
 
   const jobsInRedis = async (): Promise<number> => {
-    const counts = await observer.getJobCounts("waiting", "active", "delayed", "prioritized", "paused", "completed", "failed", "waiting-children");
+    const counts = await observer.getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed", "waiting-children");
     return Object.values(counts).reduce((a, b) => a + b, 0);
   };
   const executor = (options: Partial<ConstructorParameters<typeof DistributedExecutor>[0]> = {}): DistributedExecutor =>
@@ -80,4 +80,139 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     assert.deepEqual(got, value);
     assert.equal(await jobsInRedis(), 0);
   });
+
+  test("an error thrown by the function re-raises with its name, message and stack, and is not retried", async () => {
+    const pool = executor();
+    const error = await run(function* () {
+      try {
+        yield* pool.submit(ref("fail"), "out of range");
+        return null;
+      } catch (error) {
+        return error;
+      }
+    });
+    await pool.shutdown();
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, "RangeError");
+    assert.equal(error.message, "out of range");
+    assert.match(error.stack ?? "", /distributed-tasks\.ts/);
+    assert.equal(await jobsInRedis(), 0);
+  });
+
+  test("map returns the results in the order of the items, chunksize items per job", async () => {
+    const pool = executor();
+    const items = Array.from({ length: 17 }, (_, i) => i);
+    const results = await run(function* () {
+      return yield* pool.map(ref("square"), items, { chunksize: 4 });
+    });
+    await pool.shutdown();
+    assert.deepEqual(results, items.map((n) => n * n));
+  });
+
+  test("map with buffersize never has more than that many jobs in Redis", async () => {
+    const pool = executor();
+    let most = 0;
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        const counts = await observer.getJobCounts("waiting", "active", "delayed", "prioritized");
+        most = Math.max(most, Object.values(counts).reduce((a, b) => a + b, 0));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const results = await run(function* () {
+      return yield* pool.map(ref("slowSquare"), [1, 2, 3, 4, 5, 6, 7, 8], { buffersize: 2 });
+    });
+    done = true;
+    await watching;
+    await pool.shutdown();
+    assert.deepEqual(results, [1, 4, 9, 16, 25, 36, 49, 64]);
+    assert.ok(most >= 1 && most <= 2, `at most 2 jobs at once, saw ${most}`);
+  });
+
+  test("two workers share the load: both run jobs of one map", async () => {
+    const pool = executor();
+    const who = await run(function* () {
+      return yield* pool.map<number, { worker: number }>(ref("holdAndTell"), Array.from({ length: 12 }, () => 0.1));
+    });
+    await pool.shutdown();
+    const ran = new Set(who.map((w) => w.worker));
+    assert.deepEqual([...ran].sort(), workers.map((w) => w.pid).sort());
+  });
+
+  test("a job whose process keeps dying fails with BrokenExecutorError naming the job once its attempts are spent", async () => {
+    const pool = executor({ jobOptions: { attempts: 2 } });
+    const error = await run(function* () {
+      try {
+        yield* pool.submit(ref("crash"));
+        return null;
+      } catch (error) {
+        return error;
+      }
+    });
+    await pool.shutdown();
+    assert.ok(error instanceof BrokenExecutorError, String(error));
+    assert.match(error.message, /job [0-9a-f-]{36} \(crash from .*distributed-tasks\.ts\) failed after at most 2 attempts: the job's process died/);
+    assert.equal(await jobsInRedis(), 0);
+  });
+
+  test("cancelling the future of a queued job removes it from Redis", async () => {
+    // No worker serves this queue, so the job stays queued.
+    const pool = new DistributedExecutor({ connection: redis.url, queue: "unserved" });
+    const idle = new Queue("unserved", { connection: { path: redis.path } });
+    try {
+      await run(function* () {
+        const future = pool.submit(ref("square"), 3);
+        yield* until(async () => (await idle.getWaitingCount()) === 1, 5, "the job to be queued");
+        future.cancel();
+        yield* until(async () => (await idle.getWaitingCount()) === 0, 2, "the job to be removed");
+        assert.throws(() => future.result(), CancelledError);
+      });
+      await pool.shutdown();
+      const counts = await idle.getJobCounts();
+      assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 0, JSON.stringify(counts));
+    } finally {
+      await idle.close();
+    }
+  });
+
+  test("cancelling the future of a running job terminates its process within 2 s and leaves no job", async () => {
+    const pool = executor();
+    const marker = join(scratch, "running.json");
+    await run(function* () {
+      const future = pool.submit(ref("holdAndTell"), 60, marker);
+      yield* until(() => existsSync(marker), 15, "the job to start");
+      const { child } = JSON.parse(readFileSync(marker, "utf8")) as { child: number };
+      const cancelledAt = Date.now();
+      future.cancel();
+      yield* until(() => !alive(child), 2, "the job's process to end");
+      assert.ok(Date.now() - cancelledAt < 2000);
+      yield* until(async () => (await jobsInRedis()) === 0, 2, "the job to leave Redis");
+    });
+    await pool.shutdown();
+  });
+
+  test("shutdown({ cancelFutures: true }) leaves no job behind in Redis", async () => {
+    const pool = executor();
+    const futures = await run(function* () {
+      const futures = Array.from({ length: 8 }, () => pool.submit(ref("holdAndTell"), 30));
+      yield* until(async () => (await observer.getActiveCount()) >= 2, 15, "jobs to start");
+      yield* fromPromise(pool.shutdown({ cancelFutures: true }));
+      return futures;
+    });
+    assert.ok(futures.every((f) => f.cancelled()));
+    assert.equal(await jobsInRedis(), 0);
+    await run(function* () {
+      assert.throws(() => pool.submit(ref("square"), 1), RuntimeError);
+    });
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

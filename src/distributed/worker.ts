@@ -149,7 +149,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
           pool = new ProcessPoolExecutor({ maxWorkers: processes });
           void runningPool.shutdown({ wait: false });
         }
-        throw new Error(`the job's process died: ${error.message}`);
+        throw new Error(`the job's process died: ${error.message}`, { cause: error });
       }
       outcome = { ok: false, error: toRemoteError(error) };
     } finally {
