@@ -9,11 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Queue } from "bullmq";
-import { BrokenExecutorError, CancelledError, RuntimeError, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
+import { BrokenExecutorError, CancelledError, ProcessPoolExecutor, RuntimeError, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
 import { DistributedExecutor, parseRedisUrl } from "../src/distributed/index.js";
+import { generateCorpus, topWords } from "../examples/mapreduce-tasks.js";
+import { wordCount, wordCountSequential } from "../examples/07-mapreduce.js";
 import { redisSkip, startRedis, startWorker, type RedisServer, type WorkerProcess } from "./redis-server.js";
 
 const tasks = new URL("./fixtures/distributed-tasks.ts", import.meta.url);
+const mapreduceTasks = new URL("../examples/mapreduce-tasks.ts", import.meta.url);
 const ref = (name: string): { module: URL; name: string } => ({ module: tasks, name });
 
 test("parseRedisUrl reads redis:// host, port and database, and unix:// socket paths", () => {
@@ -58,7 +61,8 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
 
   before(async () => {
     redis = await startRedis();
-    workers = await Promise.all([startWorker(redis.url, queue, tasks, ["--concurrency", "2"]), startWorker(redis.url, queue, tasks, ["--concurrency", "2"])]);
+    const extra = ["--concurrency", "2", "--module", mapreduceTasks.pathname];
+    workers = await Promise.all([startWorker(redis.url, queue, tasks, extra), startWorker(redis.url, queue, tasks, extra)]);
     observer = new Queue(queue, { connection: { path: redis.path } });
     scratch = mkdtempSync(join(tmpdir(), "asyncio-ts-distributed-"));
   });
@@ -205,6 +209,20 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     await run(function* () {
       assert.throws(() => pool.submit(ref("square"), 1), RuntimeError);
     });
+  });
+
+  test("the MapReduce word count gives the same top 20 sequentially, on a local pool and on the workers", async () => {
+    const files = generateCorpus(join(scratch, "corpus"), { megabytes: 1, files: 4 });
+    const sequential = topWords(wordCountSequential(files));
+    const local = new ProcessPoolExecutor({ maxWorkers: 2 });
+    const distributed = executor();
+    const [pooled, remote] = await run(function* () {
+      return [topWords(yield* wordCount(local, files)), topWords(yield* wordCount(distributed, files))];
+    });
+    await Promise.all([local.shutdown(), distributed.shutdown()]);
+    assert.equal(sequential.length, 20);
+    assert.deepEqual(pooled, sequential);
+    assert.deepEqual(remote, sequential);
   });
 });
 
