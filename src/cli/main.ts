@@ -9,6 +9,7 @@ import { tour, loadExamples } from "./tour.js";
 import { order, serve } from "./pizza.js";
 import { register as registerPs } from "./ps.js";
 import { register as registerTrace } from "./trace.js";
+import { register as registerWorker } from "./worker.js";
 
 /** A bad argument noticed after parsing (commander reports the ones it finds itself). */
 class UsageError extends Error {}
@@ -46,8 +47,12 @@ program
   .command("example")
   .description("run one example (see `asyncio-ts example --list`)")
   .argument("[name]", "example name")
+  .argument("[args...]", "the example's arguments (mapreduce: DIR)")
   .option("--list", "list the examples")
-  .action(async (name: string | undefined, options: { list?: boolean }) => {
+  .option("--redis <url>", "mapreduce: run the map jobs on `asyncio-ts worker`s of this Redis")
+  .option("--workers <n>", "mapreduce: pool processes, or with --redis local workers to start", integer(1))
+  .option("--generate <megabytes>", "mapreduce: first write a reproducible corpus of this size into DIR", integer(1))
+  .action(async (name: string | undefined, args: string[], options: { list?: boolean; redis?: string; workers?: number; generate?: number }) => {
     const examples = await loadExamples();
     if (options.list === true || name === undefined) {
       for (const e of examples) console.log(`${e.name.padEnd(18)} ${e.title}`);
@@ -55,7 +60,7 @@ program
     }
     const example = examples.find((e) => e.name === name || e.name.endsWith(name));
     if (example === undefined) throw new UsageError(`unknown example ${JSON.stringify(name)}; try --list`);
-    await example.run("real");
+    await example.run("real", { args, redis: options.redis, workers: options.workers, generate: options.generate });
   });
 
 const pizza = program.command("pizza").description("the chapter's pizza server and a load generator");
@@ -93,6 +98,7 @@ pizza
 
 registerPs(program);
 registerTrace(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);
