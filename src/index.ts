@@ -47,7 +47,7 @@ export { RealClock, VirtualClock, type Clock, type ClockOption } from "./clocks.
 
 // Future and Task
 export { Future, type FutureState, type DoneCallback } from "./futures.js";
-export { Task, createTask, currentTask, allTasks } from "./tasks.js";
+export { Task, createTask, currentTask, allTasks, eagerTaskFactory } from "./tasks.js";
 export { sleep } from "./sleep.js";
 
 // Composition

@@ -17,14 +17,19 @@
  * next step throw `CancelledError` into the coroutine.
  */
 import { inspect } from "node:util";
-import { describeValue, isCoroutine, isThenable, type Coro } from "./coroutines.js";
+import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
 import { Context, currentContextVars, enterContext, restoreContext, type ContextHolder, type VarMap } from "./contextvars.js";
-import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskOptions } from "./events.js";
+import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskFactory, type TaskOptions } from "./events.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
 import { runStep, type Runnable } from "./handles.js";
 import type { LiveLink } from "./live-tasks.js";
+
+// The generator methods, called with .call so that a step stays monomorphic
+// whichever `function*` made the coroutine (see `generatorPrototype`).
+const generatorNext = generatorPrototype.next as (this: Coro<unknown>, value: unknown) => IteratorResult<Future<unknown>, unknown>;
+const generatorThrow = generatorPrototype.throw as (this: Coro<unknown>, error: unknown) => IteratorResult<Future<unknown>, unknown>;
 
 /** @internal What `sleep(0)` hands the task: "put me back in the ready queue". */
 export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null)) as Future<unknown>;
@@ -76,6 +81,8 @@ interface TaskExtras {
 export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHolder {
   private readonly coro: Coro<T>;
   private readonly id: number;
+  // Invariant: true when `coro` is a native generator, stepped through %GeneratorPrototype%'s methods.
+  private readonly nativeCoro: boolean;
   /**
    * @internal The task's own context (a copy of its creator's, made at
    * creation; unused when the task runs in a `boundContext`).
@@ -95,6 +102,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     super(loop);
     if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
     this.coro = coro;
+    this.nativeCoro = isNativeGenerator(coro);
     this.id = ++taskCounter;
     this.contextVars = currentContextVars();
     if (options !== undefined) {
@@ -121,6 +129,14 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
       pendingTasks.register(this, { loop, name: this.getName(), sourceTraceback: this.extras?.sourceTraceback }, this);
     } else {
       loop.liveTasks.add(this as Task<unknown>);
+    }
+    if (options?.eagerStart === true && loop.isRunning()) {
+      // Eager start (Python 3.12's eager_task_factory, 3.14's eager_start): the
+      // first step runs now, as the current task; a coroutine that finishes
+      // without suspending never touches the ready queue.
+      if (loop.instrument !== null) loop.instrument.taskCreated(this as Task<unknown>);
+      this[runStep]();
+      return;
     }
     loop.pushReady(this);
     if (loop.instrument !== null) loop.instrument.taskCreated(this as Task<unknown>);
@@ -276,17 +292,18 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     const previousContext = enterContext(extras === null || extras.boundContext === null ? this : extras.boundContext);
     let step: IteratorResult<Future<unknown>, T>;
     try {
-      if (extras === null) {
-        step = coro.next(undefined);
-      } else if (extras.mustCancel) {
-        extras.mustCancel = false;
-        step = coro.throw(new CancelledError(extras.cancelMessage));
-      } else if (extras.pendingThrow !== undefined) {
-        const error = extras.pendingThrow;
-        extras.pendingThrow = undefined;
-        step = coro.throw(error);
+      if (extras === null || (!extras.mustCancel && extras.pendingThrow === undefined)) {
+        step = (this.nativeCoro ? generatorNext.call(coro, undefined) : coro.next(undefined)) as IteratorResult<Future<unknown>, T>;
       } else {
-        step = coro.next(undefined);
+        let error: unknown;
+        if (extras.mustCancel) {
+          extras.mustCancel = false;
+          error = new CancelledError(extras.cancelMessage);
+        } else {
+          error = extras.pendingThrow;
+          extras.pendingThrow = undefined;
+        }
+        step = (this.nativeCoro ? generatorThrow.call(coro, error) : coro.throw(error)) as IteratorResult<Future<unknown>, T>;
       }
     } catch (error) {
       runningTask = previousTask;
@@ -413,6 +430,24 @@ installTaskConstructor((loop, coro, options) => {
   factoryOptions.eagerStart = options?.eagerStart;
   return new Task(coro, factoryOptions);
 });
+
+// Reused like factoryOptions by the eager factory.
+const eagerOptions: TaskOptions & { loop?: EventLoop } = { eagerStart: true };
+
+/**
+ * A task factory whose tasks start eagerly (Python 3.12's
+ * `asyncio.eager_task_factory`): `loop.setTaskFactory(eagerTaskFactory)`
+ * makes every `createTask` run the coroutine's first step at once, so a
+ * coroutine that finishes without suspending returns an already-done task
+ * and is never scheduled. Done callbacks still run through the loop.
+ */
+export const eagerTaskFactory: TaskFactory = (loop, coro, options) => {
+  eagerOptions.loop = loop;
+  eagerOptions.name = options?.name;
+  eagerOptions.context = options?.context;
+  eagerOptions.eagerStart = options?.eagerStart ?? true;
+  return new Task(coro, eagerOptions);
+};
 
 /**
  * Schedules `coro` as a task on the running loop; it starts at the next

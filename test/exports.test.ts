@@ -23,7 +23,7 @@ const functions = [
   "sleep", "gather", "wait", "waitFor", "timeout", "timeoutAt", "shield",
   "asCompleted", "taskGroup", "fromPromise",
   "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread", "functionRef",
-  "copyContext", "exitStack", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
+  "copyContext", "exitStack", "eagerTaskFactory", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
 const exported = api as unknown as Record<string, unknown>;
