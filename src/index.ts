@@ -75,3 +75,5 @@ export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKi
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
+// Inspector and trace hardening (issue 12): a tracer's streaming output
+export { type TraceOutput } from "./debug/trace.js";
