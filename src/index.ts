@@ -84,6 +84,8 @@ export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKi
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
+// Inspector and trace hardening (issue 12): a tracer's streaming output
+export { type TraceOutput } from "./debug/trace.js";
 
 // Async iteration (Python's async for, aiter, anext)
 export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";

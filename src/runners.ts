@@ -236,7 +236,7 @@ class CtrlC {
   static listen(loop: EventLoop, mainTask: Task<unknown>): CtrlC | null {
     const host = (globalThis as { process?: NodeJS.Process }).process;
     if (host === undefined || typeof host.on !== "function" || !isMainThread()) return null;
-    if (host.listenerCount("SIGINT") > 0) return null;
+    if (host.listeners("SIGINT").some((listener) => !(passiveListener in listener))) return null;
     const interrupts = new CtrlC(loop, mainTask);
     host.on("SIGINT", interrupts.onSigint);
     return interrupts;
@@ -264,6 +264,15 @@ function isMainThread(): boolean {
   const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const threads = host?.getBuiltinModule?.("node:worker_threads") as { isMainThread?: boolean } | undefined;
   return threads?.isMainThread !== false;
+}
+
+// Marks a signal listener of our own tooling that only cleans up (the
+// inspector socket, the trace file) and leaves the decision to others.
+const passiveListener = Symbol.for("asyncio-ts.passiveSignalListener");
+
+/** @internal Marks `listener` as one that Ctrl-C handling need not step aside for. */
+export function markPassive<F extends (...args: never[]) => void>(listener: F): F {
+  return Object.assign(listener, { [passiveListener]: true });
 }
 
 // A KeyboardInterrupt that escapes the program exits with status 130, as in Python.

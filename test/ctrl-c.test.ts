@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { run, sleep } from "../src/index.js";
@@ -14,9 +17,9 @@ interface Ending {
 }
 
 /** Starts the program, sends SIGINT each time `stdout` shows one of `triggers` (in order), returns how it ended. */
-function interrupt(mode: string, triggers: string[]): Promise<Ending> {
+function interrupt(mode: string, triggers: string[], env: NodeJS.ProcessEnv = {}): Promise<Ending> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", program, mode], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", program, mode], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     const pending = [...triggers];
@@ -45,6 +48,20 @@ test("Ctrl-C cancels the main task: its finally blocks and its children's run, t
   assert.match(ending.stdout, /main finally ran/);
   assert.match(ending.stdout, /child finally ran/);
   assert.match(ending.stderr, /KeyboardInterrupt/);
+});
+
+test("Ctrl-C is handled the same in a traced and inspected run, and the trace file is complete", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ctrl-c-"));
+  try {
+    const trace = join(dir, "run.json");
+    const ending = await interrupt("plain", ["ready"], { ASYNCIO_TS_TRACE: trace, ASYNCIO_TS_INSPECT: "1" });
+    assert.equal(ending.code, 130, ending.stderr);
+    assert.match(ending.stdout, /main finally ran/);
+    assert.match(ending.stderr, /KeyboardInterrupt/);
+    assert.ok(Array.isArray(JSON.parse(readFileSync(trace, "utf8")).traceEvents));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a second Ctrl-C during slow cleanup exits at once", async () => {

@@ -513,3 +513,23 @@ test("ps rejects a reply that is not a task table", { skip }, async (t) => {
   assert.equal(bad.status, 1);
   assert.equal(bad.stderr, `error: process ${process.pid} sent a malformed reply\n`);
 });
+
+test("a second inspector for the same pid (another loop of this process) is one warning, and the first keeps answering", async (t) => {
+  const write = process.stderr.write;
+  let stderr = "";
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    await withInspector(t, function* (path) {
+      const stopSecond = startInspector(getRunningLoop());
+      try {
+        for (let i = 0; i < 500 && stderr === ""; i++) yield* sleep(0.01);
+      } finally {
+        stopSecond();
+      }
+      assert.match(yield* fromPromise(request(path, "ps\n")), /"tasks":\[/);
+    });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(stderr, /^asyncio-ts: inspector disabled: .*another loop of this process is already inspected there\n$/);
+});

@@ -14,6 +14,7 @@
  * that listener. A cleanup may therefore run more than once, and must be
  * idempotent.
  */
+import { markPassive } from "../runners.js";
 import { isMainThread } from "node:worker_threads";
 
 const cleanups = new Set<() => void>();
@@ -36,7 +37,7 @@ const onExit = (): void => runCleanups();
 const signalListeners = new Map<NodeJS.Signals, () => void>(
   endingSignals.map((signal) => [
     signal,
-    (): void => {
+    markPassive((): void => {
       // Decided before the cleanups run: they may unregister themselves, and with them this listener.
       const alone = process.listenerCount(signal) === 1;
       runCleanups();
@@ -44,7 +45,7 @@ const signalListeners = new Map<NodeJS.Signals, () => void>(
         uninstall();
         process.kill(process.pid, signal);
       }
-    },
+    }),
   ]),
 );
 

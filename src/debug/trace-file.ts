@@ -33,8 +33,8 @@ export class TraceFileWriter {
   private fd: number | null;
   /** Bytes of the file before the closing (header and events written or in flight). */
   private position = 0;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  /** Events not yet handed to a write (a V8 rope: appending is cheap, flattened once per chunk). */
+  private pending = "";
   private first = true;
   private readonly inFlight = new Map<number, Buffer>();
   private closing = false;
@@ -70,20 +70,18 @@ export class TraceFileWriter {
     if (this.failed || this.closing) return;
     if (this.first) {
       this.first = false;
-      this.pending.push(json);
+      this.pending = json;
     } else {
-      this.pending.push(",\n", json);
+      this.pending += ",\n" + json;
     }
-    this.pendingChars += json.length + 2;
-    if (this.pendingChars >= chunkChars) this.flush();
+    if (this.pending.length >= chunkChars) this.flush();
   }
 
   /** Starts writing the buffered events (in the background while few writes are in flight). */
   private flush(): void {
-    if (this.pendingChars === 0 || this.fd === null) return;
-    const chunk = Buffer.from(this.pending.join(""));
-    this.pending = [];
-    this.pendingChars = 0;
+    if (this.pending.length === 0 || this.fd === null) return;
+    const chunk = Buffer.from(this.pending);
+    this.pending = "";
     const at = this.position;
     this.position += chunk.length;
     if (this.inFlight.size >= maxInFlight) return this.writeNow(chunk, at);
@@ -109,10 +107,9 @@ export class TraceFileWriter {
   checkpoint(): void {
     if (this.failed || this.fd === null) return;
     for (const [at, chunk] of [...this.inFlight].sort((a, b) => a[0] - b[0])) this.writeNow(chunk, at);
-    if (this.pendingChars > 0) {
-      const chunk = Buffer.from(this.pending.join(""));
-      this.pending = [];
-      this.pendingChars = 0;
+    if (this.pending.length > 0) {
+      const chunk = Buffer.from(this.pending);
+      this.pending = "";
       this.writeNow(chunk, this.position);
       this.position += chunk.length;
     }
@@ -148,8 +145,7 @@ export class TraceFileWriter {
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
-    this.pending = [];
-    this.pendingChars = 0;
+    this.pending = "";
     warn(`trace ${this.path}: ${message(error)}; tracing stopped, the run goes on`);
     this.onFailure();
     this.closeIfDone();
