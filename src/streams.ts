@@ -40,7 +40,7 @@ function toBuffer(data: Uint8Array | string, what: string): Buffer {
 }
 
 function checkLimit(limit: number | undefined): number {
-  return integerArg(limit ?? DEFAULT_LIMIT, "limit", { min: 1 });
+  return integerArg(limit === undefined ? DEFAULT_LIMIT : limit, "limit", { min: 1 });
 }
 
 /**
