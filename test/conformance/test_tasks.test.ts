@@ -7,6 +7,7 @@
  * the virtual clock.
  */
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
   CancelledError,
   FIRST_COMPLETED,
@@ -15,10 +16,12 @@ import {
   InvalidStateError,
   RuntimeError,
   TimeoutError,
+  allTasks,
   asCompleted,
   createTask,
   currentTask,
   ensureFuture,
+  fromPromise,
   gather,
   getRunningLoop,
   shield,
@@ -27,6 +30,7 @@ import {
   type Coro,
   type Task,
 } from "../../src/index.js";
+import { collectGarbage, runCapturing } from "../support.js";
 import { cases, raises, repr } from "./helpers.js";
 
 const taskCase = cases("test_tasks", "BaseTaskTests");
@@ -1254,3 +1258,63 @@ for (const [cls, wrap] of [
     // runVirtual fails on any "exception was never retrieved" report for the second child.
   });
 }
+
+// --- Reports of lost tasks and lost exceptions (debug mode, garbage collection) --
+
+test("test_tasks.BaseTaskTests.test_log_destroyed_pending_task", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      function* killMe(): Coro<void> {
+        yield* getRunningLoop().createFuture<void>();
+        throw new Error("code never reached");
+      }
+      // The only reference to the task is then the future's callback; the future is dropped too.
+      const held: { task: Task<void> | null } = { task: ensureFuture(killMe()) as Task<void> };
+      assert.ok(allTasks().has(held.task!));
+      yield* sleep(0);
+      held.task = null;
+      for (let i = 0; i < 3; i++) {
+        yield* fromPromise(collectGarbage());
+        yield* sleep(0);
+      }
+    },
+    { debug: true },
+  );
+  assert.equal(outcome.error, undefined);
+  assert.ok(
+    outcome.reports.some((r) => r.message.includes("Task was destroyed but it is pending")),
+    outcome.reports.map((r) => r.message).join("; "),
+  );
+});
+
+test("test_tasks.BaseTaskTests.test_tb_logger_not_called_after_cancel", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      const held: { task: Task<void> | null } = {
+        task: createTask(
+          (function* (): Coro<void> {
+            throw new TypeError();
+          })(),
+        ),
+      };
+      yield* sleep(0.05);
+      held.task!.cancel(); // cancel() on a finished task marks its exception as seen (Python's _log_traceback = False)
+      held.task = null;
+      yield* fromPromise(collectGarbage());
+    },
+    { debug: true },
+  );
+  assert.equal(outcome.error, undefined);
+  // (A slow-callback warning from the forced collection is not what this case is about.)
+  assert.deepEqual(outcome.reports.map((r) => r.message).filter((m) => !m.startsWith("Executing ")), []);
+});
+
+taskCase("test_exception_traceback", function* () {
+  const task = createTask(
+    (function* (): Coro<void> {
+      throw new ZeroDivisionError();
+    })(),
+  );
+  yield* sleep(0);
+  assert.ok(typeof task.exception()?.stack === "string");
+});
