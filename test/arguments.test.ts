@@ -69,6 +69,9 @@ const SECONDS: [unknown, ErrorClass][] = [
   [NaN, R],
 ];
 
+/** The same for a required argument that takes `null` for "none". */
+const NULLABLE_SECONDS: [unknown, ErrorClass][] = [...SECONDS, [undefined, T]];
+
 function* noop(): Coro<void> {}
 
 const rows: Row[] = [
@@ -96,18 +99,18 @@ const rows: Row[] = [
   },
   // Time
   { api: "sleep(delay)", argument: "delay", call: (v) => sleep(v), bad: SECONDS },
-  { api: "timeout(delay, body)", argument: "delay", call: (v) => timeout(v, noop), bad: SECONDS },
-  { api: "timeoutAt(when, body)", argument: "when", call: (v) => timeoutAt(v, noop), bad: SECONDS },
-  { api: "new Timeout(when)", argument: "when", call: (v) => new Timeout(v), bad: SECONDS },
+  { api: "timeout(delay, body)", argument: "delay", call: (v) => timeout(v, noop), bad: NULLABLE_SECONDS },
+  { api: "timeoutAt(when, body)", argument: "when", call: (v) => timeoutAt(v, noop), bad: NULLABLE_SECONDS },
+  { api: "new Timeout(when)", argument: "when", call: (v) => new Timeout(v), bad: NULLABLE_SECONDS },
   {
     api: "cm.reschedule(when)",
     argument: "when",
     call: (v) => timeout(10, function* (cm) {
       cm.reschedule(v);
     }),
-    bad: SECONDS,
+    bad: NULLABLE_SECONDS,
   },
-  { api: "waitFor(aw, timeout)", argument: "timeout", call: (v) => waitFor(sleep(0), v), bad: SECONDS },
+  { api: "waitFor(aw, timeout)", argument: "timeout", call: (v) => waitFor(sleep(0), v), bad: NULLABLE_SECONDS },
   { api: "wait(fs, { timeout })", argument: "timeout", call: (v) => wait([getRunningLoop().createFuture()], { timeout: v }), bad: SECONDS },
   { api: "wait(fs, { returnWhen })", argument: "returnWhen", call: (v) => wait([getRunningLoop().createFuture()], { returnWhen: v }), bad: [["FIRST", R], [1, R]] },
   { api: "wait(fs, options)", argument: "options", call: (v) => wait([getRunningLoop().createFuture()], v), bad: [["x", T], [5, T]] },
@@ -147,7 +150,7 @@ const rows: Row[] = [
 
 for (const row of rows) {
   for (const [value, errorClass] of row.bad) {
-    const shown = typeof value === "string" ? JSON.stringify(value) : Number.isNaN(value) ? "NaN" : typeof value === "object" && value !== null ? "{}" : String(value);
+    const shown = typeof value === "string" ? JSON.stringify(value) : typeof value === "object" && value !== null ? "{}" : String(value);
     test(`${row.api} with ${row.argument} = ${shown} is a ${errorClass.name} naming ${row.argument}`, row.skip !== undefined ? { skip: row.skip } : {}, async () => {
       await runVirtual(function* () {
         let raised: unknown = null;
