@@ -54,9 +54,16 @@ export function integerArg(value: unknown, name: string, bounds: NumberBounds = 
   return value;
 }
 
-/** A number of seconds or a deadline, or `null`/`undefined` for none: `numberArg` when given. */
+/** An optional number (an option field): `null` or `undefined` for none, else `numberArg`. */
 export function optionalNumberArg(value: unknown, name: string, bounds: NumberBounds = {}): number | null {
   if (value === null || value === undefined) return null;
+  return numberArg(value, name, bounds);
+}
+
+/** A required number-or-null argument (`timeout(null, ...)`): `null` for none; `undefined` is a `TypeError`. */
+export function nullableNumberArg(value: unknown, name: string, bounds: NumberBounds = {}): number | null {
+  if (value === null) return null;
+  if (value === undefined) throw new TypeError(`${name} must be a number or null, got undefined`);
   return numberArg(value, name, bounds);
 }
 
@@ -70,13 +77,6 @@ export function optionsArg<T extends object>(value: T | undefined, name: string)
 /** A function argument. */
 export function functionArg(value: unknown, name: string): void {
   if (typeof value !== "function") throw new TypeError(`${name} must be a function, got ${show(value)}`);
-}
-
-/** A boolean argument; `undefined` gives `dflt`. */
-export function booleanArg(value: unknown, name: string, dflt: boolean): boolean {
-  if (value === undefined) return dflt;
-  if (typeof value !== "boolean") throw new TypeError(`${name} must be a boolean, got ${show(value)}`);
-  return value;
 }
 
 function checkBounds(value: number, name: string, bounds: NumberBounds): void {

@@ -51,7 +51,8 @@ export class QueueWaiter extends Future<void> {
 }
 
 function readMaxsize(options: number | QueueOptions | undefined): number {
-  if (typeof options === "number" || options === undefined) return integerArg(options ?? 0, "Queue(): maxsize", { infinite: true });
+  if (options === undefined) return 0;
+  if (typeof options !== "object" || options === null) return integerArg(options, "Queue(): maxsize", { infinite: true });
   return integerArg(optionsArg(options, "Queue(): options").maxsize ?? 0, "Queue(): maxsize", { infinite: true });
 }
 

@@ -60,7 +60,7 @@ function toBuffer(data: Uint8Array | string, what: string): Buffer {
 }
 
 function checkLimit(limit: number | undefined): number {
-  return integerArg(limit ?? DEFAULT_LIMIT, "limit", { min: 1 });
+  return integerArg(limit === undefined ? DEFAULT_LIMIT : limit, "limit", { min: 1 });
 }
 
 /**
@@ -166,22 +166,34 @@ export class StreamReader {
   }
 
   /**
-   * Reads up to and including `separator` (default `"\n"`).
-   * `LimitOverrunError` if it is not found within the limit (the data stays
-   * buffered); `IncompleteReadError` if the stream ends first.
+   * Reads up to and including `separator` (default `"\n"`), or, given an
+   * array of separators (Python 3.13's tuple), up to the one whose match
+   * ends first. `LimitOverrunError` if none is found within the limit (the
+   * data stays buffered); `IncompleteReadError` if the stream ends first.
    */
-  *readuntil(separator: Uint8Array | string = "\n"): Coro<Buffer> {
-    const sep = toBuffer(separator, "readuntil()");
-    if (sep.length === 0) throw new RangeError("Separator should be at least one-byte string");
+  *readuntil(separator: Uint8Array | string | readonly (Uint8Array | string)[] = "\n"): Coro<Buffer> {
+    const seps = (Array.isArray(separator) ? separator : [separator]).map((sep: Uint8Array | string) => toBuffer(sep, "readuntil()"));
+    if (seps.length === 0) throw new RangeError("Separator should contain at least one element");
+    seps.sort((a, b) => a.length - b.length);
+    const minLength = seps[0]!.length;
+    const maxLength = seps[seps.length - 1]!.length;
+    if (minLength === 0) throw new RangeError("Separator should be at least one-byte string");
     this.throwIfFailed();
     let offset = 0;
-    let found: number;
+    let matchStart = -1;
+    let matchEnd = -1;
     for (;;) {
-      if (this.size - offset >= sep.length) {
+      if (this.size - offset >= minLength) {
         const buffer = this.flatten();
-        found = buffer.indexOf(sep, offset);
-        if (found !== -1) break;
-        offset = this.size + 1 - sep.length;
+        for (const sep of seps) {
+          const found = buffer.indexOf(sep, offset);
+          if (found !== -1 && (matchEnd === -1 || found + sep.length < matchEnd)) {
+            matchStart = found;
+            matchEnd = found + sep.length;
+          }
+        }
+        if (matchEnd !== -1) break;
+        offset = Math.max(0, this.size + 1 - maxLength);
         if (offset > this.limit) throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
       }
       if (this.eof) {
@@ -191,8 +203,8 @@ export class StreamReader {
       yield* this.waitForData("readuntil");
       this.throwIfFailed();
     }
-    if (found > this.limit) throw new LimitOverrunError("Separator is found, but chunk is longer than limit", found);
-    return this.take(found + sep.length);
+    if (matchStart > this.limit) throw new LimitOverrunError("Separator is found, but chunk is longer than limit", matchStart);
+    return this.take(matchEnd);
   }
 
   /**

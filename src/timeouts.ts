@@ -15,7 +15,7 @@ import { CancelledError, RuntimeError, TimeoutError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Handle } from "./handles.js";
 import { currentTask, type Task } from "./tasks.js";
-import { optionalNumberArg } from "./arguments.js";
+import { nullableNumberArg } from "./arguments.js";
 
 /** The states of a `Timeout`. */
 export type TimeoutState = "created" | "entered" | "expiring" | "expired" | "exited";
@@ -37,7 +37,7 @@ export class Timeout {
 
   /** A timeout for loop time `when` (seconds), or none when `null`. Use `timeout()`/`timeoutAt()`. */
   constructor(when: number | null) {
-    this.deadline = optionalNumberArg(when, "Timeout(): when");
+    this.deadline = nullableNumberArg(when, "Timeout(): when");
   }
 
   /** The deadline in loop time, or `null` for none. */
@@ -51,7 +51,7 @@ export class Timeout {
       if (this.state === "created") throw new RuntimeError("Timeout has not been entered");
       throw new RuntimeError(`Cannot change state of ${STATE_LABEL[this.state]} Timeout`);
     }
-    this.deadline = when = optionalNumberArg(when, "reschedule(): when");
+    this.deadline = when = nullableNumberArg(when, "reschedule(): when");
     this.timer?.cancel();
     this.timer = null;
     if (when === null) return;
@@ -129,12 +129,12 @@ export class Timeout {
  * });
  */
 export function* timeout<T>(delay: number | null, body: (timeout: Timeout) => Awaitable<T>): Coro<T> {
-  const seconds = optionalNumberArg(delay, "timeout(): delay");
+  const seconds = nullableNumberArg(delay, "timeout(): delay");
   const loop = getRunningLoop();
   return yield* new Timeout(seconds === null ? null : loop.time() + seconds).run(body);
 }
 
 /** Like `timeout`, with an absolute deadline in loop time (`loop.time()` seconds). */
 export function* timeoutAt<T>(when: number | null, body: (timeout: Timeout) => Awaitable<T>): Coro<T> {
-  return yield* new Timeout(optionalNumberArg(when, "timeoutAt(): when")).run(body);
+  return yield* new Timeout(nullableNumberArg(when, "timeoutAt(): when")).run(body);
 }

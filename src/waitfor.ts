@@ -8,7 +8,7 @@ import { ensureFuture } from "./ensure-future.js";
 import type { Future } from "./futures.js";
 import { currentTask } from "./tasks.js";
 import { timeout } from "./timeouts.js";
-import { optionalNumberArg } from "./arguments.js";
+import { nullableNumberArg } from "./arguments.js";
 
 /**
  * Waits for `aw` at most `seconds` (no limit when `null`). On timeout the
@@ -24,7 +24,7 @@ import { optionalNumberArg } from "./arguments.js";
  * const data = yield* waitFor(fetchData("url"), 2.5);
  */
 export function* waitFor<T>(aw: Awaitable<T> | PromiseLike<T>, seconds: number | null): Coro<T> {
-  seconds = optionalNumberArg(seconds, "waitFor(): timeout");
+  seconds = nullableNumberArg(seconds, "waitFor(): timeout");
   if (seconds !== null && seconds <= 0) {
     const future = ensureFuture(aw);
     if (future.done()) return future.result();

@@ -191,9 +191,9 @@ export abstract class PoolExecutor implements Executor {
 
   constructor(options: ExecutorOptions = {}) {
     const maxWorkers = options.maxWorkers ?? Math.max(1, availableParallelism());
-    integerArg(maxWorkers, "maxWorkers", { min: 1 });
+    integerArg(maxWorkers, `${new.target.name}(): maxWorkers`, { min: 1 });
     const maxTasks = options.maxTasksPerChild ?? null;
-    if (maxTasks !== null) integerArg(maxTasks, "maxTasksPerChild", { min: 1 });
+    if (maxTasks !== null) integerArg(maxTasks, `${new.target.name}(): maxTasksPerChild`, { min: 1 });
     this.maxWorkers = maxWorkers;
     this.initializer = options.initializer === undefined ? null : toFunctionRef(options.initializer);
     this.initargs = options.initargs ?? [];

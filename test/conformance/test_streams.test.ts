@@ -324,6 +324,10 @@ streamCase("test_readuntil_separator", function* () {
   const stream = new StreamReader();
   const error = yield* raises(RangeError, stream.readuntil(bytes("")));
   assert.match(error.message, /Separator should be/);
+  const inList = yield* raises(RangeError, stream.readuntil([bytes("")]));
+  assert.match(inList.message, /Separator should be/);
+  const none = yield* raises(RangeError, stream.readuntil([]));
+  assert.match(none.message, /Separator should contain/);
 });
 
 streamCase("test_readuntil_multi_chunks", function* () {
@@ -378,10 +382,36 @@ streamCase("test_readuntil_limit_found_sep", function* () {
   assert.equal(yield* rest(stream), "some dataAAA");
 });
 
-const MULTI_SEPARATOR = "3.13's tuple of separators for readuntil() is not in the API contract (readuntil takes one separator, string or bytes)";
-streamCase("test_readuntil_multi_separator", function* () {}, { skip: MULTI_SEPARATOR });
-streamCase("test_readuntil_multi_separator_limit", function* () {}, { skip: MULTI_SEPARATOR });
-streamCase("test_readuntil_multi_separator_negative_offset", function* () {}, { skip: MULTI_SEPARATOR });
+streamCase("test_readuntil_multi_separator", function* () {
+  const stream = new StreamReader();
+  stream.feedData(bytes("line 1\nline 2\r"));
+  assert.equal((yield* stream.readuntil(["\r", "\n"])).toString(), "line 1\n");
+  assert.equal((yield* stream.readuntil(["\r", "\n"])).toString(), "line 2\r");
+  assert.equal(stream.statistics().buffered, 0);
+  // The first end position matches, even if that is a longer match.
+  stream.feedData(bytes("ABCDEFG"));
+  assert.equal((yield* stream.readuntil(["DEF", "BCDE"])).toString(), "ABCDE");
+  assert.equal(yield* rest(stream), "FG");
+});
+
+streamCase("test_readuntil_multi_separator_limit", function* () {
+  const stream = new StreamReader({ limit: 3 });
+  stream.feedData(bytes("some dataA"));
+  const error = yield* raises(LimitOverrunError, stream.readuntil(["A", "ome dataA"]));
+  assert.match(error.message, /is found/);
+  assert.equal(yield* rest(stream), "some dataA");
+});
+
+streamCase("test_readuntil_multi_separator_negative_offset", function* () {
+  const stream = new StreamReader();
+  stream.feedData(bytes("data"));
+  const readuntilTask = createTask(stream.readuntil(["A", "long sep"]));
+  const loop = getRunningLoop();
+  loop.callSoon(() => stream.feedData(bytes("Z")));
+  loop.callSoon(() => stream.feedData(bytes("Aaaa")));
+  assert.equal((yield* readuntilTask).toString(), "dataZA");
+  assert.equal(yield* rest(stream), "aaa");
+});
 
 streamCase("test_readuntil_bytearray", function* () {
   const stream = new StreamReader();

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { CancelledError, Event, ExceptionGroup, RuntimeError, TaskGroup, createTask, currentTask, sleep, taskGroup, type Coro, type Task } from "../../src/index.js";
-import { cases, raises, syncCases } from "./helpers.js";
+import { cases, raises } from "./helpers.js";
 
 const tgCase = cases("test_taskgroups", "TestTaskGroup");
 
@@ -491,8 +491,12 @@ tgCase("test_taskgroup_without_parent_task", function* () {}, {
   skip: "drives `__aenter__()` without a task (await_without_task); a coroutine here always runs inside a task",
 });
 
-syncCases("test_taskgroups", "TestTaskGroup")("test_coro_closed_when_tg_closed", () => {}, {
-  skip: "the same case as test_taskgroup_finished, run with loop.run_until_complete; Python's variant only differs in how the loop is started",
+tgCase("test_coro_closed_when_tg_closed", function* () {
+  let group: TaskGroup | null = null;
+  yield* taskGroup(function* (tg) {
+    group = tg;
+  });
+  assert.throws(() => group!.createTask(sleep(0)), (e: Error) => e instanceof RuntimeError && /is finished/.test(e.message));
 });
 
 tgCase("test_cancelling_level_preserved", function* () {
