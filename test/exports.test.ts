@@ -15,12 +15,15 @@ const classes = [
   "LimitOverrunError", "QueueEmpty", "QueueFull", "QueueShutDown",
   "BrokenBarrierError", "ExceptionGroup", "BrokenExecutorError",
   "BrokenThreadPool", "BrokenProcessPool", "RuntimeError",
+  "StopAsyncIteration", "LookupError", "KeyboardInterrupt",
+  "ContextVar", "Context", "Token", "Runner", "AsyncExitStack",
 ] as const;
 const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
   "sleep", "gather", "wait", "waitFor", "timeout", "timeoutAt", "shield",
   "asCompleted", "taskGroup", "fromPromise",
-  "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread",
+  "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread", "functionRef",
+  "copyContext", "exitStack", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
 const exported = api as unknown as Record<string, unknown>;
@@ -38,8 +41,8 @@ test("the wait constants are exported", () => {
 });
 
 test("every error class is an Error whose name is its class name", () => {
-  const errorNames = classes.filter((n) => /Error$|^Queue(Empty|Full|ShutDown)$|^ExceptionGroup$|Pool$/.test(n));
-  assert.equal(errorNames.length, 14);
+  const errorNames = classes.filter((n) => /Error$|^Queue(Empty|Full|ShutDown)$|^ExceptionGroup$|Pool$|^StopAsyncIteration$|^KeyboardInterrupt$/.test(n));
+  assert.equal(errorNames.length, 17);
   for (const name of errorNames) {
     const ErrorClass = exported[name] as new (...args: unknown[]) => Error;
     const instance = name === "IncompleteReadError" ? new ErrorClass(new Uint8Array(), 1) : name === "ExceptionGroup" ? new ErrorClass("m", []) : new ErrorClass("m");
