@@ -106,18 +106,22 @@ export class Context implements ContextHolder, Iterable<[ContextVar<unknown>, un
     return this.contextVars.size;
   }
 
+  /** The variables that have a value here. */
   keys(): IterableIterator<ContextVar<unknown>> {
     return this.contextVars.keys();
   }
 
+  /** The values, in the order of `keys()`. */
   values(): IterableIterator<unknown> {
     return this.contextVars.values();
   }
 
+  /** `[variable, value]` pairs. */
   entries(): IterableIterator<[ContextVar<unknown>, unknown]> {
     return this.contextVars.entries();
   }
 
+  /** `for (const [variable, value] of context)`: the same as `entries()`. */
   [Symbol.iterator](): IterableIterator<[ContextVar<unknown>, unknown]> {
     return this.contextVars.entries();
   }

@@ -32,6 +32,7 @@ export interface AsyncSource<T> {
 
 /** Something `forEach` can walk: it makes an `AsyncSource` when asked (Python's `__aiter__`). */
 export interface AsyncIterableSource<T> {
+  /** A fresh async iterator over the items (Python's `__aiter__`). */
   [aiterSymbol](): AsyncSource<T>;
 }
 

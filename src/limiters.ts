@@ -69,6 +69,7 @@ export class CapacityLimiter extends LoopBound {
     return this.total;
   }
 
+  /** Changes the number of tokens; raising it wakes as many waiters as the new tokens allow. */
   set totalTokens(value: number) {
     this.total = checkTotalTokens(value);
     this.wakeWaiters();

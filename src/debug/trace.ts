@@ -61,7 +61,15 @@ interface WaitMark {
  * (`event`), or as its JSON text (`json`, what the file writer takes; no
  * object is made then).
  */
-export type TraceOutput = { event(event: TraceEvent): void } | { json(text: string): void };
+export type TraceOutput =
+  | {
+      /** Receives each event as an object. */
+      event(event: TraceEvent): void;
+    }
+  | {
+      /** Receives each event as its JSON text. */
+      json(text: string): void;
+    };
 
 /** The JSON text of `event`, written field by field (several times faster than `JSON.stringify` of the object). */
 export function traceEventJSON(event: TraceEvent): string {
