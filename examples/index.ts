@@ -25,4 +25,5 @@ export const examples: Example[] = [
   { name: "wait", title: "wait(FIRST_COMPLETED)", notice: "the fastest courier wins; the others are still pending", run: async (clock) => (await import("./05-wait.js")).main(clock) },
   { name: "open-connection", title: "openConnection", notice: "write never waits; drain and readline do", run: async (clock) => (await import("./05-open-connection.js")).main(clock) },
   { name: "cpu-bound", title: "CPU-bound work in a process pool", notice: "the exact bigint result, and a loop that kept ticking", run: async (clock) => (await import("./06-cpu-bound.js")).main(clock) },
+  { name: "crawler", title: "A polite crawler: CapacityLimiter, RateLimiter, retry", notice: "never more than 5 requests at once nor 10 in a second; the flaky page succeeds on its third try", run: async (clock) => (await import("./07-crawler.js")).main(clock) },
 ];

@@ -20,6 +20,11 @@ import { currentTask } from "./tasks.js";
 
 // ------------------------------------------------------------ CapacityLimiter
 
+// Woken by the limiter (granted), as opposed to cancelled or still pending.
+function isWoken(future: Future<true>): boolean {
+  return future.done() && !future.cancelled();
+}
+
 /** Statistics of a `CapacityLimiter` (AnyIO's `CapacityLimiterStatistics`). */
 export interface CapacityLimiterStatistics {
   borrowedTokens: number;
@@ -102,17 +107,14 @@ export class CapacityLimiter extends LoopBound {
     const waiter: TokenWaiter = { future: this.getLoop().createFuture<true>(), borrower };
     this.waiters.push(waiter);
     try {
-      try {
-        yield* waiter.future;
-      } finally {
-        this.waiters.remove(waiter);
-      }
+      yield* waiter.future;
     } catch (error) {
+      // A woken waiter has left the deque already (wakeWaiters shifts it out).
+      if (!isWoken(waiter.future)) this.waiters.remove(waiter);
       // Woken (token lent on our behalf) but cancelled before resuming: give the token back.
-      if (error instanceof CancelledError && waiter.future.done() && !waiter.future.cancelled()) this.borrowers.delete(borrower);
-      throw error;
-    } finally {
+      else if (error instanceof CancelledError) this.borrowers.delete(borrower);
       this.wakeWaiters();
+      throw error;
     }
     return true;
   }
@@ -157,12 +159,12 @@ export class CapacityLimiter extends LoopBound {
 
   // Keeps the invariant: while a token is free, no live waiter is left unwoken.
   private wakeWaiters(): void {
-    for (const waiter of this.waiters) {
-      if (this.borrowers.size >= this.total) return;
-      if (!waiter.future.done()) {
-        this.borrowers.add(waiter.borrower);
-        waiter.future.setResult(true);
-      }
+    while (this.borrowers.size < this.total) {
+      const waiter = this.waiters.shift();
+      if (waiter === undefined) return;
+      if (waiter.future.done()) continue;
+      this.borrowers.add(waiter.borrower);
+      waiter.future.setResult(true);
     }
   }
 
@@ -250,17 +252,14 @@ export class RateLimiter extends LoopBound {
     this.waiters.push(waiter);
     this.serveWaiters();
     try {
-      try {
-        yield* waiter.future;
-      } finally {
-        this.waiters.remove(waiter);
-      }
+      yield* waiter.future;
     } catch (error) {
+      // An admitted waiter has left the deque already (serveWaiters shifts it out).
+      if (!isWoken(waiter.future)) this.waiters.remove(waiter);
       // Admitted on our behalf but cancelled before resuming: the rate was not used.
-      if (error instanceof CancelledError && waiter.future.done() && !waiter.future.cancelled()) this.level = Math.max(0, this.level - amount);
-      throw error;
-    } finally {
+      else if (error instanceof CancelledError) this.level = Math.max(0, this.level - amount);
       this.serveWaiters();
+      throw error;
     }
     return true;
   }
@@ -305,15 +304,17 @@ export class RateLimiter extends LoopBound {
     this.timer?.cancel();
     this.timer = null;
     this.leak();
-    for (const waiter of this.waiters) {
-      if (waiter.future.done()) continue;
-      if (!this.fits(waiter.amount)) {
-        const wait = ((this.level + waiter.amount - this.maxRate) * this.timePeriod) / this.maxRate;
-        this.timer = this.getLoop().callAt(this.lastLeak + wait, this.serveWaiters);
-        return;
+    for (let waiter = this.waiters.peekFront(); waiter !== undefined; waiter = this.waiters.peekFront()) {
+      if (!waiter.future.done()) {
+        if (!this.fits(waiter.amount)) {
+          const wait = ((this.level + waiter.amount - this.maxRate) * this.timePeriod) / this.maxRate;
+          this.timer = this.getLoop().callAt(this.lastLeak + wait, this.serveWaiters);
+          return;
+        }
+        this.level += waiter.amount;
+        waiter.future.setResult(true);
       }
-      this.level += waiter.amount;
-      waiter.future.setResult(true);
+      this.waiters.shift();
     }
   };
 
