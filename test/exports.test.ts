@@ -15,12 +15,14 @@ const classes = [
   "LimitOverrunError", "QueueEmpty", "QueueFull", "QueueShutDown",
   "BrokenBarrierError", "ExceptionGroup", "BrokenExecutorError",
   "BrokenThreadPool", "BrokenProcessPool", "RuntimeError",
+  "CapacityLimiter", "RateLimiter", "Channel", "Broadcast",
 ] as const;
 const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
   "sleep", "gather", "wait", "waitFor", "timeout", "timeoutAt", "shield",
   "asCompleted", "taskGroup", "fromPromise",
   "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread",
+  "retry",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
 const exported = api as unknown as Record<string, unknown>;
