@@ -16,6 +16,7 @@ import { getRunningLoopOrNull } from "./events.js";
 import type { Future } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
 import { LoopBound } from "./loop-bound.js";
+import { taskGroup } from "./taskgroups.js";
 import { currentTask } from "./tasks.js";
 
 // ------------------------------------------------------------ CapacityLimiter
@@ -139,6 +140,51 @@ export class CapacityLimiter extends LoopBound {
     } finally {
       this.releaseOnBehalfOf(borrower);
     }
+  }
+
+  /**
+   * Runs `fn(item, index)` for every item, as many at once as the limiter
+   * lends, and returns the results in the order of `items` (a `gather` with
+   * a limit). Each call is a task of a task group that holds a token on its
+   * own behalf, and a task is only made once its token is free, so a million
+   * items never make a million waiting tasks. The first failure cancels the
+   * rest and raises, as `taskGroup` does, in an `ExceptionGroup`.
+   *
+   * @example
+   * const pages = yield* new CapacityLimiter(5).map(urls, (url) => download(url));
+   */
+  *map<T, R>(items: Iterable<T>, fn: (item: T, index: number) => Coro<R>): Coro<R[]> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the group's body is a generator of its own
+    const limiter = this;
+    if (items === null || typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`CapacityLimiter.map(): items must be iterable, got ${String(items)}`);
+    }
+    if (typeof fn !== "function") throw new TypeError(`CapacityLimiter.map(): fn must be a function, got ${String(fn)}`);
+    const results: R[] = [];
+    yield* taskGroup(function* (this: void, group) {
+      let index = 0;
+      for (const item of items) {
+        const at = index++;
+        const borrower = {};
+        yield* limiter.acquireOnBehalfOf(borrower);
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          limiter.releaseOnBehalfOf(borrower);
+        };
+        const task = group.createTask((function* (): Coro<void> {
+          try {
+            results[at] = yield* fn(item, at);
+          } finally {
+            release();
+          }
+        })());
+        // Also when done: a task cancelled before its first step never enters its body.
+        task.addDoneCallback(release);
+      }
+    });
+    return results;
   }
 
   /** Tokens, borrowers and waiting tasks. */
