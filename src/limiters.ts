@@ -9,6 +9,7 @@
  * nor spends rate that nobody used.
  */
 import { inspect } from "node:util";
+import { functionArg, integerArg, numberArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
@@ -40,12 +41,8 @@ interface TokenWaiter {
   readonly borrower: object;
 }
 
-function checkTotalTokens(value: unknown): number {
-  if (typeof value !== "number" || !(Number.isInteger(value) || value === Infinity)) {
-    throw new TypeError(`CapacityLimiter totalTokens must be an integer or Infinity, got ${String(value)}`);
-  }
-  if (value < 1) throw new RangeError(`CapacityLimiter totalTokens must be >= 1, got ${value}`);
-  return value;
+function checkTotalTokens(value: unknown, name: string): number {
+  return integerArg(value, name, { min: 1, infinite: true });
 }
 
 /**
@@ -67,7 +64,7 @@ export class CapacityLimiter extends LoopBound {
 
   constructor(totalTokens: number) {
     super();
-    this.total = checkTotalTokens(totalTokens);
+    this.total = checkTotalTokens(totalTokens, "CapacityLimiter(): totalTokens");
   }
 
   /** How many tokens the limiter has. Setting it wakes as many waiters as the new size allows; lowering it below `borrowedTokens` takes no token back. */
@@ -76,7 +73,7 @@ export class CapacityLimiter extends LoopBound {
   }
 
   set totalTokens(value: number) {
-    this.total = checkTotalTokens(value);
+    this.total = checkTotalTokens(value, "CapacityLimiter.totalTokens");
     this.wakeWaiters();
   }
 
@@ -98,7 +95,7 @@ export class CapacityLimiter extends LoopBound {
   /** Borrows a token for `borrower` (any object: a task, a request...), waiting FIFO while none is free. */
   *acquireOnBehalfOf(borrower: object): Coro<true> {
     if (borrower === null || typeof borrower !== "object" && typeof borrower !== "function") {
-      throw new TypeError(`CapacityLimiter borrower must be an object, got ${String(borrower)}`);
+      throw new TypeError(`CapacityLimiter.acquireOnBehalfOf(): borrower must be an object, got ${String(borrower)}`);
     }
     if (this.borrowers.has(borrower)) throw new RuntimeError("this borrower is already holding one of this CapacityLimiter's tokens");
     if (this.borrowers.size < this.total && !this.hasLiveWaiter()) {
@@ -159,7 +156,7 @@ export class CapacityLimiter extends LoopBound {
     if (items === null || typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== "function") {
       throw new TypeError(`CapacityLimiter.map(): items must be iterable, got ${String(items)}`);
     }
-    if (typeof fn !== "function") throw new TypeError(`CapacityLimiter.map(): fn must be a function, got ${String(fn)}`);
+    functionArg(fn, "CapacityLimiter.map(): fn");
     const results: R[] = [];
     yield* taskGroup(function* (this: void, group) {
       let index = 0;
@@ -240,10 +237,10 @@ interface RateWaiter {
 // timer computed for it must find its room even if the leak rounds down.
 const LEVEL_TOLERANCE = 1e-9;
 
-function checkPositive(what: string, value: unknown): number {
-  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`${what} must be a number, got ${String(value)}`);
-  if (!(value > 0) || value === Infinity) throw new RangeError(`${what} must be a positive finite number, got ${value}`);
-  return value;
+function checkPositive(name: string, value: unknown): number {
+  const checked = numberArg(value, name, { infinite: false });
+  if (!(checked > 0)) throw new RangeError(`${name} must be > 0, got ${checked}`);
+  return checked;
 }
 
 /**
@@ -271,8 +268,8 @@ export class RateLimiter extends LoopBound {
 
   constructor(maxRate: number, timePeriod = 60) {
     super();
-    this.maxRate = checkPositive("RateLimiter maxRate", maxRate);
-    this.timePeriod = checkPositive("RateLimiter timePeriod", timePeriod);
+    this.maxRate = checkPositive("RateLimiter(): maxRate", maxRate);
+    this.timePeriod = checkPositive("RateLimiter(): timePeriod", timePeriod);
   }
 
   /** Whether `acquire(amount)` would go through now without waiting (room in the bucket and nobody waiting before it). */
@@ -323,9 +320,8 @@ export class RateLimiter extends LoopBound {
     return { maxRate: this.maxRate, timePeriod: this.timePeriod, level: this.level, tasksWaiting: this.waiters.length };
   }
 
-  private checkAmount(amount: unknown): void {
-    if (typeof amount !== "number" || Number.isNaN(amount)) throw new TypeError(`RateLimiter amount must be a number, got ${String(amount)}`);
-    if (!(amount > 0)) throw new RangeError(`RateLimiter amount must be > 0, got ${amount}`);
+  private checkAmount(amount: number): void {
+    checkPositive("RateLimiter.acquire(): amount", amount);
     if (amount > this.maxRate) throw new RangeError(`RateLimiter amount ${amount} exceeds maxRate ${this.maxRate}: it could never be acquired`);
   }
 

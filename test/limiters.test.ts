@@ -149,7 +149,7 @@ test("an infinite limiter never makes anyone wait", async () => {
 });
 
 test("a capacity limiter validates totalTokens, naming it", () => {
-  assert.throws(() => new CapacityLimiter(1.5), (e: unknown) => e instanceof TypeError && /totalTokens/.test(e.message));
+  assert.throws(() => new CapacityLimiter(1.5), (e: unknown) => e instanceof RangeError && /totalTokens/.test(e.message));
   assert.throws(() => new CapacityLimiter("2" as unknown as number), TypeError);
   assert.throws(() => new CapacityLimiter(0), (e: unknown) => e instanceof RangeError && /totalTokens/.test(e.message));
   const limiter = new CapacityLimiter(1);
