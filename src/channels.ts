@@ -13,6 +13,7 @@
  *   next `yield*` (Trio's rule: a completed operation is not undone).
  */
 import { inspect } from "node:util";
+import { integerArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration } from "./errors.js";
@@ -45,11 +46,7 @@ interface ReceiveWaiter<T> {
 
 /** @internal Checks a channel or broadcast capacity: an integer >= `min`, or Infinity. */
 export function checkCapacity(owner: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !(Number.isInteger(value) || value === Infinity)) {
-    throw new TypeError(`${owner} capacity must be an integer or Infinity, got ${String(value)}`);
-  }
-  if (value < min) throw new RangeError(`${owner} capacity must be >= ${min}, got ${value}`);
-  return value;
+  return integerArg(value, `${owner}(): capacity`, { min, infinite: true });
 }
 
 /**

@@ -9,6 +9,7 @@
  * nor spends rate that nobody used.
  */
 import { inspect } from "node:util";
+import { functionArg, integerArg, numberArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
@@ -16,9 +17,15 @@ import { getRunningLoopOrNull } from "./events.js";
 import type { Future } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
 import { LoopBound } from "./loop-bound.js";
+import { taskGroup } from "./taskgroups.js";
 import { currentTask } from "./tasks.js";
 
 // ------------------------------------------------------------ CapacityLimiter
+
+// Woken by the limiter (granted), as opposed to cancelled or still pending.
+function isWoken(future: Future<true>): boolean {
+  return future.done() && !future.cancelled();
+}
 
 /** Statistics of a `CapacityLimiter` (AnyIO's `CapacityLimiterStatistics`). */
 export interface CapacityLimiterStatistics {
@@ -34,12 +41,8 @@ interface TokenWaiter {
   readonly borrower: object;
 }
 
-function checkTotalTokens(value: unknown): number {
-  if (typeof value !== "number" || !(Number.isInteger(value) || value === Infinity)) {
-    throw new TypeError(`CapacityLimiter totalTokens must be an integer or Infinity, got ${String(value)}`);
-  }
-  if (value < 1) throw new RangeError(`CapacityLimiter totalTokens must be >= 1, got ${value}`);
-  return value;
+function checkTotalTokens(value: unknown, name: string): number {
+  return integerArg(value, name, { min: 1, infinite: true });
 }
 
 /**
@@ -61,7 +64,7 @@ export class CapacityLimiter extends LoopBound {
 
   constructor(totalTokens: number) {
     super();
-    this.total = checkTotalTokens(totalTokens);
+    this.total = checkTotalTokens(totalTokens, "CapacityLimiter(): totalTokens");
   }
 
   /** How many tokens the limiter has. Setting it wakes as many waiters as the new size allows; lowering it below `borrowedTokens` takes no token back. */
@@ -71,7 +74,7 @@ export class CapacityLimiter extends LoopBound {
 
   /** Changes the number of tokens; raising it wakes as many waiters as the new tokens allow. */
   set totalTokens(value: number) {
-    this.total = checkTotalTokens(value);
+    this.total = checkTotalTokens(value, "CapacityLimiter.totalTokens");
     this.wakeWaiters();
   }
 
@@ -93,7 +96,7 @@ export class CapacityLimiter extends LoopBound {
   /** Borrows a token for `borrower` (any object: a task, a request...), waiting FIFO while none is free. */
   *acquireOnBehalfOf(borrower: object): Coro<true> {
     if (borrower === null || typeof borrower !== "object" && typeof borrower !== "function") {
-      throw new TypeError(`CapacityLimiter borrower must be an object, got ${String(borrower)}`);
+      throw new TypeError(`CapacityLimiter.acquireOnBehalfOf(): borrower must be an object, got ${String(borrower)}`);
     }
     if (this.borrowers.has(borrower)) throw new RuntimeError("this borrower is already holding one of this CapacityLimiter's tokens");
     if (this.borrowers.size < this.total && !this.hasLiveWaiter()) {
@@ -103,17 +106,14 @@ export class CapacityLimiter extends LoopBound {
     const waiter: TokenWaiter = { future: this.getLoop().createFuture<true>(), borrower };
     this.waiters.push(waiter);
     try {
-      try {
-        yield* waiter.future;
-      } finally {
-        this.waiters.remove(waiter);
-      }
+      yield* waiter.future;
     } catch (error) {
+      // A woken waiter has left the deque already (wakeWaiters shifts it out).
+      if (!isWoken(waiter.future)) this.waiters.remove(waiter);
       // Woken (token lent on our behalf) but cancelled before resuming: give the token back.
-      if (error instanceof CancelledError && waiter.future.done() && !waiter.future.cancelled()) this.borrowers.delete(borrower);
-      throw error;
-    } finally {
+      else if (error instanceof CancelledError) this.borrowers.delete(borrower);
       this.wakeWaiters();
+      throw error;
     }
     return true;
   }
@@ -140,6 +140,51 @@ export class CapacityLimiter extends LoopBound {
     }
   }
 
+  /**
+   * Runs `fn(item, index)` for every item, as many at once as the limiter
+   * lends, and returns the results in the order of `items` (a `gather` with
+   * a limit). Each call is a task of a task group that holds a token on its
+   * own behalf, and a task is only made once its token is free, so a million
+   * items never make a million waiting tasks. The first failure cancels the
+   * rest and raises, as `taskGroup` does, in an `ExceptionGroup`.
+   *
+   * @example
+   * const pages = yield* new CapacityLimiter(5).map(urls, (url) => download(url));
+   */
+  *map<T, R>(items: Iterable<T>, fn: (item: T, index: number) => Coro<R>): Coro<R[]> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the group's body is a generator of its own
+    const limiter = this;
+    if (items === null || typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`CapacityLimiter.map(): items must be iterable, got ${String(items)}`);
+    }
+    functionArg(fn, "CapacityLimiter.map(): fn");
+    const results: R[] = [];
+    yield* taskGroup(function* (this: void, group) {
+      let index = 0;
+      for (const item of items) {
+        const at = index++;
+        const borrower = {};
+        yield* limiter.acquireOnBehalfOf(borrower);
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          limiter.releaseOnBehalfOf(borrower);
+        };
+        const task = group.createTask((function* (): Coro<void> {
+          try {
+            results[at] = yield* fn(item, at);
+          } finally {
+            release();
+          }
+        })());
+        // Also when done: a task cancelled before its first step never enters its body.
+        task.addDoneCallback(release);
+      }
+    });
+    return results;
+  }
+
   /** Tokens, borrowers and waiting tasks. */
   statistics(): CapacityLimiterStatistics {
     return { borrowedTokens: this.borrowers.size, totalTokens: this.total, borrowers: [...this.borrowers], tasksWaiting: this.waiters.length };
@@ -158,12 +203,12 @@ export class CapacityLimiter extends LoopBound {
 
   // Keeps the invariant: while a token is free, no live waiter is left unwoken.
   private wakeWaiters(): void {
-    for (const waiter of this.waiters) {
-      if (this.borrowers.size >= this.total) return;
-      if (!waiter.future.done()) {
-        this.borrowers.add(waiter.borrower);
-        waiter.future.setResult(true);
-      }
+    while (this.borrowers.size < this.total) {
+      const waiter = this.waiters.shift();
+      if (waiter === undefined) return;
+      if (waiter.future.done()) continue;
+      this.borrowers.add(waiter.borrower);
+      waiter.future.setResult(true);
     }
   }
 
@@ -193,10 +238,10 @@ interface RateWaiter {
 // timer computed for it must find its room even if the leak rounds down.
 const LEVEL_TOLERANCE = 1e-9;
 
-function checkPositive(what: string, value: unknown): number {
-  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`${what} must be a number, got ${String(value)}`);
-  if (!(value > 0) || value === Infinity) throw new RangeError(`${what} must be a positive finite number, got ${value}`);
-  return value;
+function checkPositive(name: string, value: unknown): number {
+  const checked = numberArg(value, name, { infinite: false });
+  if (!(checked > 0)) throw new RangeError(`${name} must be > 0, got ${checked}`);
+  return checked;
 }
 
 /**
@@ -224,8 +269,8 @@ export class RateLimiter extends LoopBound {
 
   constructor(maxRate: number, timePeriod = 60) {
     super();
-    this.maxRate = checkPositive("RateLimiter maxRate", maxRate);
-    this.timePeriod = checkPositive("RateLimiter timePeriod", timePeriod);
+    this.maxRate = checkPositive("RateLimiter(): maxRate", maxRate);
+    this.timePeriod = checkPositive("RateLimiter(): timePeriod", timePeriod);
   }
 
   /** Whether `acquire(amount)` would go through now without waiting (room in the bucket and nobody waiting before it). */
@@ -251,17 +296,14 @@ export class RateLimiter extends LoopBound {
     this.waiters.push(waiter);
     this.serveWaiters();
     try {
-      try {
-        yield* waiter.future;
-      } finally {
-        this.waiters.remove(waiter);
-      }
+      yield* waiter.future;
     } catch (error) {
+      // An admitted waiter has left the deque already (serveWaiters shifts it out).
+      if (!isWoken(waiter.future)) this.waiters.remove(waiter);
       // Admitted on our behalf but cancelled before resuming: the rate was not used.
-      if (error instanceof CancelledError && waiter.future.done() && !waiter.future.cancelled()) this.level = Math.max(0, this.level - amount);
-      throw error;
-    } finally {
+      else if (error instanceof CancelledError) this.level = Math.max(0, this.level - amount);
       this.serveWaiters();
+      throw error;
     }
     return true;
   }
@@ -279,9 +321,8 @@ export class RateLimiter extends LoopBound {
     return { maxRate: this.maxRate, timePeriod: this.timePeriod, level: this.level, tasksWaiting: this.waiters.length };
   }
 
-  private checkAmount(amount: unknown): void {
-    if (typeof amount !== "number" || Number.isNaN(amount)) throw new TypeError(`RateLimiter amount must be a number, got ${String(amount)}`);
-    if (!(amount > 0)) throw new RangeError(`RateLimiter amount must be > 0, got ${amount}`);
+  private checkAmount(amount: number): void {
+    checkPositive("RateLimiter.acquire(): amount", amount);
     if (amount > this.maxRate) throw new RangeError(`RateLimiter amount ${amount} exceeds maxRate ${this.maxRate}: it could never be acquired`);
   }
 
@@ -306,15 +347,17 @@ export class RateLimiter extends LoopBound {
     this.timer?.cancel();
     this.timer = null;
     this.leak();
-    for (const waiter of this.waiters) {
-      if (waiter.future.done()) continue;
-      if (!this.fits(waiter.amount)) {
-        const wait = ((this.level + waiter.amount - this.maxRate) * this.timePeriod) / this.maxRate;
-        this.timer = this.getLoop().callAt(this.lastLeak + wait, this.serveWaiters);
-        return;
+    for (let waiter = this.waiters.peekFront(); waiter !== undefined; waiter = this.waiters.peekFront()) {
+      if (!waiter.future.done()) {
+        if (!this.fits(waiter.amount)) {
+          const wait = ((this.level + waiter.amount - this.maxRate) * this.timePeriod) / this.maxRate;
+          this.timer = this.getLoop().callAt(this.lastLeak + wait, this.serveWaiters);
+          return;
+        }
+        this.level += waiter.amount;
+        waiter.future.setResult(true);
       }
-      this.level += waiter.amount;
-      waiter.future.setResult(true);
+      this.waiters.shift();
     }
   };
 

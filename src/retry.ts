@@ -3,6 +3,7 @@
  * a delay that grows exponentially (tenacity's and backoff's job, with real
  * cancellation and timings that are exact on the virtual clock).
  */
+import { functionArg, integerArg, numberArg, optionalNumberArg, optionsArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, TimeoutError } from "./errors.js";
 import { sleep } from "./sleep.js";
@@ -36,24 +37,17 @@ interface RetryPlan {
   timeout: number | null;
 }
 
-function checkNumber(name: string, value: unknown, fallback: number, valid: (n: number) => boolean, range: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`retry(): ${name} must be a number, got ${String(value)}`);
-  if (!valid(value)) throw new RangeError(`retry(): ${name} must be ${range}, got ${value}`);
-  return value;
-}
-
-function readOptions(options: RetryOptions): RetryPlan {
-  if (options === null || typeof options !== "object") throw new TypeError(`retry(): options must be an object, got ${String(options)}`);
-  const attempts = checkNumber("attempts", options.attempts, 3, (n) => n >= 1 && (Number.isInteger(n) || n === Infinity), "an integer >= 1 or Infinity");
-  const delay = checkNumber("delay", options.delay, 0, (n) => n >= 0 && Number.isFinite(n), "a finite number >= 0");
-  const backoff = checkNumber("backoff", options.backoff, 1, (n) => n >= 1 && Number.isFinite(n), "a finite number >= 1");
-  const maxDelay = checkNumber("maxDelay", options.maxDelay, Infinity, (n) => n >= 0, "a number >= 0");
-  const jitter = checkNumber("jitter", options.jitter, 0, (n) => n >= 0 && Number.isFinite(n), "a finite number >= 0");
-  const retryOn = options.retryOn ?? ((): boolean => true);
-  if (typeof retryOn !== "function") throw new TypeError(`retry(): retryOn must be a function, got ${String(retryOn)}`);
-  const timeout = options.timeout === null ? null : checkNumber("timeout", options.timeout, -1, (n) => n >= 0, "a number >= 0 or null");
-  return { attempts, delay, backoff, maxDelay, jitter, retryOn, timeout: timeout === -1 ? null : timeout };
+function readOptions(options: RetryOptions | undefined): RetryPlan {
+  const given = optionsArg(options, "retry(): options") as RetryOptions;
+  const attempts = given.attempts === undefined ? 3 : integerArg(given.attempts, "retry(): attempts", { min: 1, infinite: true });
+  const delay = given.delay === undefined ? 0 : numberArg(given.delay, "retry(): delay", { min: 0, infinite: false });
+  const backoff = given.backoff === undefined ? 1 : numberArg(given.backoff, "retry(): backoff", { min: 1, infinite: false });
+  const maxDelay = given.maxDelay === undefined ? Infinity : numberArg(given.maxDelay, "retry(): maxDelay", { min: 0 });
+  const jitter = given.jitter === undefined ? 0 : numberArg(given.jitter, "retry(): jitter", { min: 0, infinite: false });
+  const retryOn = given.retryOn ?? ((): boolean => true);
+  functionArg(retryOn, "retry(): retryOn");
+  const timeout = optionalNumberArg(given.timeout, "retry(): timeout", { min: 0 });
+  return { attempts, delay, backoff, maxDelay, jitter, retryOn, timeout };
 }
 
 /** The wait before call `n + 1` after `n` failed calls: `min(delay * backoff ** (n - 1), maxDelay)` plus jitter. */
@@ -84,8 +78,8 @@ function withEarlierErrors(error: unknown, earlier: unknown[]): unknown {
  * @example
  * const page = yield* retry(() => fetchPage(url), { attempts: 5, delay: 0.5, backoff: 2, maxDelay: 8 });
  */
-export function* retry<T>(fn: () => Coro<T>, options: RetryOptions = {}): Coro<T> {
-  if (typeof fn !== "function") throw new TypeError(`retry(): fn must be a function returning a coroutine, got ${String(fn)}`);
+export function* retry<T>(fn: () => Coro<T>, options?: RetryOptions): Coro<T> {
+  functionArg(fn, "retry(): fn");
   const plan = readOptions(options);
   const errors: unknown[] = [];
   function* attemptAll(): Coro<T> {

@@ -194,7 +194,8 @@ test("a timeout that expires after the item was taken does not report the send a
 
 test("a channel validates its capacity and describes itself", async () => {
   assert.throws(() => new Channel(-1), (e: unknown) => e instanceof RangeError && /capacity/.test(e.message));
-  assert.throws(() => new Channel(1.5), (e: unknown) => e instanceof TypeError && /capacity/.test(e.message));
+  assert.throws(() => new Channel(1.5), (e: unknown) => e instanceof RangeError && /capacity/.test(e.message));
+  assert.throws(() => new Channel("1" as unknown as number), (e: unknown) => e instanceof TypeError && /capacity/.test(e.message));
   assert.equal(new Channel(Infinity).capacity, Infinity);
   await runVirtual(function* () {
     const channel = new Channel<number>(3);

@@ -17,6 +17,7 @@ const classes = [
   "BrokenThreadPool", "BrokenProcessPool", "RuntimeError",
   "StopAsyncIteration", "LookupError", "KeyboardInterrupt",
   "ContextVar", "Context", "Token", "Runner", "AsyncExitStack",
+  "CapacityLimiter", "RateLimiter", "Channel", "Broadcast",
 ] as const;
 const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
@@ -24,6 +25,7 @@ const functions = [
   "asCompleted", "taskGroup", "fromPromise",
   "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread", "functionRef",
   "copyContext", "exitStack", "eagerTaskFactory", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
+  "retry",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
 const exported = api as unknown as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
-import { CancelledError, CapacityLimiter, RateLimiter, RuntimeError, createTask, getRunningLoop, sleep, type Coro } from "../src/index.js";
+import { CancelledError, CapacityLimiter, ExceptionGroup, RateLimiter, RuntimeError, allTasks, createTask, getRunningLoop, sleep, type Coro } from "../src/index.js";
 import { runVirtual } from "./support.js";
 
 // ------------------------------------------------------------ CapacityLimiter
@@ -149,7 +149,7 @@ test("an infinite limiter never makes anyone wait", async () => {
 });
 
 test("a capacity limiter validates totalTokens, naming it", () => {
-  assert.throws(() => new CapacityLimiter(1.5), (e: unknown) => e instanceof TypeError && /totalTokens/.test(e.message));
+  assert.throws(() => new CapacityLimiter(1.5), (e: unknown) => e instanceof RangeError && /totalTokens/.test(e.message));
   assert.throws(() => new CapacityLimiter("2" as unknown as number), TypeError);
   assert.throws(() => new CapacityLimiter(0), (e: unknown) => e instanceof RangeError && /totalTokens/.test(e.message));
   const limiter = new CapacityLimiter(1);
@@ -162,6 +162,67 @@ test("a capacity limiter describes itself", async () => {
     yield* limiter.acquire();
     assert.equal(inspect(limiter), "<CapacityLimiter [borrowed:1/2]>");
     limiter.release();
+  });
+});
+
+test("map runs at most totalTokens calls at once and returns the results in order", async () => {
+  await runVirtual(function* () {
+    const limiter = new CapacityLimiter(3);
+    const loop = getRunningLoop();
+    let running = 0;
+    let most = 0;
+    let mostTasks = 0;
+    const results = yield* limiter.map([5, 1, 4, 2, 3, 1, 1], function* (seconds, index) {
+      running++;
+      most = Math.max(most, running);
+      mostTasks = Math.max(mostTasks, allTasks().size);
+      yield* sleep(seconds);
+      running--;
+      return `${index}:${seconds}`;
+    });
+    assert.deepEqual(results, ["0:5", "1:1", "2:4", "3:2", "4:3", "5:1", "6:1"]);
+    assert.equal(most, 3);
+    // The main task and at most three calls: no task waits for a token.
+    assert.ok(mostTasks <= 4, `${mostTasks} tasks at once`);
+    assert.equal(loop.time(), 6);
+    assert.equal(limiter.borrowedTokens, 0);
+  });
+});
+
+test("map's first failure cancels the other calls and raises an ExceptionGroup, leaking no token", async () => {
+  await runVirtual(function* () {
+    const limiter = new CapacityLimiter(2);
+    const started: number[] = [];
+    try {
+      yield* limiter.map([0, 1, 2, 3, 4], function* (n) {
+        started.push(n);
+        yield* sleep(n === 1 ? 1 : 10);
+        if (n === 1) throw new Error("item 1 failed");
+      });
+      assert.fail("map did not fail");
+    } catch (error) {
+      assert.ok(error instanceof ExceptionGroup);
+      assert.deepEqual(error.exceptions.map((e) => e.message), ["item 1 failed"]);
+    }
+    assert.deepEqual(started, [0, 1]);
+    assert.equal(limiter.borrowedTokens, 0);
+  });
+});
+
+test("cancelling a map cancels its calls and gives every token back", async () => {
+  await runVirtual(function* () {
+    const limiter = new CapacityLimiter(2);
+    const mapping = createTask(limiter.map([1, 2, 3, 4], (n) => sleep(n)));
+    yield* sleep(1.5);
+    mapping.cancel();
+    try {
+      yield* mapping;
+      assert.fail("not cancelled");
+    } catch (error) {
+      assert.ok(error instanceof CancelledError);
+    }
+    assert.equal(limiter.borrowedTokens, 0);
+    assert.equal(allTasks().size, 1);
   });
 });
 
