@@ -138,6 +138,8 @@ export class DistributedExecutor implements Executor {
   private events: QueueEvents | null = null;
   private control: Redis | null = null;
   private ready: Promise<void> | null = null;
+  // Whether the connections ever became ready (a never-connected set is thrown away on timeout).
+  private everReady = false;
   // Since when (ms) Redis has been unreachable, or null while connected.
   private disconnectedSince: number | null = null;
   private lastConnectionError: unknown = null;
@@ -311,9 +313,12 @@ export class DistributedExecutor implements Executor {
     });
     this.events.on("completed", ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue));
     this.events.on("failed", ({ jobId, failedReason }) => this.onFailed(jobId, failedReason));
-    this.events.on("removed", ({ jobId }) => this.pending.get(jobId)?.markGone());
-    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]).then(() => undefined);
-    this.ready.catch(() => undefined);
+    this.events.on("removed", ({ jobId }) => this.onRemoved(jobId));
+    const ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]).then(() => {
+      if (this.ready === ready) this.everReady = true;
+    });
+    this.ready = ready;
+    ready.catch(() => undefined);
   }
 
   private onCompleted(jobId: string, returnvalue: unknown): void {
@@ -335,6 +340,13 @@ export class DistributedExecutor implements Executor {
     if (job === undefined) return;
     const attempts = this.jobOptions.attempts ?? 1;
     this.finish(job, new BrokenExecutorError(`job ${jobId} (${job.fn.name} from ${job.fn.module}) failed after at most ${attempts} attempt${attempts === 1 ? "" : "s"}: ${failedReason}`));
+  }
+
+  private onRemoved(jobId: string): void {
+    const job = this.pending.get(jobId);
+    if (job === undefined) return;
+    // Ours after a cancellation (the future is already cancelled), or someone else's removal.
+    this.finish(job, new BrokenExecutorError(`job ${jobId} (${job.fn.name}) was removed from the queue before it ended`));
   }
 
   /** Settles the job's future (unless already done) and forgets the job. */
@@ -400,12 +412,24 @@ export class DistributedExecutor implements Executor {
           ),
         );
       }
+      // Connections that never came up are dropped (with the commands they
+      // hold), so the next submit starts afresh instead of queueing behind them.
+      if (!this.everReady && this.pending.size === 0) this.dropConnections();
     }, WATCHDOG_MS);
     this.watchdog.unref();
   }
 
+  private dropConnections(): void {
+    const [queue, events, control] = [this.queue, this.events, this.control];
+    this.queue = this.events = this.control = this.ready = null;
+    this.disconnectedSince = null;
+    control?.disconnect();
+    void Promise.allSettled([queue?.close(), events?.close()]);
+  }
+
   private async closeWhenIdle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending.values()].map((job) => job.gone));
+    // No submit can add a job now; one await covers every pending job.
+    await Promise.all([...this.pending.values()].map((job) => job.gone));
     if (this.watchdog !== null) clearInterval(this.watchdog);
     this.watchdog = null;
     const queue = this.queue;
