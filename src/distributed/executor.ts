@@ -246,7 +246,7 @@ export class DistributedExecutor implements Executor {
 
   /** Jobs submitted and not yet ended, and state. */
   statistics(): { pending: number; connected: boolean; shutdown: boolean } {
-    return { pending: this.pending.size, connected: this.queue !== null && this.disconnectedSince === null, shutdown: this.shutdownStarted };
+    return { pending: this.pending.size, connected: this.control !== null && this.disconnectedSince === null, shutdown: this.shutdownStarted };
   }
 
   [inspect.custom](): string {
@@ -290,31 +290,38 @@ export class DistributedExecutor implements Executor {
 
   /** Opens the connections on first use (and after a shutdown never). */
   private start(): void {
-    if (this.queue !== null) return;
+    if (this.control !== null) return;
     const connection = { ...this.connectionOptions };
     const prefix = this.prefix;
-    this.queue = new Queue(this.queueName, { connection, prefix });
-    // From the stream's start: a job may end before a read from "$" would begin.
-    this.events = new QueueEvents(this.queueName, { connection, prefix, lastEventId: "0-0" });
-    this.control = new Redis({ ...connection, maxRetriesPerRequest: null });
+    const control = new Redis({ ...connection, maxRetriesPerRequest: null });
+    this.control = control;
     this.disconnectedSince = Date.now();
     const lost = (error: unknown): void => {
       this.lastConnectionError = error;
     };
-    this.queue.on("error", lost);
-    this.events.on("error", lost);
-    this.control.on("error", lost);
-    this.control.on("ready", () => {
+    control.on("error", lost);
+    control.on("ready", () => {
       this.disconnectedSince = null;
     });
-    this.control.on("close", () => {
+    control.on("close", () => {
       this.disconnectedSince ??= Date.now();
       this.armWatchdog();
     });
-    this.events.on("completed", ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue));
-    this.events.on("failed", ({ jobId, failedReason }) => this.onFailed(jobId, failedReason));
-    this.events.on("removed", ({ jobId }) => this.onRemoved(jobId));
-    const ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]).then(() => {
+    // BullMQ's objects are made once Redis answered: one made while Redis is
+    // unreachable cannot be closed until it connects (its close() waits).
+    const ready = new Promise<void>((resolve) => control.once("ready", resolve)).then(async () => {
+      if (this.control !== control) return;
+      const queue = new Queue(this.queueName, { connection, prefix });
+      // From the stream's start: a job may end before a read from "$" would begin.
+      const events = new QueueEvents(this.queueName, { connection, prefix, lastEventId: "0-0" });
+      this.queue = queue;
+      this.events = events;
+      queue.on("error", lost);
+      events.on("error", lost);
+      events.on("completed", ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue));
+      events.on("failed", ({ jobId, failedReason }) => this.onFailed(jobId, failedReason));
+      events.on("removed", ({ jobId }) => this.onRemoved(jobId));
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
       if (this.ready === ready) this.everReady = true;
     });
     this.ready = ready;
@@ -420,11 +427,10 @@ export class DistributedExecutor implements Executor {
   }
 
   private dropConnections(): void {
-    const [queue, events, control] = [this.queue, this.events, this.control];
-    this.queue = this.events = this.control = this.ready = null;
+    const control = this.control;
+    this.control = this.ready = null;
     this.disconnectedSince = null;
     control?.disconnect();
-    void Promise.allSettled([queue?.close(), events?.close()]);
   }
 
   private async closeWhenIdle(): Promise<void> {
@@ -435,7 +441,8 @@ export class DistributedExecutor implements Executor {
     const queue = this.queue;
     const events = this.events;
     const control = this.control;
-    if (queue === null) return;
-    await Promise.allSettled([queue.close(), events!.close(), control!.quit().catch(() => control!.disconnect())]);
+    if (control === null) return;
+    if (queue === null) control.disconnect();
+    else await Promise.allSettled([queue.close(), events!.close(), control.quit().catch(() => control.disconnect())]);
   }
 }
