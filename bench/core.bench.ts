@@ -3,7 +3,7 @@
  * many concurrent sleeps, each against the same workload written with
  * native async functions and promises in the same process.
  */
-import { createTask, run, sleep, type Coro, type Task } from "../src/index.js";
+import { ContextVar, createTask, eagerTaskFactory, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
 import { heapUsed, measure, report, size, smoke } from "./harness.js";
 
 const SPAWN = size(100_000);
@@ -30,7 +30,33 @@ const spawnOurs = await measure("asyncio-ts createTask + yield*", SPAWN, () =>
     for (let i = 0; i < SPAWN; i++) yield* tasks[i]!;
   }),
 );
-report(`spawn and await ${SPAWN} tasks`, spawnNative, [spawnOurs]);
+const spawnInline = await measure("asyncio-ts inline function* per task", SPAWN, () =>
+  run(function* () {
+    const tasks = new Array<Task<number>>(SPAWN);
+    for (let i = 0; i < SPAWN; i++) tasks[i] = createTask((function* (): Coro<number> { return i; })());
+    for (let i = 0; i < SPAWN; i++) yield* tasks[i]!;
+  }),
+);
+const spawnEager = await measure("asyncio-ts eager tasks (eagerTaskFactory)", SPAWN, () =>
+  run(function* () {
+    getRunningLoop().setTaskFactory(eagerTaskFactory);
+    const tasks = new Array<Task<number>>(SPAWN);
+    for (let i = 0; i < SPAWN; i++) tasks[i] = createTask(trivial(i));
+    for (let i = 0; i < SPAWN; i++) yield* tasks[i]!;
+  }),
+);
+const requestId = new ContextVar<number>("requestId");
+const spawnContext = await measure("asyncio-ts with a ContextVar set", SPAWN, () =>
+  run(function* () {
+    requestId.set(1);
+    const tasks = new Array<Task<number>>(SPAWN);
+    for (let i = 0; i < SPAWN; i++) tasks[i] = createTask(trivial(i));
+    for (let i = 0; i < SPAWN; i++) yield* tasks[i]!;
+  }),
+);
+report(`spawn and await ${SPAWN} tasks`, spawnNative, [spawnOurs, spawnInline, spawnEager, spawnContext]);
+console.log(`  inline function* vs named: ${(spawnInline.median / spawnOurs.median).toFixed(2)}x (creating inline generator objects is V8's cost: see docs/decisions.md)`);
+console.log(`  ContextVar in use vs not: ${(spawnContext.median / spawnOurs.median).toFixed(2)}x`);
 
 // --- T tasks x S sleep(0) switches ------------------------------------------
 const switchNative = await measure("native await null (microtask)", SWITCH_TASKS * SWITCHES, async () => {
@@ -77,3 +103,17 @@ const sleepOurs = await measure(`asyncio-ts sleep(${SLEEP_SECONDS}) x${SLEEPERS}
 );
 report(`${SLEEPERS} concurrent ${SLEEP_SECONDS} s sleeps (wall time)`, sleepNative, [sleepOurs]);
 console.log(`  heap per sleeping task: asyncio-ts ${ourBytes.toFixed(0)} B (target <= 512 B), native ${nativeBytes.toFixed(0)} B`);
+
+// --- last: AsyncLocalStorage in use (once a store is used, every task captures it) ---
+const { AsyncLocalStorage } = await import("node:async_hooks");
+const spans = new AsyncLocalStorage<string>();
+const spawnAls = await measure("asyncio-ts with an AsyncLocalStorage store", SPAWN, () =>
+  spans.run("span", () =>
+    run(function* () {
+      const tasks = new Array<Task<number>>(SPAWN);
+      for (let i = 0; i < SPAWN; i++) tasks[i] = createTask(trivial(i));
+      for (let i = 0; i < SPAWN; i++) yield* tasks[i]!;
+    }),
+  ),
+);
+report(`spawn and await ${SPAWN} tasks, AsyncLocalStorage in use`, spawnNative, [spawnOurs, spawnAls]);

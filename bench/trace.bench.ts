@@ -1,9 +1,13 @@
 /**
- * The cost of the debug tooling (issue 9) on the spawn workload: plain,
- * debug mode on, and tracing on, in the same run. Debug mode off must cost
- * nothing: it is the plain figure.
+ * The cost of the debug tooling on the spawn workload: plain, debug mode on,
+ * and tracing to a file, in the same run, as ratios to plain. Debug mode off
+ * must cost nothing: it is the plain figure. Then the memory of a long traced
+ * run (issue 12): the peak RSS of a child process spawning and awaiting 1M
+ * tasks (a thousand at a time) traced to a file, against the same child
+ * untraced; the trace is streamed, so the two should be close.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTask, run, type Coro, type RunOptions, type Task } from "../src/index.js";
@@ -27,4 +31,31 @@ const plain = await measure("spawn, debug off, no trace", N, () => spawnAll({}))
 const debug = await measure("spawn, debug mode on", N, () => spawnAll({ debug: true }));
 const traced = await measure("spawn, tracing to a file", N, () => spawnAll({ trace: join(dir, "run.json") }));
 report(`spawn and await ${N} tasks`, plain, [debug, traced]);
+
+const manyTasks = new URL("../test/fixtures/many-tasks.ts", import.meta.url).pathname;
+const M = size(1_000_000);
+
+function peakRss(args: string[]): Promise<{ result: number; peakRss: number; seconds: number }> {
+  const start = performance.now();
+  const child = spawn(process.execPath, ["--import", "tsx", manyTasks, String(M), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  return new Promise((resolve, reject) =>
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`many-tasks exited ${code}: ${out}`));
+      resolve({ ...(JSON.parse(out) as { result: number; peakRss: number }), seconds: (performance.now() - start) / 1000 });
+    }),
+  );
+}
+
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const file = join(dir, "million.json");
+const untracedRun = await peakRss([]);
+const tracedRun = await peakRss([file]);
+console.log(`\n## peak RSS of a run of ${M} tasks (child process, a thousand tasks at a time)`);
+console.log(`  untraced                             ${mb(untracedRun.peakRss).padStart(9)}  ${untracedRun.seconds.toFixed(1)} s  (baseline)`);
+console.log(
+  `  traced to a file (${mb(statSync(file).size)})`.padEnd(39) +
+    `${mb(tracedRun.peakRss).padStart(9)}  ${tracedRun.seconds.toFixed(1)} s  ${(tracedRun.peakRss / untracedRun.peakRss).toFixed(2)}x baseline RSS, +${mb(tracedRun.peakRss - untracedRun.peakRss)}`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -22,11 +22,27 @@ export type Awaitable<T> = Coro<T> | Future<T>;
 /** The result type of an awaitable. */
 export type AwaitedOf<A> = A extends Future<infer R> ? R : A extends Generator<unknown, infer R, unknown> ? R : never;
 
+/**
+ * @internal `%GeneratorPrototype%`, where every generator object finds
+ * `next`/`throw`/`return`. Each `function*` has a prototype object of its
+ * own, so generator objects from different (inline) `function*`s have
+ * different shapes: reading `coro.next` on them goes megamorphic, while
+ * calling these through `.call` stays monomorphic.
+ */
+export const generatorPrototype = Object.getPrototypeOf(function* () {}).prototype as Generator<unknown, unknown, unknown>;
+
+const isPrototypeOf = Object.prototype.isPrototypeOf;
+
+/** True for a native generator object (made by a `function*`). */
+export function isNativeGenerator(value: object): boolean {
+  return isPrototypeOf.call(generatorPrototype, value);
+}
+
 /** True when `value` is a generator object (a coroutine not yet wrapped in a task). */
 export function isCoroutine(value: unknown): value is Coro<unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  if (isPrototypeOf.call(generatorPrototype, value)) return true;
   return (
-    typeof value === "object" &&
-    value !== null &&
     typeof (value as { next?: unknown }).next === "function" &&
     typeof (value as { throw?: unknown }).throw === "function" &&
     typeof (value as { return?: unknown }).return === "function"

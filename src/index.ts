@@ -19,6 +19,9 @@ export {
   BrokenThreadPool,
   BrokenProcessPool,
   RuntimeError,
+  StopAsyncIteration,
+  LookupError,
+  KeyboardInterrupt,
   isCancelledError,
 } from "./errors.js";
 
@@ -26,7 +29,7 @@ export {
 export type { Coro, Awaitable, AwaitedOf } from "./coroutines.js";
 
 // Running
-export { run, type RunOptions } from "./runners.js";
+export { run, Runner, type RunOptions, type RunnerOptions } from "./runners.js";
 export {
   EventLoop,
   getRunningLoop,
@@ -36,13 +39,15 @@ export {
   type ExceptionHandler,
   type Executor,
   type ExecutorFunction,
+  type TaskOptions,
+  type TaskFactory,
 } from "./events.js";
 export { Handle, TimerHandle } from "./handles.js";
 export { RealClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 
 // Future and Task
 export { Future, type FutureState, type DoneCallback } from "./futures.js";
-export { Task, createTask, currentTask, allTasks } from "./tasks.js";
+export { Task, createTask, currentTask, allTasks, eagerTaskFactory } from "./tasks.js";
 export { sleep } from "./sleep.js";
 
 // Composition
@@ -64,14 +69,36 @@ export { Barrier } from "./barrier.js";
 export { Queue, PriorityQueue, LifoQueue, type QueueOptions, type PriorityQueueOptions, type QueueStatistics } from "./queues.js";
 
 // Streams
-export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption } from "./streams.js";
+export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption, type StreamExtraInfo } from "./streams.js";
 export { Server, startServer, startUnixServer, type ClientConnectedCallback, type StartServerOptions, type ServerAddress } from "./servers.js";
 
 // Executors (also the subpath "asyncio-ts/executors")
 export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions } from "./executors/index.js";
+
+// Types that follow the runtime (issue 14): typed function references, the shutdown future
+export { functionRef, ShutdownFuture } from "./executors/index.js";
+export type { FunctionRef } from "./events.js";
 
 // Testing and debugging
 export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
+// Inspector and trace hardening (issue 12): a tracer's streaming output
+export { type TraceOutput } from "./debug/trace.js";
+
+// Async iteration (Python's async for, aiter, anext)
+export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";
+
+// Context (Python's contextvars)
+export { ContextVar, Context, Token, copyContext } from "./contextvars.js";
+export { trackAsyncLocalStorage } from "./async-scope.js";
+
+// Resources (Python's contextlib.AsyncExitStack)
+export { exitStack, AsyncExitStack, type Cleanup } from "./exit-stacks.js";
+
+// Limits, retries and channels (beyond asyncio: AnyIO, Trio, aiolimiter)
+export { CapacityLimiter, RateLimiter, type CapacityLimiterStatistics, type RateLimiterStatistics } from "./limiters.js";
+export { retry, type RetryOptions } from "./retry.js";
+export { Channel, type ChannelStatistics } from "./channels.js";
+export { Broadcast, Subscription, type BroadcastStatistics } from "./broadcast.js";

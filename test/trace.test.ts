@@ -3,12 +3,14 @@
  * rendering, and (when Debian's chromium is installed) a screenshot of it.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
-import { createTask, gather, renderTimeline, run, sleep, type Coro, type TraceFile } from "../src/index.js";
+import { test, type TestContext } from "node:test";
+import { createTask, gather, getRunningLoop, renderTimeline, run, sleep, TaskTracer, type Coro, type TraceFile } from "../src/index.js";
+import { traceEventJSON } from "../src/debug/trace.js";
+import { TraceFileWriter } from "../src/debug/trace-file.js";
 
 function* fetchData(url: string): Coro<string> {
   yield* sleep(1);
@@ -93,4 +95,132 @@ test("headless Chromium renders the timeline to a screenshot", { skip: chromium 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Runs `body` with stderr captured; returns what was written to it. */
+async function capturingStderr(body: () => Promise<unknown>): Promise<string> {
+  const write = process.stderr.write;
+  let captured = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await body();
+  } finally {
+    process.stderr.write = write;
+  }
+  return captured;
+}
+
+function* spawnMany(n: number): Coro<number> {
+  let sum = 0;
+  for (let i = 0; i < n; i += 100) {
+    const batch = Array.from({ length: 100 }, () => createTask(sleep(0)));
+    for (const task of batch) {
+      yield* task;
+      sum += 1;
+    }
+  }
+  return sum;
+}
+
+function sandbox(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-trace-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test("the events are streamed to the file while the run goes on, not held until its end", async (t) => {
+  const file = join(sandbox(t), "run.json");
+  let sizeDuring = 0;
+  const result = await run(
+    function* () {
+      yield* spawnMany(5000);
+      sizeDuring = statSync(file).size;
+      return yield* spawnMany(100);
+    },
+    { clock: "virtual", trace: file },
+  );
+  assert.equal(result, 100);
+  // 5,000 tasks make about 1.5 MB of events; all but the last chunk are on disk already.
+  assert.ok(sizeDuring > 1_000_000, `only ${sizeDuring} bytes written during the run`);
+  const trace = JSON.parse(readFileSync(file, "utf8")) as TraceFile;
+  assert.equal(trace.traceEvents.filter((e) => e.ph === "M").length, 5100 + 2);
+});
+
+test("a trace file that cannot be opened is one warning, and run() returns main's result", async (t) => {
+  const file = join(sandbox(t), "no-such-dir", "run.json");
+  let result: number | undefined;
+  const stderr = await capturingStderr(async () => {
+    result = await run(() => spawnMany(200), { clock: "virtual", trace: file });
+  });
+  assert.equal(result, 200);
+  assert.match(stderr, /^asyncio-ts: trace .*no-such-dir\/run\.json: ENOENT.*; tracing stopped, the run goes on\n$/);
+});
+
+test("a full disk is one warning, and run() returns main's result", { skip: existsSync("/dev/full") ? false : "no /dev/full here" }, async () => {
+  let result: number | undefined;
+  const stderr = await capturingStderr(async () => {
+    result = await run(() => spawnMany(2000), { clock: "virtual", trace: "/dev/full" });
+  });
+  assert.equal(result, 2000);
+  assert.match(stderr, /^asyncio-ts: trace \/dev\/full: ENOSPC.*; tracing stopped, the run goes on\n$/);
+});
+
+test("a checkpoint makes the file valid JSON at once, and the events after it continue the same file", async (t) => {
+  const file = join(sandbox(t), "run.json");
+  const writer = new TraceFileWriter(file);
+  const event = (i: number): string => traceEventJSON({ name: `e${i}`, ph: "i", s: "t", ts: i, pid: 1, tid: 1 });
+  for (let i = 0; i < 3000; i++) writer.append(event(i));
+  writer.checkpoint();
+  assert.equal((JSON.parse(readFileSync(file, "utf8")) as TraceFile).traceEvents.length, 3000);
+  for (let i = 3000; i < 3010; i++) writer.append(event(i));
+  writer.close();
+  await writer.closed();
+  const trace = JSON.parse(readFileSync(file, "utf8")) as TraceFile;
+  assert.deepEqual(
+    trace.traceEvents.map((e) => e.name),
+    Array.from({ length: 3010 }, (_, i) => `e${i}`),
+  );
+});
+
+test("a TaskTracer without an output keeps its events for toJSON(), with one it keeps none", async () => {
+  let kept: TraceFile | undefined;
+  const seen: string[] = [];
+  await run(
+    function* () {
+      const loop = getRunningLoop();
+      const tracer = new TaskTracer(loop);
+      loop.instrument = tracer;
+      yield* createTask(sleep(1), { name: "napper" });
+      const streaming = new TaskTracer(loop, { event: (e) => void seen.push(e.name) });
+      loop.instrument = streaming;
+      yield* createTask(sleep(1), { name: "second" });
+      loop.instrument = null;
+      assert.deepEqual(streaming.toJSON().traceEvents, []);
+      kept = tracer.toJSON();
+    },
+    { clock: "virtual" },
+  );
+  assert.ok(kept!.traceEvents.some((e) => e.name === "thread_name" && e.args?.["name"] === "napper"));
+  assert.ok(seen.includes("thread_name") && seen.includes("done"));
+});
+
+const manyTasks = new URL("./fixtures/many-tasks.ts", import.meta.url).pathname;
+
+function peakRss(args: string[]): Promise<{ result: number; peakRss: number }> {
+  const child = spawn(process.execPath, ["--import", "tsx", manyTasks, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  return new Promise((resolve, reject) =>
+    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as { result: number; peakRss: number }) : reject(new Error(`exit ${code}: ${out}`)))),
+  );
+}
+
+test("a traced run of 1M tasks keeps its peak RSS within 64 MB of the same run untraced", { timeout: 300_000 }, async () => {
+  // The events go to /dev/null: the writer works the same, and the test does not write 400 MB to disk (the bench does).
+  const [plain, traced] = await Promise.all([peakRss(["1000000"]), peakRss(["1000000", "/dev/null"])]);
+  assert.equal(traced.result, 1_000_000);
+  assert.ok(traced.peakRss - plain.peakRss < 64 * 1024 * 1024, `peak RSS ${traced.peakRss} traced vs ${plain.peakRss} untraced`);
 });

@@ -75,7 +75,12 @@ pizza
   .option("--read-timeout <seconds>", "drop a client that sends no order within this time", seconds, 10)
   .option("--grace <seconds>", "on SIGINT/SIGTERM, how long orders in flight may finish", seconds, 5)
   .option("--backlog <n>", "pending connections the kernel may queue", integer(1, 65535), 4096)
-  .action(async (options: { host: string; port: number; bake: number; ovens: number; readTimeout: number; grace: number; backlog: number }) => {
+  .option(
+    "--max-connections <n>",
+    "connections open at once; one beyond it is closed at once and counted in a warning on stderr (default: the file descriptor limit minus 64; 0 = no limit)",
+    integer(0),
+  )
+  .action(async (options: { host: string; port: number; bake: number; ovens: number; readTimeout: number; grace: number; backlog: number; maxConnections?: number }) => {
     process.exitCode = await serve(options);
   });
 

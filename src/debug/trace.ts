@@ -7,14 +7,21 @@
  *
  * Times are the loop's clock, so under a virtual clock the timeline shows
  * virtual seconds: the chapter's sequential-vs-gather lesson at its real scale.
+ *
+ * A traced run streams its events to the file as they happen (trace-file.ts),
+ * so its memory stays flat however many tasks it runs, and the file is
+ * complete, valid JSON after every ending: `run()` returning or rejecting, an
+ * uncaught exception, `process.exit()`, SIGTERM, SIGINT, SIGHUP (see
+ * endings.ts). A file that cannot be written is a warning, never a failed run.
  */
-import { writeFileSync } from "node:fs";
 import type { EventLoop, LoopInstrument } from "../events.js";
 import { GatheringFuture } from "../gather.js";
 import type { Future } from "../futures.js";
 import { addRunSetup } from "../runners.js";
 import { sleepDeadline } from "../sleep.js";
 import { Task } from "../tasks.js";
+import { onEnding } from "./endings.js";
+import { TraceFileWriter } from "./trace-file.js";
 
 /** One Trace Event Format event. */
 export interface TraceEvent {
@@ -44,62 +51,128 @@ function describeWait(future: Future<unknown> | null): string {
   return "future";
 }
 
-/** Records task events on a loop; `toJSON()` gives the trace. */
+interface WaitMark {
+  ts: number;
+  what: string;
+}
+
+/**
+ * Where a `TaskTracer` sends each event as it happens: as an object
+ * (`event`), or as its JSON text (`json`, what the file writer takes; no
+ * object is made then).
+ */
+export type TraceOutput = { event(event: TraceEvent): void } | { json(text: string): void };
+
+/** The JSON text of `event`, written field by field (several times faster than `JSON.stringify` of the object). */
+export function traceEventJSON(event: TraceEvent): string {
+  let text = `{"name":${JSON.stringify(event.name)},"ph":"${event.ph}","ts":${event.ts}`;
+  if (event.dur !== undefined) text += `,"dur":${event.dur}`;
+  text += `,"pid":${event.pid},"tid":${event.tid}`;
+  if (event.s !== undefined) text += `,"s":"${event.s}"`;
+  if (event.cat !== undefined) text += `,"cat":${JSON.stringify(event.cat)}`;
+  if (event.args !== undefined) text += `,"args":${JSON.stringify(event.args)}`;
+  return `${text}}`;
+}
+
+/** The three shapes of event a tracer emits. */
+interface Emitter {
+  /** The track's name (`thread_name` metadata). */
+  named(tid: number, name: string): void;
+  /** A thread-scoped instant: created, done, failed, cancelled. */
+  instant(name: string, ts: number, tid: number): void;
+  /** A complete span: a step or a wait. */
+  span(name: string, cat: "step" | "wait", ts: number, dur: number, tid: number): void;
+}
+
+function objectEmitter(event: (event: TraceEvent) => void): Emitter {
+  return {
+    named: (tid, name) => event({ name: "thread_name", ph: "M", ts: 0, pid: 1, tid, args: { name } }),
+    instant: (name, ts, tid) => event({ name, ph: "i", s: "t", ts, pid: 1, tid }),
+    span: (name, cat, ts, dur, tid) => event({ name, cat, ph: "X", ts, dur, pid: 1, tid }),
+  };
+}
+
+/** Writes the same JSON as `traceEventJSON` of the objects, without making them. */
+function textEmitter(json: (text: string) => void): Emitter {
+  return {
+    named: (tid, name) => json(`{"name":"thread_name","ph":"M","ts":0,"pid":1,"tid":${tid},"args":{"name":${JSON.stringify(name)}}}`),
+    instant: (name, ts, tid) => json(`{"name":"${name}","ph":"i","ts":${ts},"pid":1,"tid":${tid},"s":"t"}`),
+    span: (name, cat, ts, dur, tid) => json(`{"name":${JSON.stringify(name)},"ph":"X","ts":${ts},"dur":${dur},"pid":1,"tid":${tid},"cat":"${cat}"}`),
+  };
+}
+
+/**
+ * Records task events on a loop. Without an output it keeps them, and
+ * `toJSON()` gives the trace; with one (as `run()` does, streaming to the
+ * file) it keeps nothing and `toJSON()` has no events.
+ */
 export class TaskTracer implements LoopInstrument {
   private readonly events: TraceEvent[] = [];
-  private readonly ids = new WeakMap<Task<unknown>, number>();
-  private readonly stepStart = new WeakMap<Task<unknown>, number>();
-  private readonly waitStart = new WeakMap<Task<unknown>, { ts: number; what: string }>();
-  private nextId = 1;
+  private readonly out: Emitter;
+  // Per-task state lives in a Map keyed by the task's number, deleted when
+  // the task is done: memory follows the live tasks only, and (unlike
+  // WeakMaps, whose ephemeron tables made each GC slower with every live
+  // task) costs the collector nothing special. The track id (`tid`) is the
+  // task's number.
+  private readonly waitStart = new Map<number, WaitMark>();
+  // Steps never nest (one task steps at a time), so one start time suffices.
+  private stepStart = 0;
 
-  constructor(private readonly loop: EventLoop) {}
+  constructor(
+    private readonly loop: EventLoop,
+    output?: TraceOutput,
+  ) {
+    if (output === undefined) this.out = objectEmitter((event) => void this.events.push(event));
+    else if ("json" in output) this.out = textEmitter((text) => output.json(text));
+    else this.out = objectEmitter((event) => output.event(event));
+  }
 
   private now(): number {
     return Math.round(this.loop.time() * 1e6);
   }
 
-  private idOf(task: Task<unknown>): number {
-    let id = this.ids.get(task);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.ids.set(task, id);
-      this.events.push({ name: "thread_name", ph: "M", ts: 0, pid: 1, tid: id, args: { name: task.getName() } });
-    }
-    return id;
-  }
-
+  /** A task was created (LoopInstrument hook). */
   taskCreated(task: Task<unknown>): void {
-    const tid = this.idOf(task);
+    const tid = task.taskId;
     const ts = this.now();
-    this.events.push({ name: "created", ph: "i", s: "t", ts, pid: 1, tid });
-    this.waitStart.set(task, { ts, what: "first step" });
+    this.out.named(tid, task.getName());
+    this.out.instant("created", ts, tid);
+    this.waitStart.set(tid, { ts, what: "first step" });
   }
 
+  /** A task step began (LoopInstrument hook). */
   stepStarted(task: Task<unknown>): void {
-    const tid = this.idOf(task);
+    const tid = task.taskId;
     const ts = this.now();
-    const waiting = this.waitStart.get(task);
+    const waiting = this.waitStart.get(tid);
     if (waiting !== undefined) {
-      this.events.push({ name: `wait: ${waiting.what}`, cat: "wait", ph: "X", ts: waiting.ts, dur: ts - waiting.ts, pid: 1, tid });
-      this.waitStart.delete(task);
+      this.out.span(`wait: ${waiting.what}`, "wait", waiting.ts, ts - waiting.ts, tid);
+      this.waitStart.delete(tid);
+    } else {
+      // First seen now: created before the tracer was installed.
+      this.out.named(tid, task.getName());
     }
-    this.stepStart.set(task, ts);
+    this.stepStart = ts;
   }
 
+  /** A task step ended (LoopInstrument hook). */
   stepEnded(task: Task<unknown>): void {
-    const tid = this.idOf(task);
+    const tid = task.taskId;
     const ts = this.now();
-    const started = this.stepStart.get(task) ?? ts;
+    const started = Math.min(this.stepStart, ts);
     // A step shorter than a microsecond of loop time still shows as one.
-    this.events.push({ name: "step", cat: "step", ph: "X", ts: started, dur: Math.max(1, ts - started), pid: 1, tid });
-    if (!task.done()) this.waitStart.set(task, { ts, what: describeWait(task.getWaitingOn()) });
+    this.out.span("step", "step", started, Math.max(1, ts - started), tid);
+    if (!task.done()) this.waitStart.set(tid, { ts, what: describeWait(task.getWaitingOn()) });
   }
 
+  /** A task finished (LoopInstrument hook). */
   taskDone(task: Task<unknown>): void {
-    const outcome = task.cancelled() ? "cancelled" : task.exception() !== null ? "failed" : "done";
-    this.events.push({ name: outcome, ph: "i", s: "t", ts: this.now(), pid: 1, tid: this.idOf(task) });
+    const tid = task.taskId;
+    this.waitStart.delete(tid);
+    this.out.instant(task.cancelled() ? "cancelled" : task.exception() !== null ? "failed" : "done", this.now(), tid);
   }
 
+  /** The trace so far, in Trace Event Format. */
   toJSON(): TraceFile {
     return { traceEvents: this.events, displayTimeUnit: "ms" };
   }
@@ -108,7 +181,19 @@ export class TaskTracer implements LoopInstrument {
 addRunSetup((loop, options) => {
   const path = options.trace ?? process.env["ASYNCIO_TS_TRACE"];
   if (path === undefined || path === "") return;
-  const tracer = new TaskTracer(loop);
+  let tracer: TaskTracer | null = null;
+  // A file that fails (at open or later) stops the tracing; the run goes on.
+  const file = new TraceFileWriter(path, () => {
+    if (tracer !== null && loop.instrument === tracer) loop.instrument = null;
+  });
+  if (!file.ok) return;
+  tracer = new TaskTracer(loop, { json: (text) => file.append(text) });
   loop.instrument = tracer;
-  return () => writeFileSync(path, JSON.stringify(tracer.toJSON()));
+  const unregister = onEnding(() => file.checkpoint());
+  return () => {
+    unregister();
+    if (loop.instrument === tracer) loop.instrument = null;
+    file.close();
+    return file.closed();
+  };
 });

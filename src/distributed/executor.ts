@@ -209,7 +209,7 @@ export class DistributedExecutor implements Executor {
       fill();
       while (inFlight.length > 0) {
         const values = yield* inFlight[0]!;
-        inFlight.shift();
+        void inFlight.shift(); // already awaited above
         for (const value of values) results.push(value as R);
         fill();
       }

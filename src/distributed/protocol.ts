@@ -54,7 +54,7 @@ export function toRemoteError(error: unknown): RemoteError {
   if (error instanceof Error) {
     const remote: RemoteError = { name: error.name, message: error.message, stack: error.stack };
     const code = (error as { code?: unknown }).code;
-    if (code !== undefined) remote.code = code;
+    if (code !== undefined) remote.fields = { code };
     return remote;
   }
   return { name: "Error", message: `non-error thrown: ${String(error)}`, stack: undefined };
@@ -65,7 +65,9 @@ export function fromRemoteError(remote: RemoteError): Error {
   const error = new Error(remote.message);
   Object.defineProperty(error, "name", { value: remote.name, configurable: true, writable: true });
   if (remote.stack !== undefined) error.stack = remote.stack;
-  if (remote.code !== undefined) (error as { code?: unknown }).code = remote.code;
+  if (remote.fields !== undefined) {
+    for (const [key, value] of Object.entries(remote.fields)) Object.defineProperty(error, key, { value, configurable: true, writable: true, enumerable: true });
+  }
   return error;
 }
 
