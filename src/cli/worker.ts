@@ -94,6 +94,8 @@ export function register(program: Command): void {
             process.off("disconnect", onDisconnect);
           }
         },
+        // This command drains on SIGINT itself rather than cancelling its main task.
+        { handleSignals: false },
       );
       process.stdout.write(`worker ${process.pid} stopped: ${summary.completed} completed, ${summary.failed} failed\n`);
     });

@@ -23,7 +23,7 @@ import { BrokenExecutorError, RuntimeError } from "../errors.js";
 import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
 import type { Future } from "../futures.js";
 import { ExecutorFuture } from "../executors/pool.js";
-import { fromPromise } from "../bridge.js";
+import { ShutdownFuture } from "../executors/shutdown-future.js";
 import { describeConnection, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
 import {
   CANCEL_MARK_TTL,
@@ -65,9 +65,6 @@ export interface DistributedMapOptions {
   buffersize?: number;
 }
 
-/** The future `shutdown` returns: a promise that `yield*` also waits for. */
-export type ShutdownFuture = Promise<void> & { [Symbol.iterator](): Coro<void> };
-
 interface PendingJob {
   id: string;
   fn: JobFunction;
@@ -103,14 +100,6 @@ function toJobFunction(fn: unknown): JobFunction {
     }
   }
   throw new TypeError("a DistributedExecutor runs { module: path | URL, name: exportName }");
-}
-
-function shutdownFuture(promise: Promise<void>): ShutdownFuture {
-  return Object.assign(promise, {
-    *[Symbol.iterator](): Coro<void> {
-      yield* fromPromise(promise);
-    },
-  });
 }
 
 /**
@@ -234,14 +223,14 @@ export class DistributedExecutor implements Executor {
     this.closed ??= this.closeWhenIdle();
     if (options.wait === false) {
       this.closed.catch(() => undefined);
-      return shutdownFuture(Promise.resolve());
+      return new ShutdownFuture(Promise.resolve());
     }
-    return shutdownFuture(this.closed);
+    return new ShutdownFuture(this.closed);
   }
 
   /** `await using executor = new DistributedExecutor(...)`: shuts down and waits. */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown({ wait: true });
+    return Promise.resolve(this.shutdown({ wait: true }));
   }
 
   /** Jobs submitted and not yet ended, and state. */
