@@ -39,7 +39,8 @@ export async function startLocalWorkers(redis: string, queue: string, n: number)
   return Promise.all(
     Array.from({ length: n }, () => {
       const child = spawn(process.execPath, [...process.execArgv, cli.pathname, "worker", "--redis", redis, "--queue", queue, "--module", tasks.pathname, "--concurrency", "1", "--progress", "0"], {
-        stdio: ["ignore", "pipe", "inherit"],
+        // The IPC channel ties them to this program: if it dies, they drain and exit.
+        stdio: ["ignore", "pipe", "inherit", "ipc"],
       });
       return new Promise<ChildProcess>((ready, fail) => {
         let out = "";

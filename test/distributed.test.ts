@@ -36,6 +36,24 @@ test("a DistributedExecutor refuses a function sent by its source", async () => 
   await executor.shutdown();
 });
 
+test("a submit to a Redis that is not there fails with BrokenExecutorError after connectionTimeout", async () => {
+  const executor = new DistributedExecutor({ connection: "unix:///nonexistent/asyncio-ts-redis.sock", queue: "never", connectionTimeout: 0.3 });
+  const started = Date.now();
+  const error = await run(function* () {
+    try {
+      yield* executor.submit({ module: tasks, name: "square" }, 2);
+      return null;
+    } catch (error) {
+      return error;
+    }
+  });
+  await executor.shutdown();
+  assert.ok(error instanceof BrokenExecutorError, String(error));
+  assert.match(error.message, /Redis at unix:\/\/\/nonexistent\/asyncio-ts-redis\.sock could not be reached for 0\.3 s/);
+  assert.match(String((error.cause as Error | undefined)?.message), /ENOENT/);
+  assert.ok(Date.now() - started < 5000);
+});
+
 /** Polls `condition` every 20 ms for up to `seconds`. */
 function* until(condition: () => boolean | Promise<boolean>, seconds: number, what: string): Coro<void> {
   const deadline = Date.now() + seconds * 1000;

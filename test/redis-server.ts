@@ -98,7 +98,8 @@ export interface WorkerProcess {
 export async function startWorker(url: string, queue: string, module: string | URL, extra: string[] = []): Promise<WorkerProcess> {
   const modulePath = module instanceof URL ? module.pathname : module;
   const args = ["--import", "tsx", main, "worker", "--redis", url, "--queue", queue, "--module", modulePath, "--progress", "0", "--lock-duration", "1000", "--stalled-interval", "500", ...extra];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // With an IPC channel: if this test process dies, the worker drains and exits.
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8");

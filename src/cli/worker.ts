@@ -2,7 +2,8 @@
  * `asyncio-ts worker`: serves a `DistributedExecutor` queue (parsing and
  * signals only; the behaviour is `serveJobs` in src/distributed/worker.ts).
  * SIGTERM or SIGINT drains (running jobs finish, no new ones) and exits 0; a
- * second signal exits at once with status 1.
+ * second signal exits at once with status 1. Started with an IPC channel,
+ * it drains the same way when its parent goes away.
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { Future } from "../futures.js";
@@ -70,8 +71,11 @@ export function register(program: Command): void {
             process.stderr.write(`worker ${process.pid}: ${signal}, draining (finishing running jobs)\n`);
             if (!stop.done()) stop.setResult(undefined);
           };
+          // Started by a supervisor with an IPC channel (tests, the MapReduce example): its exit drains us too.
+          const onDisconnect = (): void => onSignal("SIGHUP");
           process.on("SIGTERM", onSignal);
           process.on("SIGINT", onSignal);
+          if (process.send !== undefined) process.on("disconnect", onDisconnect);
           try {
             return yield* serveJobs({
               connection: options.redis,
@@ -87,8 +91,11 @@ export function register(program: Command): void {
           } finally {
             process.off("SIGTERM", onSignal);
             process.off("SIGINT", onSignal);
+            process.off("disconnect", onDisconnect);
           }
         },
+        // This command drains on SIGINT itself rather than cancelling its main task.
+        { handleSignals: false },
       );
       process.stdout.write(`worker ${process.pid} stopped: ${summary.completed} completed, ${summary.failed} failed\n`);
     });

@@ -23,7 +23,7 @@ import { BrokenExecutorError, RuntimeError } from "../errors.js";
 import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
 import type { Future } from "../futures.js";
 import { ExecutorFuture } from "../executors/pool.js";
-import { fromPromise } from "../bridge.js";
+import { ShutdownFuture } from "../executors/shutdown-future.js";
 import { describeConnection, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
 import {
   CANCEL_MARK_TTL,
@@ -65,9 +65,6 @@ export interface DistributedMapOptions {
   buffersize?: number;
 }
 
-/** The future `shutdown` returns: a promise that `yield*` also waits for. */
-export type ShutdownFuture = Promise<void> & { [Symbol.iterator](): Coro<void> };
-
 interface PendingJob {
   id: string;
   fn: JobFunction;
@@ -105,14 +102,6 @@ function toJobFunction(fn: unknown): JobFunction {
   throw new TypeError("a DistributedExecutor runs { module: path | URL, name: exportName }");
 }
 
-function shutdownFuture(promise: Promise<void>): ShutdownFuture {
-  return Object.assign(promise, {
-    *[Symbol.iterator](): Coro<void> {
-      yield* fromPromise(promise);
-    },
-  });
-}
-
 /**
  * Runs functions on `asyncio-ts worker` processes through a BullMQ queue.
  * Delivery is at-least-once: a job whose worker dies runs again elsewhere, up
@@ -138,6 +127,8 @@ export class DistributedExecutor implements Executor {
   private events: QueueEvents | null = null;
   private control: Redis | null = null;
   private ready: Promise<void> | null = null;
+  // Whether the connections ever became ready (a never-connected set is thrown away on timeout).
+  private everReady = false;
   // Since when (ms) Redis has been unreachable, or null while connected.
   private disconnectedSince: number | null = null;
   private lastConnectionError: unknown = null;
@@ -232,19 +223,19 @@ export class DistributedExecutor implements Executor {
     this.closed ??= this.closeWhenIdle();
     if (options.wait === false) {
       this.closed.catch(() => undefined);
-      return shutdownFuture(Promise.resolve());
+      return new ShutdownFuture(Promise.resolve());
     }
-    return shutdownFuture(this.closed);
+    return new ShutdownFuture(this.closed);
   }
 
   /** `await using executor = new DistributedExecutor(...)`: shuts down and waits. */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown({ wait: true });
+    return Promise.resolve(this.shutdown({ wait: true }));
   }
 
   /** Jobs submitted and not yet ended, and state. */
   statistics(): { pending: number; connected: boolean; shutdown: boolean } {
-    return { pending: this.pending.size, connected: this.queue !== null && this.disconnectedSince === null, shutdown: this.shutdownStarted };
+    return { pending: this.pending.size, connected: this.control !== null && this.disconnectedSince === null, shutdown: this.shutdownStarted };
   }
 
   [inspect.custom](): string {
@@ -288,32 +279,42 @@ export class DistributedExecutor implements Executor {
 
   /** Opens the connections on first use (and after a shutdown never). */
   private start(): void {
-    if (this.queue !== null) return;
+    if (this.control !== null) return;
     const connection = { ...this.connectionOptions };
     const prefix = this.prefix;
-    this.queue = new Queue(this.queueName, { connection, prefix });
-    // From the stream's start: a job may end before a read from "$" would begin.
-    this.events = new QueueEvents(this.queueName, { connection, prefix, lastEventId: "0-0" });
-    this.control = new Redis({ ...connection, maxRetriesPerRequest: null });
+    const control = new Redis({ ...connection, maxRetriesPerRequest: null });
+    this.control = control;
     this.disconnectedSince = Date.now();
     const lost = (error: unknown): void => {
       this.lastConnectionError = error;
     };
-    this.queue.on("error", lost);
-    this.events.on("error", lost);
-    this.control.on("error", lost);
-    this.control.on("ready", () => {
+    control.on("error", lost);
+    control.on("ready", () => {
       this.disconnectedSince = null;
     });
-    this.control.on("close", () => {
+    control.on("close", () => {
       this.disconnectedSince ??= Date.now();
       this.armWatchdog();
     });
-    this.events.on("completed", ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue));
-    this.events.on("failed", ({ jobId, failedReason }) => this.onFailed(jobId, failedReason));
-    this.events.on("removed", ({ jobId }) => this.pending.get(jobId)?.markGone());
-    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]).then(() => undefined);
-    this.ready.catch(() => undefined);
+    // BullMQ's objects are made once Redis answered: one made while Redis is
+    // unreachable cannot be closed until it connects (its close() waits).
+    const ready = new Promise<void>((resolve) => control.once("ready", resolve)).then(async () => {
+      if (this.control !== control) return;
+      const queue = new Queue(this.queueName, { connection, prefix });
+      // From the stream's start: a job may end before a read from "$" would begin.
+      const events = new QueueEvents(this.queueName, { connection, prefix, lastEventId: "0-0" });
+      this.queue = queue;
+      this.events = events;
+      queue.on("error", lost);
+      events.on("error", lost);
+      events.on("completed", ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue));
+      events.on("failed", ({ jobId, failedReason }) => this.onFailed(jobId, failedReason));
+      events.on("removed", ({ jobId }) => this.onRemoved(jobId));
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      if (this.ready === ready) this.everReady = true;
+    });
+    this.ready = ready;
+    ready.catch(() => undefined);
   }
 
   private onCompleted(jobId: string, returnvalue: unknown): void {
@@ -335,6 +336,13 @@ export class DistributedExecutor implements Executor {
     if (job === undefined) return;
     const attempts = this.jobOptions.attempts ?? 1;
     this.finish(job, new BrokenExecutorError(`job ${jobId} (${job.fn.name} from ${job.fn.module}) failed after at most ${attempts} attempt${attempts === 1 ? "" : "s"}: ${failedReason}`));
+  }
+
+  private onRemoved(jobId: string): void {
+    const job = this.pending.get(jobId);
+    if (job === undefined) return;
+    // Ours after a cancellation (the future is already cancelled), or someone else's removal.
+    this.finish(job, new BrokenExecutorError(`job ${jobId} (${job.fn.name}) was removed from the queue before it ended`));
   }
 
   /** Settles the job's future (unless already done) and forgets the job. */
@@ -400,18 +408,30 @@ export class DistributedExecutor implements Executor {
           ),
         );
       }
+      // Connections that never came up are dropped (with the commands they
+      // hold), so the next submit starts afresh instead of queueing behind them.
+      if (!this.everReady && this.pending.size === 0) this.dropConnections();
     }, WATCHDOG_MS);
     this.watchdog.unref();
   }
 
+  private dropConnections(): void {
+    const control = this.control;
+    this.control = this.ready = null;
+    this.disconnectedSince = null;
+    control?.disconnect();
+  }
+
   private async closeWhenIdle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending.values()].map((job) => job.gone));
+    // No submit can add a job now; one await covers every pending job.
+    await Promise.all([...this.pending.values()].map((job) => job.gone));
     if (this.watchdog !== null) clearInterval(this.watchdog);
     this.watchdog = null;
     const queue = this.queue;
     const events = this.events;
     const control = this.control;
-    if (queue === null) return;
-    await Promise.allSettled([queue.close(), events!.close(), control!.quit().catch(() => control!.disconnect())]);
+    if (control === null) return;
+    if (queue === null) control.disconnect();
+    else await Promise.allSettled([queue.close(), events!.close(), control.quit().catch(() => control.disconnect())]);
   }
 }

@@ -128,7 +128,6 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     if (job.attemptsStarted > attempts) {
       throw new UnrecoverableError(`started ${job.attemptsStarted} times, more than its ${attempts} attempts: the workers running it died or stalled`);
     }
-    if ((await control.exists(cancelKey(prefix, options.queue, job.id!))) === 1) throw new UnrecoverableError("cancelled");
     const module = findModule(data);
     const values = decode(serializer, data.payload) as unknown[];
     const runningPool = pool;
@@ -137,6 +136,12 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
       task.cancel();
     };
     signal?.addEventListener("abort", onAbort);
+    // A cancellation published before this worker took the job left a mark;
+    // checked while the job already runs, so the check costs no latency.
+    void control.exists(cancelKey(prefix, options.queue, job.id!)).then(
+      (marked) => marked === 1 && onAbort(),
+      () => undefined,
+    );
     counts.running++;
     let outcome: JobOutcome;
     try {
