@@ -22,6 +22,7 @@ export {
   StopAsyncIteration,
   LookupError,
   KeyboardInterrupt,
+  CalledProcessError,
   isCancelledError,
 } from "./errors.js";
 
@@ -81,3 +82,19 @@ export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.
 
 // Async iteration (Python's async for, aiter, anext)
 export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";
+
+// Subprocesses and files (Python's asyncio.subprocess; aiofiles / AnyIO open_file)
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  runProcess,
+  Process,
+  CompletedProcess,
+  PIPE,
+  STDOUT,
+  DEVNULL,
+  type StdioOption,
+  type SubprocessOptions,
+  type RunProcessOptions,
+} from "./subprocess.js";
+export { openFile, readFile, writeFile, FileStream, type OpenFileOptions, type ReadFileOptions } from "./files.js";
