@@ -7,7 +7,7 @@
  * a bigint), and the ticks that kept coming while the pool worked.
  */
 import { pathToFileURL } from "node:url";
-import { ProcessPoolExecutor, createTask, fromPromise, getEventLoop, run, sleep, type ClockOption, type Coro } from "asyncio-ts";
+import { ProcessPoolExecutor, createTask, getEventLoop, run, sleep, type ClockOption, type Coro } from "asyncio-ts";
 
 /** Sum of i*i for i < n; self-contained, so it can be shipped to a worker by its source. */
 export function cpuBoundTask(n: number): bigint {
@@ -35,7 +35,7 @@ export async function main(clock: ClockOption = "real"): Promise<void> {
         console.log(`Result: ${result}`);
       } finally {
         ticker.cancel();
-        yield* fromPromise(pool.shutdown());
+        yield* pool.shutdown();
       }
       // How many ticks depends on the machine; that there were any is the point.
       console.log(`the loop kept ticking while the pool computed: ${ticks > 0 ? "yes" : "no"}`);

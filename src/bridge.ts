@@ -25,7 +25,9 @@ class PromiseFuture<T> extends Future<T> {
 
 /**
  * A future that settles as `source` does: with its value, or with its
- * rejection reason as the exception. Given a factory, it is called at once
+ * rejection reason as the exception; a rejection with a `CancelledError`
+ * (such as an aborted `task.signal`'s reason) cancels the future, so the
+ * awaiting code sees that `CancelledError`. Given a factory, it is called at once
  * with an `AbortSignal` that aborts when the future is cancelled, so
  * `yield* fromPromise((signal) => fetch(url, { signal }))` stops the fetch
  * when the task is cancelled. Under a virtual clock, time does not jump
@@ -66,9 +68,11 @@ export function fromPromise<T>(source: PromiseLike<T> | ((signal: AbortSignal) =
     },
     (reason: unknown) => {
       loop.externalWaitEnded();
-      if (!future.done() && !loop.isClosed()) {
-        future.setException(reason instanceof CancelledError ? new Error("promise rejected with a CancelledError", { cause: reason }) : reason ?? new Error("promise rejected with undefined"));
-      }
+      if (future.done() || loop.isClosed()) return;
+      // Python's wrap_future: a cancelled source cancels the bridged future,
+      // keeping the CancelledError (an aborted task.signal's reason) as it is.
+      if (reason instanceof CancelledError) future.settleCancelled(reason);
+      else future.setException(reason ?? new Error("promise rejected with undefined"));
     },
   );
   return future;

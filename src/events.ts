@@ -8,6 +8,8 @@
  *   deadline order, ties first-in first-out), then runs exactly the items
  *   that were in the ready queue when the iteration began. Items added during
  *   the iteration run in the next one (asyncio's `_run_once` with `ntodo`).
+ *   The batch runs first-in first-out, or, with the `shuffle` option, in a
+ *   seeded random order (Trio's scheduler; `scheduleSeed` reproduces it).
  * - After every iteration the loop gives Node's own loop a turn
  *   (`setImmediate`), so sockets, Node timers and promise callbacks run
  *   between any two iterations: a task spinning on `sleep(0)` cannot starve
@@ -30,6 +32,8 @@ import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable, type Tim
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
 import type { Task } from "./tasks.js";
+import type { Context } from "./contextvars.js";
+import { numberArg } from "./arguments.js";
 
 /** What the loop's exception handler receives (Python's context dict). */
 export interface ExceptionContext {
@@ -46,15 +50,37 @@ export interface ExceptionContext {
 /** A custom exception handler: `loop.setExceptionHandler((loop, context) => ...)`. */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
 
-/** A function an executor can run: self-contained source, or a module export. */
+// Type-only: carries a FunctionRef's function type; no such property exists at run time.
+declare const functionType: unique symbol;
+
+/**
+ * A reference to an exported function a worker imports: `{ module, name }`.
+ * Made with `functionRef<F>(module, name)`, it carries the function's type
+ * `F`, so `pool.submit(ref, ...args)` checks the arguments and types the
+ * result. A plain `{ module, name }` object is a `FunctionRef` of unknown type.
+ *
+ * @typeParam F - the exported function's type (`typeof exportedFunction`).
+ */
+export interface FunctionRef<F extends (...args: never[]) => unknown = (...args: never[]) => unknown> {
+  /** The module's path (relative to the working directory), file URL or specifier. */
+  readonly module: string | URL;
+  /** The export's name. */
+  readonly name: string;
+  /** @internal Type-only: the function's type. */
+  readonly [functionType]?: F;
+}
+
+/** A function an executor can run: self-contained source, or a module export (`FunctionRef`). */
 export type ExecutorFunction<A extends unknown[] = never[], R = unknown> =
   | ((...args: A) => R | PromiseLike<R>)
-  | { module: string | URL; name: string };
+  | FunctionRef<(...args: A) => R | PromiseLike<R>>;
 
 /** The part of an executor the loop uses (`runInExecutor`, default executor shutdown). */
 export interface Executor {
+  /** Starts `fn(...args)`; a future of its result. */
   submit<R>(fn: ExecutorFunction<never[], R>, ...args: unknown[]): Future<R>;
-  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
+  /** Stops accepting work; settles once the executor has shut down. */
+  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): PromiseLike<void>;
 }
 
 /**
@@ -73,16 +99,34 @@ export interface LoopInstrument {
 export interface EventLoopOptions {
   clock?: ClockOption;
   debug?: boolean;
+  /** Run each iteration's ready batch in a seeded random order (Trio's scheduler); default `false`. */
+  shuffle?: boolean;
+  /** The shuffle's seed (an unsigned 32-bit integer); random when omitted. */
+  seed?: number;
 }
 
-/** Makes the task `createTask` returns; installed by the tasks module. */
-type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, name: string | undefined) => Task<T>;
+/** Options of `createTask` (Python's `create_task` keywords). */
+export interface TaskOptions {
+  /** The task's name (default `Task-N`). */
+  name?: string;
+  /** Run the task in this context itself rather than a copy of the current one (its `set`s land there). */
+  context?: Context;
+  /** Run the first step inside `createTask` (Python 3.14's `eager_start`). */
+  eagerStart?: boolean;
+}
+
+/**
+ * A task factory (Python's `loop.set_task_factory`): makes the task for
+ * `loop.createTask(coro, options)`; it should return `new Task(coro, { ...options, loop })`
+ * or a subclass's instance.
+ */
+export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOptions) => Task<T>;
 
 let taskFactory: TaskFactory | null = null;
 let defaultExecutorFactory: (() => Executor) | null = null;
 
 /** @internal The tasks module registers how tasks are made (keeps this module below it). */
-export function setTaskFactory(factory: TaskFactory): void {
+export function installTaskConstructor(factory: TaskFactory): void {
   taskFactory = factory;
 }
 
@@ -141,6 +185,24 @@ const envDebug = (): boolean => {
   return value !== undefined && value !== "" && value !== "0";
 };
 
+/** A schedule seed: the given one as an unsigned 32-bit integer, or a random one. */
+function normaliseSeed(seed: number | undefined): number {
+  if (seed === undefined) return Math.floor(Math.random() * 2 ** 32);
+  if (typeof seed !== "number" || !Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${String(seed)}`);
+  return seed >>> 0;
+}
+
+/** mulberry32: a small, fast, well-mixed 32-bit generator; the same seed gives the same sequence. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
 /**
  * An event loop. Most programs never touch it: `run(main)` makes one, runs
  * `main` on it and closes it. Inside a coroutine, `getRunningLoop()` returns it.
@@ -165,6 +227,7 @@ export class EventLoop implements HandleOwner {
   private closed = false;
   private debug: boolean;
   private exceptionHandler: ExceptionHandler | null = null;
+  private customTaskFactory: TaskFactory | null = null;
   private defaultExecutor: Executor | null = null;
   private executorShutdownCalled = false;
 
@@ -182,11 +245,26 @@ export class EventLoop implements HandleOwner {
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
   instrument: LoopInstrument | null = null;
 
+  /** @internal Called with each future of this loop that fails (the testing kit's "never retrieved" check). */
+  failureWatch: ((future: Future<unknown>) => void) | null = null;
+
+  /** The seed of the schedule shuffle, or `null` when the loop keeps FIFO order (`shuffle` off). */
+  readonly scheduleSeed: number | null;
+  // Non-null exactly when shuffling: the seeded generator of the batch orders.
+  private readonly shuffleRandom: (() => number) | null;
+
   constructor(options: EventLoopOptions = {}) {
     this.clock = makeClock(options.clock);
     this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
     this.clockResolution = this.virtualClock ? 0 : REAL_CLOCK_RESOLUTION;
     this.debug = options.debug ?? envDebug();
+    if (options.shuffle === true) {
+      this.scheduleSeed = normaliseSeed(options.seed);
+      this.shuffleRandom = seededRandom(this.scheduleSeed);
+    } else {
+      this.scheduleSeed = null;
+      this.shuffleRandom = null;
+    }
   }
 
   // ---------------------------------------------------------------- time
@@ -210,16 +288,14 @@ export class EventLoop implements HandleOwner {
 
   /** Schedules `callback(...args)` to run `delay` seconds from now (negative delays allowed). */
   callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
-    if (typeof delay !== "number" || Number.isNaN(delay)) {
-      throw new TypeError(`callLater() takes a delay in seconds, got ${String(delay)}`);
-    }
+    numberArg(delay, "callLater(): delay");
     return this.callAt(this.time() + delay, callback, ...args);
   }
 
   /** Schedules `callback(...args)` at loop time `when` (seconds, as `time()` reports). */
   callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
     this.checkClosed();
-    if (typeof when !== "number" || Number.isNaN(when)) throw new TypeError(`callAt() takes a time in seconds, got ${String(when)}`);
+    numberArg(when, "callAt(): when");
     if (typeof callback !== "function") throw new TypeError(`callAt() takes a function, got ${typeof callback}`);
     const timer = new TimerHandle(callback as (...args: never[]) => unknown, args);
     timer.owner = this;
@@ -276,11 +352,29 @@ export class EventLoop implements HandleOwner {
     return new Future<T>(this);
   }
 
-  /** Wraps `coro` in a task on this loop; it starts at the next iteration. */
-  createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
+  /**
+   * Wraps `coro` in a task on this loop; it starts at the next iteration
+   * (unless `eagerStart`). Made by the loop's task factory when one is set.
+   */
+  createTask<T>(coro: Coro<T>, options?: TaskOptions): Task<T> {
     this.checkClosed();
-    if (taskFactory === null) throw new RuntimeError("the tasks module is not loaded");
-    return taskFactory(this, coro, options?.name);
+    const factory = this.customTaskFactory ?? taskFactory;
+    if (factory === null) throw new RuntimeError("the tasks module is not loaded");
+    return factory(this, coro, options);
+  }
+
+  /**
+   * Sets the factory `createTask` uses (Python's `loop.set_task_factory`),
+   * e.g. `eagerTaskFactory`; `null` restores the default.
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") throw new TypeError(`setTaskFactory() takes a function or null, got ${typeof factory}`);
+    this.customTaskFactory = factory;
+  }
+
+  /** The factory set with `setTaskFactory`, or `null` for the default. */
+  getTaskFactory(): TaskFactory | null {
+    return this.customTaskFactory;
   }
 
   // ------------------------------------------------------------- running
@@ -366,7 +460,7 @@ export class EventLoop implements HandleOwner {
     this.disarmNodeTimer();
     const executor = this.defaultExecutor;
     this.defaultExecutor = null;
-    if (executor !== null) void executor.shutdown({ wait: false }).catch(() => undefined);
+    if (executor !== null) executor.shutdown({ wait: false }).then(undefined, () => undefined);
   }
 
   // ------------------------------------------------------------- signals
@@ -391,6 +485,11 @@ export class EventLoop implements HandleOwner {
     (this.signalListeners ??= new Map()).set(signal, listener);
   }
 
+  /** @internal Whether `addSignalHandler(signal, ...)` is in effect (Ctrl-C handling then steps aside). */
+  hasSignalHandler(signal: NodeJS.Signals): boolean {
+    return this.signalListeners?.has(signal) === true;
+  }
+
   /** Removes the handler for `signal`; returns whether there was one. */
   removeSignalHandler(signal: NodeJS.Signals): boolean {
     const listener = this.signalListeners?.get(signal);
@@ -402,10 +501,12 @@ export class EventLoop implements HandleOwner {
 
   // ---------------------------------------------------------- debugging
 
+  /** Whether debug mode is on (slow-callback warnings, creation stacks, ...). */
   getDebug(): boolean {
     return this.debug;
   }
 
+  /** Turns debug mode on or off. */
   setDebug(enabled: boolean): void {
     this.debug = Boolean(enabled);
   }
@@ -478,7 +579,7 @@ export class EventLoop implements HandleOwner {
       }
       target = this.defaultExecutor;
     }
-    return target.submit(fn as ExecutorFunction<never[], R>, ...args);
+    return target.submit(fn as unknown as ExecutorFunction<never[], R>, ...args);
   }
 
   /** Replaces the default executor used by `runInExecutor(null, ...)` and `toThread`. */
@@ -560,6 +661,7 @@ export class EventLoop implements HandleOwner {
     drainingLoop = this;
     try {
       let count = readyQueue.length;
+      if (this.shuffleRandom !== null) this.shuffleBatch(count);
       if (this.debug) {
         while (count-- > 0) this.runTimed(readyQueue.shift()!);
       } else {
@@ -568,6 +670,23 @@ export class EventLoop implements HandleOwner {
     } finally {
       drainingLoop = previous;
     }
+  }
+
+  // Trio's scheduler: the batch about to run, in a seeded random order
+  // (Fisher-Yates over the first `count` items of the ready queue).
+  private shuffleBatch(count: number): void {
+    const random = this.shuffleRandom!;
+    for (let i = count - 1; i > 0; i--) this.readyQueue.swap(i, Math.floor(random() * (i + 1)));
+  }
+
+  /** @internal The earliest live timer's deadline, if any (`advanceTime`). */
+  nextTimerDeadline(): number | undefined {
+    return this.peekLiveTimer()?.deadline;
+  }
+
+  /** @internal How many items wait in the ready queue (`advanceTime`). */
+  readyCount(): number {
+    return this.readyQueue.length;
   }
 
   private runTimed(item: Runnable): void {

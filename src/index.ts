@@ -30,7 +30,7 @@ export {
 export type { Coro, Awaitable, AwaitedOf } from "./coroutines.js";
 
 // Running
-export { run, type RunOptions } from "./runners.js";
+export { run, Runner, type RunOptions, type RunnerOptions } from "./runners.js";
 export {
   EventLoop,
   getRunningLoop,
@@ -40,6 +40,8 @@ export {
   type ExceptionHandler,
   type Executor,
   type ExecutorFunction,
+  type TaskOptions,
+  type TaskFactory,
 } from "./events.js";
 export { Handle, TimerHandle } from "./handles.js";
 export { RealClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
@@ -68,11 +70,15 @@ export { Barrier } from "./barrier.js";
 export { Queue, PriorityQueue, LifoQueue, type QueueOptions, type PriorityQueueOptions, type QueueStatistics } from "./queues.js";
 
 // Streams
-export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption } from "./streams.js";
+export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT_LIMIT, type OpenConnectionOptions, type StreamTlsOption, type StreamExtraInfo } from "./streams.js";
 export { Server, startServer, startUnixServer, type ClientConnectedCallback, type StartServerOptions, type ServerAddress } from "./servers.js";
 
 // Executors (also the subpath "asyncio-ts/executors")
 export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions } from "./executors/index.js";
+
+// Types that follow the runtime (issue 14): typed function references, the shutdown future
+export { functionRef, ShutdownFuture } from "./executors/index.js";
+export type { FunctionRef } from "./events.js";
 
 // Testing and debugging
 export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";
@@ -82,6 +88,19 @@ export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.
 
 // Async iteration (Python's async for, aiter, anext)
 export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";
+
+// Context (Python's contextvars)
+export { ContextVar, Context, Token, copyContext } from "./contextvars.js";
+export { trackAsyncLocalStorage } from "./async-scope.js";
+
+// Resources (Python's contextlib.AsyncExitStack)
+export { exitStack, AsyncExitStack, type Cleanup } from "./exit-stacks.js";
+
+// Limits, retries and channels (beyond asyncio: AnyIO, Trio, aiolimiter)
+export { CapacityLimiter, RateLimiter, type CapacityLimiterStatistics, type RateLimiterStatistics } from "./limiters.js";
+export { retry, type RetryOptions } from "./retry.js";
+export { Channel, type ChannelStatistics } from "./channels.js";
+export { Broadcast, Subscription, type BroadcastStatistics } from "./broadcast.js";
 
 // Subprocesses and files (Python's asyncio.subprocess; aiofiles / AnyIO open_file)
 export {

@@ -12,10 +12,11 @@
  * A native `for await` cannot be written inside a generator, which is why
  * the statement is a function taking the body.
  */
-import { describeValue as describe, isCoroutine, isThenable, type Coro } from "./coroutines.js";
+import { describeValue as describe, type Coro } from "./coroutines.js";
+import { awaitReturned } from "./ensure-future.js";
 import { CancelledError, StopAsyncIteration } from "./errors.js";
 import { getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
+import type { Future } from "./futures.js";
 import { fromPromise } from "./bridge.js";
 
 /** The method name of an async source (Python's `__aiter__`). */
@@ -70,7 +71,7 @@ export function* anext<T, D>(it: AsyncSource<T> | AsyncIterator<T>, ...dflt: [D?
   if (it === null || typeof it !== "object" || typeof (it as { next?: unknown }).next !== "function") {
     throw new TypeError(`anext(): ${describe(it)} is not an async iterator (use aiter() on a source first)`);
   }
-  const result = yield* awaitStep((it as { next(): unknown }).next(), "next()") as Coro<IteratorResult<T, unknown>>;
+  const result = yield* awaitReturned((it as { next(): unknown }).next(), "next()") as Coro<IteratorResult<T, unknown>>;
   if (result.done === true) {
     if (dflt.length > 0) return dflt[0] as D;
     throw new StopAsyncIteration();
@@ -109,7 +110,7 @@ export function* forEach<T>(source: AsyncSourceLike<T>, body: (item: T) => LoopB
         return;
       }
       const outcome = body(step.value);
-      const keepGoing = outcome === undefined || typeof outcome === "boolean" ? outcome : yield* awaitStep(outcome, "the forEach body");
+      const keepGoing = outcome === undefined || typeof outcome === "boolean" ? outcome : yield* awaitReturned(outcome, "the forEach body");
       if (keepGoing === false) return;
     }
   } finally {
@@ -186,12 +187,4 @@ export function toAsyncIterable<T>(source: AsyncSourceLike<T>): AsyncIterable<T>
       };
     },
   };
-}
-
-// A step's outcome that may be a coroutine, a future or a promise, awaited.
-function* awaitStep<R>(outcome: unknown, what: string): Coro<R> {
-  if (isCoroutine(outcome)) return (yield* outcome) as R;
-  if (outcome instanceof Future) return (yield* outcome) as R;
-  if (isThenable(outcome)) return (yield* fromPromise(outcome)) as R;
-  throw new TypeError(`${what} returned ${describe(outcome)}, not a coroutine, future or promise`);
 }

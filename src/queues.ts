@@ -15,6 +15,7 @@ import { Future } from "./futures.js";
 import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { Event } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
+import { functionArg, integerArg, optionsArg } from "./arguments.js";
 
 /** Options of a queue: `new Queue({ maxsize: 100 })` (or `new Queue(100)`, as in Python). */
 export interface QueueOptions {
@@ -24,6 +25,7 @@ export interface QueueOptions {
 
 /** Options of a `PriorityQueue`: a comparator, as `Array.prototype.sort` takes. */
 export interface PriorityQueueOptions<T> extends QueueOptions {
+  /** Orders two items: negative when `a` comes out first (like `Array.prototype.sort`). */
   compare?: (a: T, b: T) => number;
 }
 
@@ -49,9 +51,8 @@ export class QueueWaiter extends Future<void> {
 }
 
 function readMaxsize(options: number | QueueOptions | undefined): number {
-  const maxsize = typeof options === "number" ? options : (options?.maxsize ?? 0);
-  if (typeof maxsize !== "number" || Number.isNaN(maxsize)) throw new TypeError(`maxsize must be a number, got ${String(maxsize)}`);
-  return maxsize;
+  if (typeof options === "number" || options === undefined) return integerArg(options ?? 0, "Queue(): maxsize", { infinite: true });
+  return integerArg(optionsArg(options, "Queue(): options").maxsize ?? 0, "Queue(): maxsize", { infinite: true });
 }
 
 /**
@@ -296,7 +297,9 @@ export class PriorityQueue<T> extends Queue<T> {
 
   constructor(options?: number | PriorityQueueOptions<T>) {
     super(options);
-    this.compare = (typeof options === "object" ? options.compare : undefined) ?? defaultPriorityCompare;
+    const compare = typeof options === "object" ? options.compare : undefined;
+    if (compare !== undefined) functionArg(compare, "PriorityQueue(): compare");
+    this.compare = compare ?? defaultPriorityCompare;
   }
 
   protected override storedCount(): number {

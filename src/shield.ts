@@ -10,13 +10,15 @@ import type { Future } from "./futures.js";
  * A future that mirrors `aw`, except that cancelling it (or the task awaiting
  * it) leaves `aw` running. The awaiting task still gets `CancelledError`. If
  * `aw` is cancelled by other means, the shield is cancelled too. An `aw`
- * already done is returned as it is.
+ * already done is returned as it is. Like the other body-taking helpers,
+ * `shield` also takes a function returning the awaitable, called at once.
  *
  * @example
  * const saved = yield* shield(saveToDisk(data)); // a cancel here does not interrupt the save
+ * const both = yield* shield(() => gather(save(a), save(b)));
  */
-export function shield<T>(aw: Awaitable<T> | PromiseLike<T>): Future<T> {
-  const inner = ensureFuture(aw);
+export function shield<T>(aw: Awaitable<T> | PromiseLike<T> | (() => Awaitable<T> | PromiseLike<T>)): Future<T> {
+  const inner = ensureFuture(typeof aw === "function" ? aw() : aw);
   if (inner.done()) return inner;
   const outer = inner.getLoop().createFuture<T>();
   const onInnerDone = (): void => {

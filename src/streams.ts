@@ -18,10 +18,30 @@ import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
 import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { sleep } from "./sleep.js";
+import { integerArg } from "./arguments.js";
 
 /** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
 export const DEFAULT_LIMIT = 2 ** 16;
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * What `writer.getExtraInfo(name)` returns for the names asyncio documents
+ * (those that apply to a Node socket).
+ */
+export interface StreamExtraInfo {
+  /** The remote address: `[host, port]` for TCP, the socket path for Unix sockets. */
+  peername: [host: string, port: number] | string;
+  /** The local address: `[host, port]` for TCP, the socket path for Unix sockets. */
+  sockname: [host: string, port: number] | string;
+  /** The Node socket itself (a `tls.TLSSocket` for TLS). */
+  socket: net.Socket;
+  /** The peer's certificate (TLS only). */
+  peercert: tls.PeerCertificate;
+  /** The negotiated cipher (TLS only). */
+  cipher: tls.CipherNameAndProtocol;
+  /** The TLS socket (TLS only; Python's `ssl_object`). */
+  ssl_object: tls.TLSSocket;
+}
 
 /** TLS for a stream: Node `tls` options, or a `SecureContext`. */
 export type StreamTlsOption = tls.ConnectionOptions | tls.TlsOptions | tls.SecureContext | true;
@@ -41,9 +61,7 @@ function toBuffer(data: Uint8Array | string, what: string): Buffer {
 }
 
 function checkLimit(limit: number | undefined): number {
-  const value = limit ?? DEFAULT_LIMIT;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
-  return value;
+  return integerArg(limit ?? DEFAULT_LIMIT, "limit", { min: 1 });
 }
 
 /**
@@ -117,6 +135,7 @@ export class StreamReader {
    * an empty array at the end of the stream.
    */
   *read(n = -1): Coro<Buffer> {
+    integerArg(n, "read(): n");
     this.throwIfFailed();
     if (n === 0) return EMPTY;
     if (n < 0) {
@@ -133,7 +152,8 @@ export class StreamReader {
 
   /** Reads exactly `n` bytes; `IncompleteReadError` (with `.partial`) if the stream ends first. */
   *readexactly(n: number): Coro<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError("readexactly size can not be less than zero");
+    integerArg(n, "readexactly(): n");
+    if (n < 0) throw new RangeError(`readexactly(): n can not be less than zero, got ${n}`);
     this.throwIfFailed();
     if (n === 0) return EMPTY;
     while (this.size < n) {
@@ -271,15 +291,28 @@ export class StreamReader {
     return result;
   }
 
+  // Python's fields, in Python's order: buffered bytes, eof, limit, waiter, exception, transport, paused.
   [inspect.custom](): string {
-    const parts = [`${this.size} bytes`];
+    const parts = ["StreamReader"];
+    if (this.size > 0) parts.push(`${this.size} bytes`);
     if (this.eof) parts.push("eof");
     if (this.limit !== DEFAULT_LIMIT) parts.push(`limit=${this.limit}`);
-    if (this.waiter !== null) parts.push("waiter");
+    if (this.waiter !== null) parts.push(`waiter=${inspect(this.waiter)}`);
+    if (this.error !== null) parts.push(`exception=${errorRepr(this.error)}`);
+    if (this.socket !== null) {
+      const socket = this.socket;
+      const peer = !(socket instanceof net.Socket) || socket.remoteAddress === undefined ? "" : ` ${socket.remoteAddress}:${String(socket.remotePort)}`;
+      parts.push(`transport=<${this.socket.constructor.name}${peer}>`);
+    }
     if (this.paused) parts.push("paused");
-    if (this.error !== null) parts.push("exception");
-    return `<StreamReader ${parts.join(" ")}>`;
+    return `<${parts.join(" ")}>`;
   }
+}
+
+// An error as Python's repr shows an exception: `RuntimeError()`, `RangeError('bad')`.
+function errorRepr(error: unknown): string {
+  if (!(error instanceof Error)) return inspect(error);
+  return `${error.name}(${error.message === "" ? "" : `'${error.message}'`})`;
 }
 
 function uncork(writer: StreamWriter): void {
@@ -424,10 +457,18 @@ export class StreamWriter {
   }
 
   /**
-   * Connection details: `"peername"` and `"sockname"` (`[host, port]` for
-   * TCP, the path for Unix sockets), `"socket"` (the Node socket),
-   * `"peercert"` (TLS). `dflt` for anything else.
+   * Connection details (Python's `get_extra_info`): `"peername"` and
+   * `"sockname"` (`[host, port]` for TCP, the path for Unix sockets),
+   * `"socket"` (the Node socket), and for TLS `"peercert"`, `"cipher"` and
+   * `"ssl_object"`; typed by `StreamExtraInfo`. `dflt` (default `undefined`)
+   * when the detail does not apply, and for any other name.
+   *
+   * @example
+   * const peer = writer.getExtraInfo("peername"); // [host, port] | string | undefined
    */
+  getExtraInfo<K extends keyof StreamExtraInfo>(name: K): StreamExtraInfo[K] | undefined;
+  getExtraInfo<K extends keyof StreamExtraInfo, D>(name: K, dflt: D): StreamExtraInfo[K] | D;
+  getExtraInfo(name: string, dflt?: unknown): unknown;
   getExtraInfo(name: string, dflt?: unknown): unknown {
     const socket = this.socket;
     if (!(socket instanceof net.Socket)) return name === "pipe" ? socket : dflt;
@@ -440,6 +481,10 @@ export class StreamWriter {
         return socket.localPort !== undefined ? [socket.localAddress, socket.localPort] : (this.unixPath ?? dflt);
       case "peercert":
         return socket instanceof tls.TLSSocket ? socket.getPeerCertificate() : dflt;
+      case "cipher":
+        return socket instanceof tls.TLSSocket ? socket.getCipher() : dflt;
+      case "ssl_object":
+        return socket instanceof tls.TLSSocket ? socket : dflt;
       default:
         return dflt;
     }
@@ -562,7 +607,7 @@ function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean
  * const reply = yield* reader.readline();
  */
 export function* openConnection(host: string, port: number, options: OpenConnectionOptions = {}): Coro<[StreamReader, StreamWriter]> {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port: ${String(port)}`);
+  integerArg(port, "openConnection(): port", { min: 0, max: 65535 });
   const limit = checkLimit(options.limit);
   const loop = getRunningLoop();
   const tlsOptions = resolveTls(options.tls);

@@ -10,7 +10,7 @@
  * propagates as `CancelledError` unless an error takes priority.
  */
 import { inspect } from "node:util";
-import type { Coro } from "./coroutines.js";
+import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
@@ -65,7 +65,7 @@ export class TaskGroup {
   }
 
   /** @internal Runs `body` as the group's block. */
-  *run<T>(body: (group: TaskGroup) => Coro<T>): Coro<T> {
+  *run<T>(body: (group: TaskGroup) => Awaitable<T>): Coro<T> {
     this.enter();
     let result: T;
     try {
@@ -180,7 +180,8 @@ export class TaskGroup {
 /**
  * Runs `body` with a new `TaskGroup` and waits for every task created in it.
  * The first task to fail cancels the rest and the body; all failures are
- * raised together as one `ExceptionGroup`.
+ * raised together as one `ExceptionGroup`. `body` may return any awaitable
+ * (a coroutine, a `Future`, a `Task`); the block's result is its result.
  *
  * @example
  * yield* taskGroup(function* (tg) {
@@ -188,6 +189,6 @@ export class TaskGroup {
  *   tg.createTask(fetchData("url2"));
  * }); // both are done here
  */
-export function* taskGroup<T>(body: (group: TaskGroup) => Coro<T>): Coro<T> {
+export function* taskGroup<T>(body: (group: TaskGroup) => Awaitable<T>): Coro<T> {
   return yield* new TaskGroup().run(body);
 }

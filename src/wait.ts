@@ -11,6 +11,7 @@ import { Future, type DoneCallback } from "./futures.js";
 import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { Deque } from "./deque.js";
 import type { TimerHandle } from "./handles.js";
+import { optionalNumberArg, optionsArg } from "./arguments.js";
 
 /** `wait` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -56,11 +57,12 @@ export function* wait<F extends Future<unknown>>(futures: Iterable<F>, options: 
     if (!(f instanceof Future)) throw new TypeError(`wait() expects futures or tasks, got ${typeof f}`);
   }
   if (set.size === 0) throw new RangeError("Set of Tasks/Futures is empty.");
+  optionsArg(options, "wait(): options");
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
-    throw new RangeError(`Invalid returnWhen value: ${String(returnWhen)}`);
+    throw new RangeError(`wait(): returnWhen must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${String(returnWhen)}`);
   }
-  checkTimeout(options.timeout, "wait()");
+  optionalNumberArg(options.timeout, "wait(): timeout");
   const loop = getRunningLoop();
   const waiter = loop.createFuture<void>();
   const release = (): void => {

@@ -117,3 +117,39 @@ test("virtual time does not jump while a bridged promise is outstanding", async 
   });
   assert.deepEqual(times, ["io", 0, 5]);
 });
+
+test("a promise rejecting with a CancelledError cancels the bridged future: the awaiting code catches that CancelledError", async () => {
+  await runVirtual(function* () {
+    const reason = new CancelledError("aborted upstream");
+    const future = fromPromise(Promise.reject(reason));
+    let caught: unknown = null;
+    try {
+      yield* future;
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof CancelledError);
+    assert.equal(caught, reason);
+    assert.equal(future.cancelled(), true);
+  });
+});
+
+test("a promise rejecting with another task's aborted signal reason reaches the awaiting task as a CancelledError", async () => {
+  await runVirtual(function* () {
+    const owner = createTask(sleep(100));
+    const signal = owner.signal;
+    const waiter = createTask(
+      (function* (): Coro<string> {
+        try {
+          yield* fromPromise(new Promise<void>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))));
+        } catch (error) {
+          return error instanceof CancelledError ? "CancelledError" : "other";
+        }
+        return "resolved";
+      })(),
+    );
+    yield* sleep(0);
+    owner.cancel();
+    assert.equal(yield* waiter, "CancelledError");
+  });
+});

@@ -286,6 +286,7 @@ test("getExtraInfo reports peername, sockname and the socket", async () => {
     assert.equal((writer.getExtraInfo("sockname") as [string, number])[0], "127.0.0.1");
     assert.ok(writer.getExtraInfo("socket"));
     assert.equal(writer.getExtraInfo("nothing", "default"), "default");
+    assert.equal(writer.getExtraInfo("cipher"), undefined, "no cipher on a plain TCP connection");
     writer.close();
     yield* closeServer(server);
   });

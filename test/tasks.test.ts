@@ -14,6 +14,7 @@ import {
   type Future,
 } from "../src/index.js";
 import { runCapturing, runVirtual } from "./support.js";
+import { TimeoutError, timeout } from "../src/index.js";
 
 function* returns<T>(value: T): Coro<T> {
   return value;
@@ -623,5 +624,78 @@ test("a task's repr names its state and name", async () => {
     assert.match(inspect(task), /<Task pending name="napper">/);
     yield* task;
     assert.match(inspect(task), /<Task finished result=undefined name="napper">/);
+  });
+});
+
+// --- signal after a caught timeout (issue 14) -------------------------------------
+
+function* caughtTimeout(): Coro<void> {
+  try {
+    yield* timeout(1, function* () {
+      yield* sleep(10);
+    });
+  } catch (error) {
+    if (!(error instanceof TimeoutError)) throw error;
+  }
+}
+
+test("task.signal read before a caught timeout is fresh again once cancelling() is back to 0", async () => {
+  await runVirtual(function* () {
+    const task = currentTask()!;
+    const before = task.signal;
+    yield* caughtTimeout();
+    assert.equal(task.cancelling(), 0);
+    assert.equal(before.aborted, true, "the signal handed out during the cancelled operation stays aborted");
+    assert.ok(before.reason instanceof CancelledError);
+    const after = task.signal;
+    assert.notEqual(after, before);
+    assert.equal(after.aborted, false);
+    assert.equal(task.signal, after, "the fresh signal is kept for later reads");
+  });
+});
+
+test("task.signal first read after a caught timeout is not aborted", async () => {
+  await runVirtual(function* () {
+    yield* caughtTimeout();
+    const task = currentTask()!;
+    assert.equal(task.cancelling(), 0);
+    assert.equal(task.signal.aborted, false);
+  });
+});
+
+test("the fresh task.signal after a caught timeout aborts on the next cancellation", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<string> {
+        yield* caughtTimeout();
+        try {
+          yield* sleep(100);
+        } catch (error) {
+          return error instanceof CancelledError ? "cancelled" : "other";
+        }
+        return "slept";
+      })(),
+    );
+    const first = task.signal;
+    yield* sleep(5);
+    const second = task.signal;
+    assert.equal(first.aborted, true);
+    assert.equal(second.aborted, false);
+    task.cancel();
+    assert.equal(second.aborted, true);
+    assert.equal(yield* task, "cancelled");
+  });
+});
+
+test("task.signal stays aborted while cancelling() is above 0", async () => {
+  await runVirtual(function* () {
+    const task = createTask(sleep(10));
+    const signal = task.signal;
+    task.cancel();
+    task.cancel();
+    assert.equal(task.uncancel(), 1);
+    assert.equal(task.signal, signal);
+    assert.equal(task.signal.aborted, true);
+    yield* sleep(0);
   });
 });

@@ -42,6 +42,8 @@ test("a TLS server and client exchange data over a self-signed certificate", { s
     const [reader, writer] = yield* openConnection("127.0.0.1", port, { tls: { ca: credentials!.cert } });
     assert.equal(writer.canWriteEof(), false);
     assert.ok(writer.getExtraInfo("peercert"));
+    assert.match(writer.getExtraInfo("cipher")?.version ?? "", /^TLS/);
+    assert.equal(writer.getExtraInfo("ssl_object"), writer.getExtraInfo("socket"));
     writer.write("hello\n");
     const reply = (yield* reader.read()).toString();
     writer.close();

@@ -9,6 +9,9 @@ import { ThreadPoolExecutor } from "./thread-pool.js";
 
 export { ProcessPoolExecutor } from "./process-pool.js";
 export { ExecutorFuture, type ExecutorOptions } from "./pool.js";
+export { functionRef } from "./function-ref.js";
+export { ShutdownFuture } from "./shutdown-future.js";
+export type { FunctionRef, ExecutorFunction } from "../events.js";
 export { ThreadPoolExecutor };
 
 setDefaultExecutorFactory(() => new ThreadPoolExecutor());

@@ -1,0 +1,171 @@
+/**
+ * `no-floating-coroutine`: Python's "coroutine was never awaited", at lint
+ * time. Calling a coroutine function builds a generator and runs nothing, so
+ * `sleep(1);` as a statement is always a mistake; so is a plain `yield` of a
+ * coroutine, `Future` or `Task` inside a coroutine, which the task rejects at
+ * run time with a `TypeError`. A `Future` or `Task` dropped as a statement
+ * runs, but its result and its errors are lost.
+ *
+ * The rule reads types (typescript-eslint's typed linting), so it knows a
+ * coroutine by what a call returns, not by the callee's name.
+ */
+import { ESLintUtils, type TSESLint, type TSESTree } from "@typescript-eslint/utils";
+import ts from "typescript";
+
+/** Options of `no-floating-coroutine`. */
+export interface NoFloatingCoroutineOptions {
+  /**
+   * Calls whose `Future`/`Task` may be dropped: they start work on purpose
+   * (`createTask`, `tg.createTask`). Matched against the callee's name or
+   * its last property. A coroutine is never allowed. Default `["createTask"]`.
+   */
+  allowedCalls?: string[];
+}
+
+type MessageIds = "floating" | "plainYield" | "addYieldStar" | "useYieldStar";
+type AwaitableKind = "coroutine" | "Future" | "Task";
+
+const createRule = ESLintUtils.RuleCreator((name) => `https://github.com/asyncio-ts/asyncio-ts/blob/main/docs/guide/debugging.md#${name}`);
+
+// A Future of this package, known by its protocol rather than its declaration
+// (subclasses such as GatheringFuture and ExecutorFuture match too).
+const futureMembers = ["addDoneCallback", "removeDoneCallback", "result", "cancel", "getLoop"];
+
+function hasMembers(type: ts.Type, names: readonly string[]): boolean {
+  return names.every((name) => type.getProperty(name) !== undefined);
+}
+
+function classify(type: ts.Type, checker: ts.TypeChecker): AwaitableKind | null {
+  if (type.isUnion()) {
+    for (const member of type.types) {
+      const kind = classify(member, checker);
+      if (kind !== null) return kind;
+    }
+    return null;
+  }
+  if (hasMembers(type, futureMembers)) return type.getProperty("getCoro") !== undefined ? "Task" : "Future";
+  if (type.aliasSymbol?.name === "Coro") return "coroutine";
+  if (hasMembers(type, ["next", "throw", "return"]) && type.getSymbol()?.name === "Generator") {
+    const [yielded] = checker.getTypeArguments(type as ts.TypeReference);
+    if (yielded === undefined) return null;
+    // A generator that yields futures (or nothing at all) is a coroutine.
+    if ((yielded.flags & ts.TypeFlags.Never) !== 0) return "coroutine";
+    const members = yielded.isUnion() ? yielded.types : [yielded];
+    if (members.some((member) => hasMembers(member, futureMembers))) return "coroutine";
+  }
+  return null;
+}
+
+function calleeName(call: TSESTree.CallExpression): string | null {
+  const callee = call.callee;
+  if (callee.type === "Identifier") return callee.name;
+  if (callee.type === "MemberExpression" && callee.property.type === "Identifier") return callee.property.name;
+  return null;
+}
+
+function unwrap(expression: TSESTree.Expression): TSESTree.Expression {
+  let node = expression;
+  for (;;) {
+    if (node.type === "ChainExpression") node = node.expression;
+    else if (node.type === "TSNonNullExpression" || node.type === "TSAsExpression" || node.type === "TSSatisfiesExpression") node = node.expression;
+    else return node;
+  }
+}
+
+type FunctionNode = TSESTree.FunctionDeclaration | TSESTree.FunctionExpression | TSESTree.ArrowFunctionExpression;
+
+function enclosingFunction(node: TSESTree.Node): FunctionNode | null {
+  for (let current = node.parent; current !== undefined; current = current.parent) {
+    if (current.type === "FunctionDeclaration" || current.type === "FunctionExpression" || current.type === "ArrowFunctionExpression") return current;
+  }
+  return null;
+}
+
+/** The rule object (register it as `asyncio-ts/no-floating-coroutine`). */
+export const noFloatingCoroutine: TSESLint.RuleModule<MessageIds, [NoFloatingCoroutineOptions]> = createRule<[NoFloatingCoroutineOptions], MessageIds>({
+  name: "no-floating-coroutine",
+  meta: {
+    type: "problem",
+    hasSuggestions: true,
+    fixable: "code",
+    docs: {
+      description: "Require coroutines, Futures and Tasks to be awaited with yield* (Python's 'coroutine was never awaited')",
+    },
+    messages: {
+      floating: "This {{kind}} is never awaited: {{consequence}} Use `yield* …` to wait for it (or pass it to createTask / a task group).",
+      plainYield: "A plain `yield` of a {{kind}} is a TypeError at run time: use `yield*` to wait for it.",
+      addYieldStar: "Wait for it with `yield*`.",
+      useYieldStar: "Replace `yield` with `yield*`.",
+    },
+    schema: [
+      {
+        type: "object",
+        properties: { allowedCalls: { type: "array", items: { type: "string" } } },
+        additionalProperties: false,
+      },
+    ],
+  },
+  defaultOptions: [{ allowedCalls: ["createTask"] }],
+  create(context, [options]) {
+    const services = ESLintUtils.getParserServices(context);
+    const checker = services.program.getTypeChecker();
+    const allowed = new Set(options.allowedCalls ?? ["createTask"]);
+    // Generators that are coroutines: annotated Coro, or delegating with yield* somewhere.
+    const delegatingGenerators = new WeakSet<FunctionNode>();
+
+    const isCoroutineFunction = (fn: FunctionNode | null): boolean => {
+      if (fn === null || !fn.generator) return false;
+      if (delegatingGenerators.has(fn)) return true;
+      const returnType = fn.returnType?.typeAnnotation;
+      return returnType?.type === "TSTypeReference" && returnType.typeName.type === "Identifier" && returnType.typeName.name === "Coro";
+    };
+    const plainYields: Array<{ node: TSESTree.YieldExpression; kind: AwaitableKind }> = [];
+
+    return {
+      ExpressionStatement(statement) {
+        const expression = unwrap(statement.expression);
+        if (expression.type !== "CallExpression") return;
+        const kind = classify(services.getTypeAtLocation(expression), checker);
+        if (kind === null) return;
+        if (kind !== "coroutine") {
+          const name = calleeName(expression);
+          if (name !== null && allowed.has(name)) return;
+        }
+        const inGenerator = enclosingFunction(statement)?.generator === true;
+        context.report({
+          node: statement,
+          messageId: "floating",
+          data: {
+            kind,
+            consequence: kind === "coroutine" ? "calling a coroutine function only builds the generator, nothing runs." : "its result and its errors are lost.",
+          },
+          suggest: inGenerator ? [{ messageId: "addYieldStar", fix: (fixer) => fixer.insertTextBefore(statement.expression, "yield* ") }] : [],
+        });
+      },
+      YieldExpression(node) {
+        if (node.delegate) {
+          const fn = enclosingFunction(node);
+          if (fn !== null) delegatingGenerators.add(fn);
+          return;
+        }
+        if (node.argument === null) return;
+        const kind = classify(services.getTypeAtLocation(node.argument), checker);
+        if (kind !== null) plainYields.push({ node, kind });
+      },
+      // Decided at the end: a `yield*` later in the same generator makes it a coroutine.
+      "Program:exit"() {
+        for (const { node, kind } of plainYields) {
+          if (!isCoroutineFunction(enclosingFunction(node))) continue;
+          const source = context.sourceCode;
+          const yieldToken = source.getFirstToken(node);
+          context.report({
+            node,
+            messageId: "plainYield",
+            data: { kind },
+            fix: yieldToken === null ? null : (fixer) => fixer.replaceText(yieldToken, "yield*"),
+          });
+        }
+      },
+    };
+  },
+});

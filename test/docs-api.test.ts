@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const committed = join(root, "docs/api");
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+test("TypeDoc validation passes: every public name has a doc comment, and docs/api is current", async () => {
+  const config = JSON.parse(readFileSync(join(root, "typedoc.json"), "utf8")) as { validation: { notDocumented: boolean }; treatValidationWarningsAsErrors: boolean };
+  assert.equal(config.validation.notDocumented, true);
+  assert.equal(config.treatValidationWarningsAsErrors, true);
+  const out = mkdtempSync(join(tmpdir(), "asyncio-ts-api-"));
+  try {
+    const typedoc = join(root, "node_modules/typedoc/bin/typedoc");
+    try {
+      await promisify(execFile)(process.execPath, [typedoc, "--out", out], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout: string; stderr: string };
+      // eslint-disable-next-line no-control-regex
+      assert.fail(`TypeDoc failed (document the names it lists):\n${`${stdout}${stderr}`.replace(/\x1b\[[0-9;]*m/g, "")}`);
+    }
+    const generated = filesUnder(out);
+    assert.deepEqual(filesUnder(committed), generated, "docs/api is stale: run npm run docs");
+    for (const file of generated) {
+      assert.equal(readFileSync(join(committed, file), "utf8"), readFileSync(join(out, file), "utf8"), `docs/api/${file} is stale: run npm run docs`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
