@@ -307,7 +307,7 @@ mixin(
     assert.equal(output!.toString().trim(), "3");
     assert.equal(yield* proc.wait(), 0);
   },
-  // Python gives the child a real pipe for stdin (gh-100133's sibling); libuv gives a socketpair.
+  // Python gives the child an os.pipe() for stdin on Linux; libuv gives a socketpair.
   { ...real, skip: "Node's stdio pipes are socketpairs (libuv): the child's open('/dev/stdin') fails with ENXIO" },
 );
 
