@@ -141,7 +141,7 @@ export class CalledProcessError extends NamedError {
   /** Captured stderr, or `null` when not captured. */
   readonly stderr: Uint8Array | null;
   constructor(returncode: number, cmd: string[] | string, stdout: Uint8Array | null = null, stderr: Uint8Array | null = null) {
-    const shown = typeof cmd === "string" ? cmd : cmd.join(" ");
+    const shown = Array.isArray(cmd) ? cmd.join(" ") : String(cmd);
     super(returncode < 0 ? `Command '${shown}' died with signal ${-returncode}.` : `Command '${shown}' returned non-zero exit status ${returncode}.`);
     this.returncode = returncode;
     this.cmd = cmd;
