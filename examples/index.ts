@@ -35,4 +35,5 @@ export const examples: Example[] = [
   { name: "cpu-bound", title: "CPU-bound work in a process pool", notice: "the exact bigint result, and a loop that kept ticking", run: async (clock) => (await import("./06-cpu-bound.js")).main(clock) },
   { name: "mapreduce", title: "MapReduce: a word count, one machine or many", notice: "the same top 20 on a local process pool or on workers behind Redis (--redis URL)", run: async (clock, invocation) => (await import("./07-mapreduce.js")).main(clock, { dir: invocation?.args[0], redis: invocation?.redis, workers: invocation?.workers, generate: invocation?.generate }) },
   { name: "crawler", title: "A polite crawler: CapacityLimiter, RateLimiter, retry", notice: "never more than 5 requests at once nor 10 in a second; the flaky page succeeds on its third try", run: async (clock) => (await import("./07-crawler.js")).main(clock) },
+  { name: "pipeline", title: "A pipeline of two child processes", notice: "each line goes through grep as it arrives; grep's matches are read line by line", run: async (clock) => (await import("./08-pipeline.js")).main(clock) },
 ];

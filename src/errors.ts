@@ -126,3 +126,26 @@ export class LookupError extends NamedError {}
  * `run()` rejects with it after cancelling the main task on the first SIGINT.
  */
 export class KeyboardInterrupt extends NamedError {}
+
+/**
+ * A process run with `check` exited with a non-zero status (Python's
+ * `subprocess.CalledProcessError`), raised by `runProcess`.
+ */
+export class CalledProcessError extends NamedError {
+  /** The exit status (`-N` when killed by signal N). */
+  readonly returncode: number;
+  /** The command as given to `runProcess`. */
+  readonly cmd: string[] | string;
+  /** Captured stdout, or `null` when not captured. */
+  readonly stdout: Uint8Array | null;
+  /** Captured stderr, or `null` when not captured. */
+  readonly stderr: Uint8Array | null;
+  constructor(returncode: number, cmd: string[] | string, stdout: Uint8Array | null = null, stderr: Uint8Array | null = null) {
+    const shown = Array.isArray(cmd) ? cmd.join(" ") : String(cmd);
+    super(returncode < 0 ? `Command '${shown}' died with signal ${-returncode}.` : `Command '${shown}' returned non-zero exit status ${returncode}.`);
+    this.returncode = returncode;
+    this.cmd = cmd;
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+}

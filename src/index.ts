@@ -22,6 +22,7 @@ export {
   StopAsyncIteration,
   LookupError,
   KeyboardInterrupt,
+  CalledProcessError,
   isCancelledError,
 } from "./errors.js";
 
@@ -102,3 +103,19 @@ export { CapacityLimiter, RateLimiter, type CapacityLimiterStatistics, type Rate
 export { retry, type RetryOptions } from "./retry.js";
 export { Channel, type ChannelStatistics } from "./channels.js";
 export { Broadcast, Subscription, type BroadcastStatistics } from "./broadcast.js";
+
+// Subprocesses and files (Python's asyncio.subprocess; aiofiles / AnyIO open_file)
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  runProcess,
+  Process,
+  CompletedProcess,
+  PIPE,
+  STDOUT,
+  DEVNULL,
+  type StdioOption,
+  type SubprocessOptions,
+  type RunProcessOptions,
+} from "./subprocess.js";
+export { openFile, readFile, writeFile, FileStream, type OpenFileOptions, type ReadFileOptions } from "./files.js";

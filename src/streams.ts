@@ -9,6 +9,7 @@
  * above its high-water mark. Only one task may wait on a reader at a time.
  */
 import * as net from "node:net";
+import type { Readable, Writable } from "node:stream";
 import * as tls from "node:tls";
 import { inspect } from "node:util";
 import type { Coro } from "./coroutines.js";
@@ -75,7 +76,8 @@ export class StreamReader {
   private eof = false;
   private error: unknown = null;
   private waiter: Future<void> | null = null;
-  private socket: net.Socket | null = null;
+  // Any Node Readable: a socket, a child's pipe, a file stream.
+  private socket: Readable | null = null;
   private paused = false;
   private loop: EventLoop | null = null;
 
@@ -83,8 +85,8 @@ export class StreamReader {
     this.limit = checkLimit(options.limit);
   }
 
-  /** @internal Connects the reader to its socket for flow control. */
-  setTransport(socket: net.Socket, loop: EventLoop): void {
+  /** @internal Connects the reader to its socket (or any Readable) for flow control. */
+  setTransport(socket: Readable, loop: EventLoop): void {
     this.socket = socket;
     this.loop = loop;
   }
@@ -310,7 +312,8 @@ export class StreamReader {
     if (this.waiter !== null) parts.push(`waiter=${inspect(this.waiter)}`);
     if (this.error !== null) parts.push(`exception=${errorRepr(this.error)}`);
     if (this.socket !== null) {
-      const peer = this.socket.remoteAddress === undefined ? "" : ` ${this.socket.remoteAddress}:${String(this.socket.remotePort)}`;
+      const socket = this.socket;
+      const peer = !(socket instanceof net.Socket) || socket.remoteAddress === undefined ? "" : ` ${socket.remoteAddress}:${String(socket.remotePort)}`;
       parts.push(`transport=<${this.socket.constructor.name}${peer}>`);
     }
     if (this.paused) parts.push("paused");
@@ -340,7 +343,8 @@ function connectionLost(cause?: unknown): Error {
 export class StreamWriter {
   /** The reader of the same connection (may be `null`). */
   readonly reader: StreamReader | null;
-  private readonly socket: net.Socket;
+  // Any Node Writable: a socket, a child's stdin, a file stream.
+  private readonly socket: Writable;
   private readonly loop: EventLoop;
   private closing = false;
   private eofWritten = false;
@@ -351,7 +355,7 @@ export class StreamWriter {
   private corked = false;
 
   /** @internal Made by `openConnection` and servers. */
-  constructor(socket: net.Socket, reader: StreamReader | null, loop: EventLoop) {
+  constructor(socket: Writable, reader: StreamReader | null, loop: EventLoop) {
     this.socket = socket;
     this.reader = reader;
     this.loop = loop;
@@ -407,7 +411,8 @@ export class StreamWriter {
   *drain(): Coro<void> {
     const readerError = this.reader?.exception();
     if (readerError !== null && readerError !== undefined) throw readerError;
-    if (this.closing) {
+    // A failed write (EPIPE) destroys the stream at once, before its 'close' event.
+    if (this.closing || this.socket.destroyed) {
       // Give a pending close or error event its turn, as asyncio yields here.
       yield* sleep(0);
       if (this.closed || this.socket.destroyed) throw this.closeError ?? connectionLost();
@@ -478,6 +483,7 @@ export class StreamWriter {
   getExtraInfo(name: string, dflt?: unknown): unknown;
   getExtraInfo(name: string, dflt?: unknown): unknown {
     const socket = this.socket;
+    if (!(socket instanceof net.Socket)) return name === "pipe" ? socket : dflt;
     switch (name) {
       case "socket":
         return socket;
@@ -518,26 +524,46 @@ export class StreamWriter {
 
 /** @internal Wires a connected socket to a new reader and writer. */
 export function wrapSocket(socket: net.Socket, loop: EventLoop, limit: number, unixPath: string | null = null): [StreamReader, StreamWriter] {
-  const reader = new StreamReader({ limit });
-  reader.setTransport(socket, loop);
-  const writer = new StreamWriter(socket, reader, loop);
+  const reader = readerOver(socket, loop, limit);
+  const writer = writerOver(socket, reader, loop);
   writer.unixPath = unixPath;
-  socket.on("data", (chunk: Buffer) => {
+  return [reader, writer];
+}
+
+/**
+ * @internal A reader fed by any Node Readable (a socket, a child's pipe, a
+ * file stream), pausing and resuming it for flow control.
+ */
+export function readerOver(readable: Readable, loop: EventLoop, limit: number): StreamReader {
+  const reader = new StreamReader({ limit });
+  reader.setTransport(readable, loop);
+  readable.on("data", (chunk: Buffer) => {
     if (!loop.isClosed()) reader.feedData(chunk);
   });
-  socket.on("end", () => {
+  readable.on("end", () => {
     if (!loop.isClosed()) reader.feedEof();
   });
-  socket.on("error", (error: Error) => {
-    writer.connectionError(error);
+  readable.on("error", (error: Error) => {
     if (!loop.isClosed()) reader.setException(error);
   });
-  socket.on("close", () => {
+  readable.on("close", () => {
     if (loop.isClosed()) return;
     if (reader.exception() === null && !reader.atEof()) reader.feedEof();
-    writer.connectionClosed();
   });
-  return [reader, writer];
+  return reader;
+}
+
+/**
+ * @internal A writer over any Node Writable (a socket, a child's stdin, a
+ * file stream); `reader` is the same connection's reader, if any.
+ */
+export function writerOver(writable: Writable, reader: StreamReader | null, loop: EventLoop): StreamWriter {
+  const writer = new StreamWriter(writable, reader, loop);
+  writable.on("error", (error: Error) => writer.connectionError(error));
+  writable.on("close", () => {
+    if (!loop.isClosed()) writer.connectionClosed();
+  });
+  return writer;
 }
 
 function resolveTls(option: StreamTlsOption | undefined): tls.ConnectionOptions | null {

@@ -18,6 +18,7 @@ const classes = [
   "StopAsyncIteration", "LookupError", "KeyboardInterrupt",
   "ContextVar", "Context", "Token", "Runner", "AsyncExitStack",
   "CapacityLimiter", "RateLimiter", "Channel", "Broadcast",
+  "Process", "CompletedProcess", "CalledProcessError", "FileStream",
 ] as const;
 const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
@@ -26,8 +27,9 @@ const functions = [
   "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread", "functionRef",
   "copyContext", "exitStack", "eagerTaskFactory", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
   "retry",
+  "createSubprocessExec", "createSubprocessShell", "runProcess", "openFile", "readFile", "writeFile",
 ] as const;
-const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
+const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED", "PIPE", "STDOUT", "DEVNULL"] as const;
 const exported = api as unknown as Record<string, unknown>;
 
 test("every class of the API contract is exported", () => {
@@ -44,7 +46,7 @@ test("the wait constants are exported", () => {
 
 test("every error class is an Error whose name is its class name", () => {
   const errorNames = classes.filter((n) => /Error$|^Queue(Empty|Full|ShutDown)$|^ExceptionGroup$|Pool$|^StopAsyncIteration$|^KeyboardInterrupt$/.test(n));
-  assert.equal(errorNames.length, 17);
+  assert.equal(errorNames.length, 18);
   for (const name of errorNames) {
     const ErrorClass = exported[name] as new (...args: unknown[]) => Error;
     const instance = name === "IncompleteReadError" ? new ErrorClass(new Uint8Array(), 1) : name === "ExceptionGroup" ? new ErrorClass("m", []) : new ErrorClass("m");

@@ -1,0 +1,462 @@
+/**
+ * Child processes (Python's `asyncio.subprocess`): `createSubprocessExec`,
+ * `createSubprocessShell`, `Process`, and Trio's `run_process` as
+ * `runProcess`.
+ *
+ * A child's pipes are the project's streams: `stdin` is a `StreamWriter`
+ * (`drain()` waits on the pipe's buffer), `stdout`/`stderr` are
+ * `StreamReader`s (paused past twice `limit`, an async source of lines).
+ * Under a virtual clock a running child holds time: the loop does not jump
+ * ahead while a child (or a pipe it left open) is alive.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants as fsConstants, statSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { delimiter, resolve as resolvePath } from "node:path";
+import { inspect } from "node:util";
+import type { Coro } from "./coroutines.js";
+import { CalledProcessError, CancelledError } from "./errors.js";
+import { getRunningLoop, type EventLoop } from "./events.js";
+import type { Future } from "./futures.js";
+import { gather } from "./gather.js";
+import { DEFAULT_LIMIT, readerOver, writerOver, type StreamReader, type StreamWriter } from "./streams.js";
+import { timeout as withTimeout } from "./timeouts.js";
+
+/** Connect the child's stream to a new pipe (Python's `asyncio.subprocess.PIPE`). */
+export const PIPE = -1;
+/** Send the child's stderr where its stdout goes (stderr only; Python's `STDOUT`). */
+export const STDOUT = -2;
+/** Connect the child's stream to `/dev/null` (Python's `DEVNULL`). */
+export const DEVNULL = -3;
+
+/**
+ * Where a child's stdin, stdout or stderr goes: `PIPE`, `DEVNULL`, `STDOUT`
+ * (stderr only), a file descriptor of this process to share (`>= 0`), or
+ * `null` / omitted to inherit ours.
+ */
+export type StdioOption = number | null;
+
+/** Options of `createSubprocessExec` and `createSubprocessShell`. */
+export interface SubprocessOptions {
+  stdin?: StdioOption;
+  stdout?: StdioOption;
+  stderr?: StdioOption;
+  /** Working directory of the child. */
+  cwd?: string;
+  /** Environment of the child (default: ours). */
+  env?: Record<string, string | undefined>;
+  /** Buffer limit of the stdout/stderr readers in bytes (default 65536). */
+  limit?: number;
+  /** Start the child in a new session and process group (Python's `start_new_session`). */
+  startNewSession?: boolean;
+}
+
+const SHELL = "/bin/sh";
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : typeof value === "object" ? (value === null ? "null" : "an object") : `${typeof value} ${String(value)}`;
+}
+
+type NodeStdio = "pipe" | "ignore" | "inherit" | number;
+
+function nodeStdio(name: "stdin" | "stdout" | "stderr", value: unknown): NodeStdio {
+  if (value === undefined || value === null) return "inherit";
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be PIPE, DEVNULL, ${name === "stderr" ? "STDOUT, " : ""}a file descriptor or null, got ${describe(value)}`);
+  }
+  if (value === PIPE) return "pipe";
+  if (value === DEVNULL) return "ignore";
+  if (value === STDOUT) {
+    if (name !== "stderr") throw new RangeError(`STDOUT can only be used for stderr, not ${name}`);
+    // Replaced by a `2>&1` in the child (see spawnChild): fd 2 then is fd 1.
+    return "inherit";
+  }
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name}: ${value} is neither PIPE, DEVNULL, STDOUT nor a file descriptor`);
+  return value;
+}
+
+function checkLimit(limit: unknown): number {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${describe(limit)}`);
+  return limit;
+}
+
+function checkOptions(options: unknown): SubprocessOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object") throw new TypeError(`subprocess options must be an object, got ${describe(options)}`);
+  const opts = options as SubprocessOptions;
+  if (opts.cwd !== undefined && typeof opts.cwd !== "string") throw new TypeError(`cwd must be a string, got ${describe(opts.cwd)}`);
+  if (opts.env !== undefined && (opts.env === null || typeof opts.env !== "object")) throw new TypeError(`env must be an object of strings, got ${describe(opts.env)}`);
+  return opts;
+}
+
+/** The error Node's spawn gives for a missing program (Python's `FileNotFoundError`). */
+function programNotFound(program: string, args: readonly string[]): Error {
+  return Object.assign(new Error(`spawn ${program} ENOENT`), { errno: -osConstants.errno.ENOENT, code: "ENOENT", syscall: `spawn ${program}`, path: program, spawnargs: [...args] });
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// With stderr=STDOUT the child runs under `sh -c 'exec 2>&1; exec "$0" "$@"'`,
+// so a missing program must be found missing here, as spawn would.
+function programExists(program: string, env: Record<string, string | undefined>, cwd: string | undefined): boolean {
+  if (program.includes("/")) return isExecutableFile(resolvePath(cwd ?? process.cwd(), program));
+  const path = env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin";
+  return path.split(delimiter).some((dir) => dir !== "" && isExecutableFile(resolvePath(cwd ?? process.cwd(), dir, program)));
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return (osConstants.signals as Record<string, number | undefined>)[signal] ?? 0;
+}
+
+/** The error for signalling a process that has exited (Python's `ProcessLookupError`). */
+function processGone(pid: number): Error {
+  return Object.assign(new Error(`process ${pid} has exited`), { code: "ESRCH", errno: -osConstants.errno.ESRCH, syscall: "kill" });
+}
+
+/**
+ * A running or finished child (Python's `asyncio.subprocess.Process`), made
+ * by `createSubprocessExec` / `createSubprocessShell`.
+ */
+export class Process {
+  /** The child's process id. */
+  readonly pid: number;
+  /** The child's stdin when it is `PIPE`, else `null`. */
+  readonly stdin: StreamWriter | null;
+  /** The child's stdout when it is `PIPE`, else `null`. */
+  readonly stdout: StreamReader | null;
+  /** The child's stderr when it is `PIPE`, else `null`. */
+  readonly stderr: StreamReader | null;
+  private exitCode: number | null = null;
+  // Invariant: empty once exitCode is set (every waiter got it).
+  private exitWaiters: Future<number>[] = [];
+  private readonly loop: EventLoop;
+  private readonly child: ChildProcess;
+
+  /**
+   * @internal Made by `createSubprocessExec` / `createSubprocessShell` right
+   * after `spawn()`, before the child has even started: Node discards the
+   * output of a pipe nobody listens to when the child exits, and a short
+   * child may exit before the caller resumes.
+   */
+  constructor(child: ChildProcess, loop: EventLoop, limit: number) {
+    this.child = child;
+    this.loop = loop;
+    this.pid = child.pid ?? -1;
+    this.stdin = child.stdin !== null ? writerOver(child.stdin, null, loop) : null;
+    this.stdout = child.stdout !== null ? readerOver(child.stdout, loop, limit) : null;
+    this.stderr = child.stderr !== null ? readerOver(child.stderr, loop, limit) : null;
+    child.on("exit", (code, signal) => this.exited(code !== null ? code : -signalNumber(signal!)));
+  }
+
+  /** The exit status: `null` while running, `-N` when killed by signal N. */
+  get returncode(): number | null {
+    return this.exitCode;
+  }
+
+  /**
+   * Waits for the child to exit and returns its `returncode`. With
+   * `stdout=PIPE` the child may block on a full pipe nobody reads: use
+   * `communicate()`. Cancelling the wait does not kill the child.
+   */
+  *wait(): Coro<number> {
+    if (this.exitCode !== null) return this.exitCode;
+    const waiter = this.loop.createFuture<number>();
+    this.exitWaiters.push(waiter);
+    try {
+      return yield* waiter;
+    } finally {
+      const index = this.exitWaiters.indexOf(waiter);
+      if (index !== -1) this.exitWaiters.splice(index, 1);
+    }
+  }
+
+  /**
+   * Writes `input` to stdin (then closes it) while reading stdout and
+   * stderr to their ends, then waits for the child to exit; returns
+   * `[stdout, stderr]` (`null` for a stream that is not `PIPE`). A child
+   * that exits without reading its input is not an error. Cancelling it
+   * does not kill the child.
+   */
+  *communicate(input?: Uint8Array | string): Coro<[Buffer | null, Buffer | null]> {
+    const [, stdout, stderr] = yield* gather(this.feedStdin(input), readAll(this.stdout), readAll(this.stderr));
+    yield* this.wait();
+    return [stdout, stderr];
+  }
+
+  /**
+   * Sends `signal` (a name such as `"SIGINT"`, or a number) to the child.
+   * Throws an `ESRCH` error (Python's `ProcessLookupError`) once it exited.
+   */
+  sendSignal(signal: NodeJS.Signals | number): void {
+    if (typeof signal === "string") {
+      if (!(signal in osConstants.signals)) throw new RangeError(`unknown signal ${JSON.stringify(signal)}`);
+    } else if (typeof signal !== "number" || !Number.isInteger(signal) || signal < 0) {
+      throw new TypeError(`sendSignal() takes a signal name or number, got ${describe(signal)}`);
+    }
+    // Node reaps the child only when it reports 'exit': until then the pid is still ours.
+    if (this.exitCode !== null) throw processGone(this.pid);
+    process.kill(this.pid, signal);
+  }
+
+  /** Sends `SIGTERM`. */
+  terminate(): void {
+    this.sendSignal("SIGTERM");
+  }
+
+  /** Sends `SIGKILL`. */
+  kill(): void {
+    this.sendSignal("SIGKILL");
+  }
+
+  /** @internal A future set when the child exits, without removal on cancellation (for runProcess's grace period). */
+  addExitWaiter(waiter: Future<number>): void {
+    if (this.exitCode !== null) waiter.setResult(this.exitCode);
+    else this.exitWaiters.push(waiter);
+  }
+
+  private exited(code: number): void {
+    this.exitCode = code;
+    const waiters = this.exitWaiters;
+    this.exitWaiters = [];
+    if (this.loop.isClosed()) return;
+    for (const waiter of waiters) if (!waiter.done()) waiter.setResult(code);
+  }
+
+  private *feedStdin(input: Uint8Array | string | undefined): Coro<void> {
+    const stdin = this.stdin;
+    if (stdin === null) return;
+    try {
+      if (input !== undefined && input !== null) {
+        stdin.write(input);
+        yield* stdin.drain();
+      }
+    } catch (error) {
+      // As asyncio: a child that does not read all its input is not an error of communicate().
+      if (!isBrokenPipe(error)) throw error;
+    }
+    stdin.close();
+  }
+
+  [inspect.custom](): string {
+    return `<Process ${this.pid} ${this.exitCode === null ? "running" : `returncode=${this.exitCode}`}>`;
+  }
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "EPIPE" || code === "ECONNRESET";
+}
+
+function* readAll(reader: StreamReader | null): Coro<Buffer | null> {
+  if (reader === null) return null;
+  return yield* reader.read();
+}
+
+function* spawnChild(file: string, args: string[], shown: { program: string; args: string[] }, options: unknown): Coro<Process> {
+  const opts = checkOptions(options);
+  const stdin = nodeStdio("stdin", opts.stdin);
+  const stdout = nodeStdio("stdout", opts.stdout);
+  const stderr = nodeStdio("stderr", opts.stderr);
+  const limit = checkLimit(opts.limit);
+  const env = opts.env ?? process.env;
+  if (opts.stderr === STDOUT) {
+    // Node's stdio cannot name another of the child's fds: the child dups fd 1 onto fd 2 itself.
+    if (file === SHELL && args[0] === "-c" && args.length === 2) args = ["-c", `exec 2>&1\n${args[1]}`];
+    else {
+      if (!programExists(file, env, opts.cwd)) throw programNotFound(shown.program, shown.args);
+      args = ["-c", 'exec 2>&1; exec "$0" "$@"', file, ...args];
+      file = SHELL;
+    }
+  }
+  const loop = getRunningLoop();
+  const started = loop.createFuture<void>();
+  // The child holds virtual time from now until it has exited and its pipes have closed.
+  loop.externalWaitStarted();
+  let holding = true;
+  const release = (): void => {
+    if (!holding) return;
+    holding = false;
+    loop.externalWaitEnded();
+  };
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, { stdio: [stdin, stdout, stderr], cwd: opts.cwd, env, detached: opts.startNewSession === true });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const proc = new Process(child, loop, limit);
+  let spawned = false;
+  child.once("spawn", () => {
+    spawned = true;
+    if (!started.done()) started.setResult(undefined);
+  });
+  child.on("error", (error: Error) => {
+    // After the start, 'error' only reports a failed kill(), and sendSignal() checks first.
+    if (spawned) return;
+    release();
+    if (!started.done() && !loop.isClosed()) started.setException(error);
+  });
+  child.once("close", release);
+  try {
+    yield* started;
+  } catch (error) {
+    // Cancelled while starting: the child must not outlive the call (asyncio kills it too).
+    if (error instanceof CancelledError && child.pid !== undefined) killChild(child, opts.startNewSession === true);
+    throw error;
+  }
+  return proc;
+}
+
+function killChild(child: ChildProcess, group: boolean): void {
+  try {
+    if (group && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    else child.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+function checkArgs(program: unknown, args: unknown): string[] {
+  if (typeof program !== "string" || program.length === 0) throw new TypeError(`createSubprocessExec() takes a program name, got ${describe(program)}`);
+  if (args === undefined) return [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw new TypeError("createSubprocessExec() takes its arguments as an array of strings");
+  return [...(args as string[])];
+}
+
+/**
+ * Starts `program` with `args` (no shell) and returns its `Process`
+ * (Python's `asyncio.create_subprocess_exec`). A missing program raises the
+ * OS error (`code: "ENOENT"`, naming the program).
+ *
+ * @example
+ * const proc = yield* createSubprocessExec("cat", [], { stdin: PIPE, stdout: PIPE });
+ * const [out] = yield* proc.communicate("hello");
+ */
+export function* createSubprocessExec(program: string, args: string[] = [], options: SubprocessOptions = {}): Coro<Process> {
+  const argv = checkArgs(program, args);
+  return yield* spawnChild(program, argv, { program, args: argv }, options);
+}
+
+/**
+ * Runs `cmd` through `/bin/sh -c` and returns its `Process` (Python's
+ * `asyncio.create_subprocess_shell`). A missing command is the shell's exit
+ * status 127, not an error.
+ */
+export function* createSubprocessShell(cmd: string, options: SubprocessOptions = {}): Coro<Process> {
+  if (typeof cmd !== "string") throw new TypeError(`createSubprocessShell() takes a command string, got ${describe(cmd)}`);
+  return yield* spawnChild(SHELL, ["-c", cmd], { program: SHELL, args: ["-c", cmd] }, options);
+}
+
+// ---------------------------------------------------------------- runProcess
+
+/** Options of `runProcess`. */
+export interface RunProcessOptions {
+  /** Bytes (or a UTF-8 string) written to the child's stdin, then closed; without it stdin is inherited. */
+  input?: Uint8Array | string;
+  /** Raise `CalledProcessError` for a non-zero exit (default `true`). */
+  check?: boolean;
+  /** Capture stdout and stderr (default `true`); `false` inherits ours. */
+  capture?: boolean;
+  /** Seconds before the process group is killed and `TimeoutError` raised. */
+  timeout?: number;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Seconds between SIGTERM and SIGKILL to the group when stopping it (default 5, real time). */
+  gracePeriod?: number;
+}
+
+/** The result of `runProcess` (Python's `subprocess.CompletedProcess`). */
+export class CompletedProcess {
+  constructor(
+    /** The command as given. */
+    readonly args: string[] | string,
+    /** The exit status (`-N` for signal N). */
+    readonly returncode: number,
+    /** Captured stdout, or `null` when not captured. */
+    readonly stdout: Buffer | null,
+    /** Captured stderr, or `null` when not captured. */
+    readonly stderr: Buffer | null,
+  ) {}
+
+  [inspect.custom](): string {
+    return `<CompletedProcess ${JSON.stringify(this.args)} returncode=${this.returncode}>`;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nobody left in the group.
+  }
+}
+
+// Stops the child's whole group: SIGTERM, up to `grace` seconds for the
+// leader to exit, then SIGKILL for whatever of the group is left.
+function* stopGroup(proc: Process, grace: number): Coro<void> {
+  signalGroup(proc.pid, "SIGTERM");
+  const loop = getRunningLoop();
+  const exited = loop.createFuture<number>();
+  // Real time: the child holds a virtual clock, so a loop timer would not fire.
+  const timer = setTimeout(() => {
+    if (!exited.done() && !loop.isClosed()) exited.setResult(0);
+  }, grace * 1000);
+  proc.addExitWaiter(exited);
+  try {
+    yield* exited;
+  } finally {
+    clearTimeout(timer);
+    signalGroup(proc.pid, "SIGKILL");
+  }
+  // The leader dies of SIGKILL at once; waiting for it leaves no zombie behind.
+  yield* proc.wait();
+}
+
+/**
+ * Runs a command to completion (Trio's `run_process`, Python's
+ * `subprocess.run`): an array is a program and its arguments, a string a
+ * shell command. The child runs in its own process group; cancellation or
+ * `timeout` stops the whole group (SIGTERM, `gracePeriod`, SIGKILL), so no
+ * grandchild outlives the call; a timeout then raises `TimeoutError`. A
+ * non-zero exit with `check` raises `CalledProcessError`.
+ *
+ * @example
+ * const { stdout } = yield* runProcess(["git", "rev-parse", "HEAD"]);
+ * yield* runProcess("make test", { capture: false, timeout: 600 });
+ */
+export function* runProcess(cmd: string[] | string, options: RunProcessOptions = {}): Coro<CompletedProcess> {
+  if (typeof cmd !== "string" && (!Array.isArray(cmd) || cmd.length === 0)) throw new TypeError("runProcess() takes a command string or a non-empty array of strings");
+  const { input, check = true, capture = true, timeout, gracePeriod = 5 } = options;
+  if (timeout !== undefined && (typeof timeout !== "number" || Number.isNaN(timeout))) throw new TypeError(`timeout must be a number of seconds, got ${describe(timeout)}`);
+  if (typeof gracePeriod !== "number" || !(gracePeriod >= 0)) throw new RangeError(`gracePeriod must be a number of seconds >= 0, got ${describe(gracePeriod)}`);
+  const spawnOptions: SubprocessOptions = {
+    stdin: input !== undefined ? PIPE : null,
+    stdout: capture ? PIPE : null,
+    stderr: capture ? PIPE : null,
+    startNewSession: true,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+  };
+  const run = function* (): Coro<[number, Buffer | null, Buffer | null]> {
+    const proc = typeof cmd === "string" ? yield* createSubprocessShell(cmd, spawnOptions) : yield* createSubprocessExec(cmd[0]!, cmd.slice(1), spawnOptions);
+    try {
+      const [stdout, stderr] = yield* proc.communicate(input);
+      return [proc.returncode!, stdout, stderr];
+    } catch (error) {
+      yield* stopGroup(proc, gracePeriod);
+      throw error;
+    }
+  };
+  const [returncode, stdout, stderr] = timeout === undefined ? yield* run() : yield* withTimeout(timeout, run);
+  if (check && returncode !== 0) throw new CalledProcessError(returncode, cmd, stdout, stderr);
+  return new CompletedProcess(cmd, returncode, stdout, stderr);
+}
