@@ -12,7 +12,9 @@ import type { RemoteError } from "../executors/protocol.js";
 
 /** Turns values into bytes and back; both sides of a queue must use the same one. */
 export interface Serializer {
+  /** Turns a value into bytes. */
   serialize(value: unknown): Uint8Array;
+  /** Turns bytes made by `serialize` back into the value. */
   deserialize(bytes: Uint8Array): unknown;
 }
 
