@@ -71,6 +71,8 @@ interface TaskExtras {
   boundContext: Context | null;
   // AsyncLocalStorage stores current at creation (only once a store is in use in the process).
   asyncScope: AsyncScope | null;
+  // A coroutine object that is not a native generator, as given (the task drives a generator delegating to it).
+  foreignCoro: Coro<unknown> | null;
 }
 
 /**
@@ -81,8 +83,6 @@ interface TaskExtras {
 export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHolder {
   private readonly coro: Coro<T>;
   private readonly id: number;
-  // Invariant: true when `coro` is a native generator, stepped through %GeneratorPrototype%'s methods.
-  private readonly nativeCoro: boolean;
   /**
    * @internal The task's own context (a copy of its creator's, made at
    * creation; unused when the task runs in a `boundContext`).
@@ -101,8 +101,13 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     const loop = options?.loop ?? getRunningLoop();
     super(loop);
     if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
-    this.coro = coro;
-    this.nativeCoro = isNativeGenerator(coro);
+    // Invariant: `coro` is a native generator, stepped through %GeneratorPrototype%'s
+    // methods; any other coroutine object is driven through a generator delegating to it.
+    if (isNativeGenerator(coro)) this.coro = coro;
+    else {
+      this.coro = delegateTo(coro);
+      this.getExtras().foreignCoro = coro;
+    }
     this.id = ++taskCounter;
     this.contextVars = currentContextVars();
     if (options !== undefined) {
@@ -159,6 +164,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
       weaklyTracked: false,
       boundContext: null,
       asyncScope: null,
+      foreignCoro: null,
     });
   }
 
@@ -179,7 +185,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
 
   /** The coroutine this task drives. */
   getCoro(): Coro<T> {
-    return this.coro;
+    return (this.extras?.foreignCoro as Coro<T> | null | undefined) ?? this.coro;
   }
 
   /** Tasks end by their coroutine returning; `RuntimeError`. */
@@ -293,7 +299,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     let step: IteratorResult<Future<unknown>, T>;
     try {
       if (extras === null || (!extras.mustCancel && extras.pendingThrow === undefined)) {
-        step = (this.nativeCoro ? generatorNext.call(coro, undefined) : coro.next(undefined)) as IteratorResult<Future<unknown>, T>;
+        step = generatorNext.call(coro, undefined) as IteratorResult<Future<unknown>, T>;
       } else {
         let error: unknown;
         if (extras.mustCancel) {
@@ -303,7 +309,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
           error = extras.pendingThrow;
           extras.pendingThrow = undefined;
         }
-        step = (this.nativeCoro ? generatorThrow.call(coro, error) : coro.throw(error)) as IteratorResult<Future<unknown>, T>;
+        step = generatorThrow.call(coro, error) as IteratorResult<Future<unknown>, T>;
       }
     } catch (error) {
       runningTask = previousTask;
@@ -401,6 +407,11 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     const waitFor = this.futureWaitedOn === null ? "" : ` wait_for=${inspect(this.futureWaitedOn)}`;
     return `<Task ${state} name=${JSON.stringify(this.getName())}${waitFor}>`;
   }
+}
+
+// A native generator driving any other coroutine object (`yield*` forwards next, throw and return).
+function* delegateTo<T>(coro: Coro<T>): Coro<T> {
+  return yield* coro;
 }
 
 function coroutineExpected(where: string, value: unknown): string {
