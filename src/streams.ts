@@ -16,8 +16,8 @@ import type { Coro } from "./coroutines.js";
 import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
+import { fromPromise } from "./bridge.js";
 import { aiterSymbol, type AsyncSource } from "./iteration.js";
-import { sleep } from "./sleep.js";
 import { integerArg } from "./arguments.js";
 
 /** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
@@ -413,8 +413,10 @@ export class StreamWriter {
     if (readerError !== null && readerError !== undefined) throw readerError;
     // A failed write (EPIPE) destroys the stream at once, before its 'close' event.
     if (this.closing || this.socket.destroyed) {
-      // Give a pending close or error event its turn, as asyncio yields here.
-      yield* sleep(0);
+      // Give a pending close or error event its turn, as asyncio yields here:
+      // one host turn (Node emits 'close' in a later phase), not just one
+      // loop iteration, which may run in the same macrotask.
+      yield* fromPromise(new Promise<void>((resolve) => setImmediate(resolve)));
       if (this.closed || this.socket.destroyed) throw this.closeError ?? connectionLost();
       return;
     }
