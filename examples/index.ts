@@ -9,8 +9,16 @@ export interface Example {
   name: string;
   title: string;
   notice: string;
-  /** Runs it; examples that sleep accept a clock (tests pass "virtual"). */
-  run(clock?: ClockOption): Promise<void> | void;
+  /** Runs it; examples that sleep accept a clock (tests pass "virtual"); `invocation` carries the command line's arguments. */
+  run(clock?: ClockOption, invocation?: ExampleInvocation): Promise<void> | void;
+}
+
+/** What `asyncio-ts example NAME [options] [args...]` passes on (only mapreduce uses it). */
+export interface ExampleInvocation {
+  args: string[];
+  redis?: string;
+  workers?: number;
+  generate?: number;
 }
 
 export const examples: Example[] = [
@@ -25,4 +33,5 @@ export const examples: Example[] = [
   { name: "wait", title: "wait(FIRST_COMPLETED)", notice: "the fastest courier wins; the others are still pending", run: async (clock) => (await import("./05-wait.js")).main(clock) },
   { name: "open-connection", title: "openConnection", notice: "write never waits; drain and readline do", run: async (clock) => (await import("./05-open-connection.js")).main(clock) },
   { name: "cpu-bound", title: "CPU-bound work in a process pool", notice: "the exact bigint result, and a loop that kept ticking", run: async (clock) => (await import("./06-cpu-bound.js")).main(clock) },
+  { name: "mapreduce", title: "MapReduce: a word count, one machine or many", notice: "the same top 20 on a local process pool or on workers behind Redis (--redis URL)", run: async (clock, invocation) => (await import("./07-mapreduce.js")).main(clock, { dir: invocation?.args[0], redis: invocation?.redis, workers: invocation?.workers, generate: invocation?.generate }) },
 ];

@@ -7,6 +7,7 @@ import { inspect } from "node:util";
 import type { Coro } from "./coroutines.js";
 import { BrokenBarrierError } from "./errors.js";
 import { Condition } from "./locks.js";
+import { integerArg } from "./arguments.js";
 
 /** The phases of a barrier. */
 type BarrierState = "filling" | "draining" | "resetting" | "broken";
@@ -28,9 +29,7 @@ export class Barrier {
   readonly parties: number;
 
   constructor(parties: number) {
-    if (typeof parties !== "number" || !Number.isInteger(parties)) throw new TypeError(`parties must be an integer, got ${String(parties)}`);
-    if (parties < 1) throw new RangeError("parties must be >= 1");
-    this.parties = parties;
+    this.parties = integerArg(parties, "Barrier(): parties", { min: 1 });
   }
 
   /** Waits until `parties` tasks are waiting; returns this task's arrival index. */

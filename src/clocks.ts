@@ -3,6 +3,7 @@
  * time that the loop jumps forward whenever every task waits on a timer.
  */
 import { performance } from "node:perf_hooks";
+import { numberArg } from "./arguments.js";
 
 /** A monotonic source of time in seconds, as `loop.time()` reports it. */
 export interface Clock {
@@ -27,7 +28,7 @@ export class VirtualClock implements Clock {
   private now: number;
 
   constructor(start = 0) {
-    this.now = start;
+    this.now = numberArg(start, "VirtualClock(): start", { infinite: false });
   }
 
   time(): number {
@@ -36,7 +37,7 @@ export class VirtualClock implements Clock {
 
   /** Moves time forward by `seconds` (never backward). */
   advance(seconds: number): void {
-    if (!(seconds >= 0)) throw new RangeError(`cannot advance a clock by ${seconds} seconds`);
+    numberArg(seconds, "advance(): seconds", { min: 0, infinite: false });
     this.now += seconds;
   }
 

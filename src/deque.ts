@@ -73,6 +73,16 @@ export class Deque<T> {
     return this.buffer[(this.head + index) & this.mask];
   }
 
+  /** Exchanges the items at `i` and `j` from the front (both in range). */
+  swap(i: number, j: number): void {
+    const buffer = this.buffer;
+    const a = (this.head + i) & this.mask;
+    const b = (this.head + j) & this.mask;
+    const item = buffer[a];
+    buffer[a] = buffer[b];
+    buffer[b] = item;
+  }
+
   /**
    * Removes the first item identical to `item`; O(n). Returns whether one was
    * found. Waiter lists use it when a waiter is cancelled.

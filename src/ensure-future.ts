@@ -4,7 +4,7 @@
  * a new task, a native promise bridged with `fromPromise`.
  */
 import { fromPromise } from "./bridge.js";
-import { describeValue, isCoroutine, isThenable, type Awaitable } from "./coroutines.js";
+import { describeValue, isCoroutine, isThenable, type Awaitable, type Coro } from "./coroutines.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import { Future } from "./futures.js";
 
@@ -35,4 +35,16 @@ export function copyOutcome<T>(source: Future<T>, target: Future<T>): void {
     return;
   }
   target.setResult(value);
+}
+
+/**
+ * @internal Awaits what a user callback returned: a coroutine (driven in the
+ * calling task), a future or task, or a promise (bridged). Anything else is
+ * a `TypeError` naming `what`.
+ */
+export function* awaitReturned<R>(outcome: unknown, what: string): Coro<R> {
+  if (isCoroutine(outcome)) return (yield* outcome) as R;
+  if (outcome instanceof Future) return (yield* outcome) as R;
+  if (isThenable(outcome)) return (yield* fromPromise(outcome)) as R;
+  throw new TypeError(`${what} returned ${describeValue(outcome)}, not a coroutine, future or promise`);
 }

@@ -110,3 +110,19 @@ export class BrokenThreadPool extends BrokenExecutorError {}
 
 /** A process-pool worker died; the pool refuses new work (Python's `BrokenProcessPool`). */
 export class BrokenProcessPool extends BrokenExecutorError {}
+
+/**
+ * An async source has no more items (Python's `StopAsyncIteration`): raised
+ * by `anext()` without a default, and by `Channel.receive()` once the
+ * channel is closed and drained.
+ */
+export class StopAsyncIteration extends NamedError {}
+
+/** A `ContextVar` has no value in the current context and no default (Python's `LookupError`). */
+export class LookupError extends NamedError {}
+
+/**
+ * The program was interrupted by Ctrl-C (Python's `KeyboardInterrupt`):
+ * `run()` rejects with it after cancelling the main task on the first SIGINT.
+ */
+export class KeyboardInterrupt extends NamedError {}

@@ -8,6 +8,8 @@
  *   deadline order, ties first-in first-out), then runs exactly the items
  *   that were in the ready queue when the iteration began. Items added during
  *   the iteration run in the next one (asyncio's `_run_once` with `ntodo`).
+ *   The batch runs first-in first-out, or, with the `shuffle` option, in a
+ *   seeded random order (Trio's scheduler; `scheduleSeed` reproduces it).
  * - After every iteration the loop gives Node's own loop a turn
  *   (`setImmediate`), so sockets, Node timers and promise callbacks run
  *   between any two iterations: a task spinning on `sleep(0)` cannot starve
@@ -30,6 +32,8 @@ import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable, type Tim
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
 import type { Task } from "./tasks.js";
+import type { Context } from "./contextvars.js";
+import { numberArg } from "./arguments.js";
 
 /** What the loop's exception handler receives (Python's context dict). */
 export interface ExceptionContext {
@@ -95,16 +99,34 @@ export interface LoopInstrument {
 export interface EventLoopOptions {
   clock?: ClockOption;
   debug?: boolean;
+  /** Run each iteration's ready batch in a seeded random order (Trio's scheduler); default `false`. */
+  shuffle?: boolean;
+  /** The shuffle's seed (an unsigned 32-bit integer); random when omitted. */
+  seed?: number;
 }
 
-/** Makes the task `createTask` returns; installed by the tasks module. */
-type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, name: string | undefined) => Task<T>;
+/** Options of `createTask` (Python's `create_task` keywords). */
+export interface TaskOptions {
+  /** The task's name (default `Task-N`). */
+  name?: string;
+  /** Run the task in this context itself rather than a copy of the current one (its `set`s land there). */
+  context?: Context;
+  /** Run the first step inside `createTask` (Python 3.14's `eager_start`). */
+  eagerStart?: boolean;
+}
+
+/**
+ * A task factory (Python's `loop.set_task_factory`): makes the task for
+ * `loop.createTask(coro, options)`; it should return `new Task(coro, { ...options, loop })`
+ * or a subclass's instance.
+ */
+export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOptions) => Task<T>;
 
 let taskFactory: TaskFactory | null = null;
 let defaultExecutorFactory: (() => Executor) | null = null;
 
 /** @internal The tasks module registers how tasks are made (keeps this module below it). */
-export function setTaskFactory(factory: TaskFactory): void {
+export function installTaskConstructor(factory: TaskFactory): void {
   taskFactory = factory;
 }
 
@@ -163,6 +185,24 @@ const envDebug = (): boolean => {
   return value !== undefined && value !== "" && value !== "0";
 };
 
+/** A schedule seed: the given one as an unsigned 32-bit integer, or a random one. */
+function normaliseSeed(seed: number | undefined): number {
+  if (seed === undefined) return Math.floor(Math.random() * 2 ** 32);
+  if (typeof seed !== "number" || !Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${String(seed)}`);
+  return seed >>> 0;
+}
+
+/** mulberry32: a small, fast, well-mixed 32-bit generator; the same seed gives the same sequence. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
 /**
  * An event loop. Most programs never touch it: `run(main)` makes one, runs
  * `main` on it and closes it. Inside a coroutine, `getRunningLoop()` returns it.
@@ -187,6 +227,7 @@ export class EventLoop implements HandleOwner {
   private closed = false;
   private debug: boolean;
   private exceptionHandler: ExceptionHandler | null = null;
+  private customTaskFactory: TaskFactory | null = null;
   private defaultExecutor: Executor | null = null;
   private executorShutdownCalled = false;
 
@@ -204,11 +245,26 @@ export class EventLoop implements HandleOwner {
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
   instrument: LoopInstrument | null = null;
 
+  /** @internal Called with each future of this loop that fails (the testing kit's "never retrieved" check). */
+  failureWatch: ((future: Future<unknown>) => void) | null = null;
+
+  /** The seed of the schedule shuffle, or `null` when the loop keeps FIFO order (`shuffle` off). */
+  readonly scheduleSeed: number | null;
+  // Non-null exactly when shuffling: the seeded generator of the batch orders.
+  private readonly shuffleRandom: (() => number) | null;
+
   constructor(options: EventLoopOptions = {}) {
     this.clock = makeClock(options.clock);
     this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
     this.clockResolution = this.virtualClock ? 0 : REAL_CLOCK_RESOLUTION;
     this.debug = options.debug ?? envDebug();
+    if (options.shuffle === true) {
+      this.scheduleSeed = normaliseSeed(options.seed);
+      this.shuffleRandom = seededRandom(this.scheduleSeed);
+    } else {
+      this.scheduleSeed = null;
+      this.shuffleRandom = null;
+    }
   }
 
   // ---------------------------------------------------------------- time
@@ -232,16 +288,14 @@ export class EventLoop implements HandleOwner {
 
   /** Schedules `callback(...args)` to run `delay` seconds from now (negative delays allowed). */
   callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
-    if (typeof delay !== "number" || Number.isNaN(delay)) {
-      throw new TypeError(`callLater() takes a delay in seconds, got ${String(delay)}`);
-    }
+    numberArg(delay, "callLater(): delay");
     return this.callAt(this.time() + delay, callback, ...args);
   }
 
   /** Schedules `callback(...args)` at loop time `when` (seconds, as `time()` reports). */
   callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
     this.checkClosed();
-    if (typeof when !== "number" || Number.isNaN(when)) throw new TypeError(`callAt() takes a time in seconds, got ${String(when)}`);
+    numberArg(when, "callAt(): when");
     if (typeof callback !== "function") throw new TypeError(`callAt() takes a function, got ${typeof callback}`);
     const timer = new TimerHandle(callback as (...args: never[]) => unknown, args);
     timer.owner = this;
@@ -298,11 +352,29 @@ export class EventLoop implements HandleOwner {
     return new Future<T>(this);
   }
 
-  /** Wraps `coro` in a task on this loop; it starts at the next iteration. */
-  createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
+  /**
+   * Wraps `coro` in a task on this loop; it starts at the next iteration
+   * (unless `eagerStart`). Made by the loop's task factory when one is set.
+   */
+  createTask<T>(coro: Coro<T>, options?: TaskOptions): Task<T> {
     this.checkClosed();
-    if (taskFactory === null) throw new RuntimeError("the tasks module is not loaded");
-    return taskFactory(this, coro, options?.name);
+    const factory = this.customTaskFactory ?? taskFactory;
+    if (factory === null) throw new RuntimeError("the tasks module is not loaded");
+    return factory(this, coro, options);
+  }
+
+  /**
+   * Sets the factory `createTask` uses (Python's `loop.set_task_factory`),
+   * e.g. `eagerTaskFactory`; `null` restores the default.
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") throw new TypeError(`setTaskFactory() takes a function or null, got ${typeof factory}`);
+    this.customTaskFactory = factory;
+  }
+
+  /** The factory set with `setTaskFactory`, or `null` for the default. */
+  getTaskFactory(): TaskFactory | null {
+    return this.customTaskFactory;
   }
 
   // ------------------------------------------------------------- running
@@ -411,6 +483,11 @@ export class EventLoop implements HandleOwner {
     };
     process.on(signal, listener);
     (this.signalListeners ??= new Map()).set(signal, listener);
+  }
+
+  /** @internal Whether `addSignalHandler(signal, ...)` is in effect (Ctrl-C handling then steps aside). */
+  hasSignalHandler(signal: NodeJS.Signals): boolean {
+    return this.signalListeners?.has(signal) === true;
   }
 
   /** Removes the handler for `signal`; returns whether there was one. */
@@ -584,6 +661,7 @@ export class EventLoop implements HandleOwner {
     drainingLoop = this;
     try {
       let count = readyQueue.length;
+      if (this.shuffleRandom !== null) this.shuffleBatch(count);
       if (this.debug) {
         while (count-- > 0) this.runTimed(readyQueue.shift()!);
       } else {
@@ -592,6 +670,23 @@ export class EventLoop implements HandleOwner {
     } finally {
       drainingLoop = previous;
     }
+  }
+
+  // Trio's scheduler: the batch about to run, in a seeded random order
+  // (Fisher-Yates over the first `count` items of the ready queue).
+  private shuffleBatch(count: number): void {
+    const random = this.shuffleRandom!;
+    for (let i = count - 1; i > 0; i--) this.readyQueue.swap(i, Math.floor(random() * (i + 1)));
+  }
+
+  /** @internal The earliest live timer's deadline, if any (`advanceTime`). */
+  nextTimerDeadline(): number | undefined {
+    return this.peekLiveTimer()?.deadline;
+  }
+
+  /** @internal How many items wait in the ready queue (`advanceTime`). */
+  readyCount(): number {
+    return this.readyQueue.length;
   }
 
   private runTimed(item: Runnable): void {

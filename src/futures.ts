@@ -313,6 +313,8 @@ export class Future<T> implements PromiseLike<T> {
     this.outcome = error;
     this.state = "finished";
     this.flags |= FAILED | UNRETRIEVED;
+    const watch = this.loop.failureWatch;
+    if (watch !== null) watch(this as Future<unknown>);
     // Formatting the stack now drops V8's raw call sites, which hold the
     // frames' receivers (this very task) and would keep it from ever being
     // collected while the registry holds the error.
@@ -340,6 +342,11 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal The name put in "exception was never retrieved" reports (tasks have one). */
   protected reportName(): string | undefined {
     return undefined;
+  }
+
+  /** @internal Whether the exception was set and nobody read it yet (the testing kit's check). */
+  exceptionUnretrieved(): boolean {
+    return (this.flags & UNRETRIEVED) !== 0;
   }
 
   /** @internal Stops the "never retrieved" report. */

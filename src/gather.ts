@@ -122,7 +122,10 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
     }
     if (finished < distinct) return;
     if (outer.cancelRequested) {
-      outer.settleException(new CancelledError());
+      // Cancelling the gather propagates whatever returnExceptions says,
+      // with the message the last child was cancelled with (Python's
+      // `fut._make_cancelled_error()`, test_cancel_gather_2).
+      outer.settleException(child.cancelled() ? child.makeCancelledError() : new CancelledError());
       return;
     }
     const results = children.map((c) => {

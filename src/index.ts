@@ -19,6 +19,9 @@ export {
   BrokenThreadPool,
   BrokenProcessPool,
   RuntimeError,
+  StopAsyncIteration,
+  LookupError,
+  KeyboardInterrupt,
   isCancelledError,
 } from "./errors.js";
 
@@ -26,7 +29,7 @@ export {
 export type { Coro, Awaitable, AwaitedOf } from "./coroutines.js";
 
 // Running
-export { run, type RunOptions } from "./runners.js";
+export { run, Runner, type RunOptions, type RunnerOptions } from "./runners.js";
 export {
   EventLoop,
   getRunningLoop,
@@ -36,6 +39,8 @@ export {
   type ExceptionHandler,
   type Executor,
   type ExecutorFunction,
+  type TaskOptions,
+  type TaskFactory,
 } from "./events.js";
 export { Handle, TimerHandle } from "./handles.js";
 export { RealClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
@@ -79,3 +84,19 @@ export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKi
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
+
+// Async iteration (Python's async for, aiter, anext)
+export { forEach, aiter, anext, aiterSymbol, fromAsyncIterable, toAsyncIterable, type AsyncSource, type AsyncIterableSource, type AsyncSourceLike, type LoopBodyResult } from "./iteration.js";
+
+// Context (Python's contextvars)
+export { ContextVar, Context, Token, copyContext } from "./contextvars.js";
+export { trackAsyncLocalStorage } from "./async-scope.js";
+
+// Resources (Python's contextlib.AsyncExitStack)
+export { exitStack, AsyncExitStack, type Cleanup } from "./exit-stacks.js";
+
+// Limits, retries and channels (beyond asyncio: AnyIO, Trio, aiolimiter)
+export { CapacityLimiter, RateLimiter, type CapacityLimiterStatistics, type RateLimiterStatistics } from "./limiters.js";
+export { retry, type RetryOptions } from "./retry.js";
+export { Channel, type ChannelStatistics } from "./channels.js";
+export { Broadcast, Subscription, type BroadcastStatistics } from "./broadcast.js";

@@ -13,6 +13,7 @@ import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import type { Future } from "./futures.js";
 import { LoopBound } from "./loop-bound.js";
+import { integerArg } from "./arguments.js";
 
 /** @internal `async with primitive:` for anything that acquires and releases (locks, semaphores). */
 export function* holding<T>(primitive: { acquire(): Coro<true>; release(): void }, body: () => Awaitable<T>): Coro<T> {
@@ -201,34 +202,39 @@ export class Condition extends LoopBound {
   *wait(): Coro<true> {
     if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
     this.release();
-    let cancellation: unknown = null;
     try {
-      const waiter = this.getLoop().createFuture<boolean>();
-      this.waiters.push(waiter);
+      let cancellation: unknown = null;
       try {
-        yield* waiter;
-        return true;
-      } catch (error) {
-        // Notified, then cancelled before resuming: pass the notification on.
-        if (waiter.done() && !waiter.cancelled()) this.notifyWaiters(1);
-        throw error;
-      } finally {
-        this.waiters.remove(waiter);
-      }
-    } finally {
-      // The lock must be held again on the way out, whatever happens.
-      for (;;) {
+        const waiter = this.getLoop().createFuture<boolean>();
+        this.waiters.push(waiter);
         try {
-          yield* this.acquire();
-          break;
-        } catch (error) {
-          // eslint-disable-next-line no-unsafe-finally -- only a non-cancellation error may escape the re-acquire loop
-          if (!(error instanceof CancelledError)) throw error;
-          cancellation = error;
+          yield* waiter;
+          return true;
+        } finally {
+          this.waiters.remove(waiter);
         }
+      } finally {
+        // The lock must be held again on the way out, whatever happens.
+        for (;;) {
+          try {
+            yield* this.acquire();
+            break;
+          } catch (error) {
+            // eslint-disable-next-line no-unsafe-finally -- only a non-cancellation error may escape the re-acquire loop
+            if (!(error instanceof CancelledError)) throw error;
+            cancellation = error;
+          }
+        }
+        // eslint-disable-next-line no-unsafe-finally -- re-raise a cancellation that arrived while re-acquiring
+        if (cancellation !== null) throw cancellation;
       }
-      // eslint-disable-next-line no-unsafe-finally -- re-raise a cancellation that arrived while re-acquiring
-      if (cancellation !== null) throw cancellation;
+    } catch (error) {
+      // Raising out of here may come after this task was notified (woken,
+      // then cancelled before or while re-acquiring): notify another waiter
+      // instead, so no wake-up is lost (a spurious wake-up is allowed, as in
+      // Python 3.13).
+      this.notifyWaiters(1);
+      throw error;
     }
   }
 
@@ -244,6 +250,7 @@ export class Condition extends LoopBound {
 
   /** Wakes up to `n` waiting tasks; `RuntimeError` without the lock. */
   notify(n = 1): void {
+    integerArg(n, "notify(): n", { min: 0, infinite: true });
     if (!this.locked()) throw new RuntimeError("cannot notify on un-acquired lock");
     this.notifyWaiters(n);
   }

@@ -12,8 +12,10 @@ import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Future } from "./futures.js";
+import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { Event } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
+import { functionArg, integerArg, optionsArg } from "./arguments.js";
 
 /** Options of a queue: `new Queue({ maxsize: 100 })` (or `new Queue(100)`, as in Python). */
 export interface QueueOptions {
@@ -49,9 +51,8 @@ export class QueueWaiter extends Future<void> {
 }
 
 function readMaxsize(options: number | QueueOptions | undefined): number {
-  const maxsize = typeof options === "number" ? options : (options?.maxsize ?? 0);
-  if (typeof maxsize !== "number" || Number.isNaN(maxsize)) throw new TypeError(`maxsize must be a number, got ${String(maxsize)}`);
-  return maxsize;
+  if (typeof options === "number" || options === undefined) return integerArg(options ?? 0, "Queue(): maxsize", { infinite: true });
+  return integerArg(optionsArg(options, "Queue(): options").maxsize ?? 0, "Queue(): maxsize", { infinite: true });
 }
 
 /**
@@ -167,6 +168,15 @@ export class Queue<T> extends LoopBound {
   /** Waits until every item put has been marked done with `taskDone`. */
   *join(): Coro<void> {
     if (this.unfinishedTasks > 0) yield* this.finished.wait();
+  }
+
+  /**
+   * The queue as an async source: `forEach(queue, body)` gets each item as
+   * `get()` would and ends once the queue is shut down and empty. Calling
+   * `taskDone()` stays the body's job.
+   */
+  [aiterSymbol](): AsyncSource<T> {
+    return new QueueItems(this);
   }
 
   /**
@@ -287,7 +297,9 @@ export class PriorityQueue<T> extends Queue<T> {
 
   constructor(options?: number | PriorityQueueOptions<T>) {
     super(options);
-    this.compare = (typeof options === "object" ? options.compare : undefined) ?? defaultPriorityCompare;
+    const compare = typeof options === "object" ? options.compare : undefined;
+    if (compare !== undefined) functionArg(compare, "PriorityQueue(): compare");
+    this.compare = compare ?? defaultPriorityCompare;
   }
 
   protected override storedCount(): number {
@@ -325,5 +337,19 @@ export class PriorityQueue<T> extends Queue<T> {
       heap[index] = last;
     }
     return top;
+  }
+}
+
+// The async source of a queue: get() until QueueShutDown.
+class QueueItems<T> implements AsyncSource<T> {
+  constructor(private readonly queue: Queue<T>) {}
+
+  *next(): Coro<IteratorResult<T, undefined>> {
+    try {
+      return { done: false, value: yield* this.queue.get() };
+    } catch (error) {
+      if (error instanceof QueueShutDown) return { done: true, value: undefined };
+      throw error;
+    }
   }
 }

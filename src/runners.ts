@@ -1,9 +1,14 @@
 /**
- * `run(main)`: the entry point of an asyncio-ts program (Python's `asyncio.run`).
+ * `run(main)` and `Runner`: the entry points of an asyncio-ts program
+ * (Python's `asyncio.run` and `asyncio.Runner`), with Python 3.11+'s Ctrl-C
+ * handling: the first SIGINT cancels the main task, so its `finally` blocks
+ * and its children's run, and `run` then rejects with `KeyboardInterrupt`;
+ * a second SIGINT exits at once.
  */
 import type { ClockOption } from "./clocks.js";
+import { copyContext, type Context } from "./contextvars.js";
 import { isCoroutine, type Coro } from "./coroutines.js";
-import { RuntimeError } from "./errors.js";
+import { KeyboardInterrupt, RuntimeError } from "./errors.js";
 import { EventLoop, isInsideLoopIteration } from "./events.js";
 import type { Future } from "./futures.js";
 import type { Task } from "./tasks.js";
@@ -18,11 +23,24 @@ export interface RunOptions {
   inspect?: boolean;
   /** Write a Trace Event Format timeline of the run to this file (default: env `ASYNCIO_TS_TRACE`). */
   trace?: string;
+  /**
+   * Handle Ctrl-C as Python does (default `true`): the first SIGINT cancels
+   * the main task, then `run` rejects with `KeyboardInterrupt`. With `false`,
+   * or when the program already listens for SIGINT, SIGINT is left alone.
+   */
+  handleSignals?: boolean;
+  /** Run each iteration's ready batch in a seeded random order (Trio's scheduler), to shake out order dependence. */
+  shuffle?: boolean;
+  /** The shuffle's seed (read it back as `loop.scheduleSeed`); random when omitted. */
+  seed?: number;
 }
 
+/** Options of `new Runner()`: those of `run()`. */
+export type RunnerOptions = RunOptions;
+
 /**
- * @internal Something to set up on every `run()` loop (debug tooling). It
- * returns a finisher called after the loop closes, or nothing.
+ * @internal Something to set up on every new loop of a runner (debug tooling).
+ * It returns a finisher called after the loop closes, or nothing.
  */
 export type RunSetup = (loop: EventLoop, options: RunOptions) => (() => void | Promise<void>) | void;
 const runSetups: RunSetup[] = [];
@@ -32,11 +50,124 @@ export function addRunSetup(setup: RunSetup): void {
   runSetups.push(setup);
 }
 
+type RunnerState = "created" | "initialized" | "closed";
+
+/**
+ * Runs several coroutines, one after another, on one event loop (Python's
+ * `asyncio.Runner`): for test adapters, REPLs and programs whose top level
+ * is not a single `main`. The `run` calls share the runner's context, so a
+ * `ContextVar` set in one is seen by the next. `close()` (or `await using`)
+ * cancels the tasks left over, shuts the default executor down and closes
+ * the loop.
+ *
+ * @example
+ * await using runner = new Runner({ clock: "virtual" });
+ * await runner.run(setUp());
+ * const result = await runner.run(work());
+ */
+export class Runner {
+  private state: RunnerState = "created";
+  private loop: EventLoop | null = null;
+  private context: Context | null = null;
+  private finishers: Array<() => void | Promise<void>> = [];
+  private readonly options: RunnerOptions;
+
+  constructor(options: RunnerOptions = {}) {
+    if (options === null || typeof options !== "object") throw new TypeError("Runner() takes an options object");
+    if (options.handleSignals !== undefined && typeof options.handleSignals !== "boolean") {
+      throw new TypeError(`Runner(): handleSignals must be a boolean, got ${typeof options.handleSignals}`);
+    }
+    this.options = options;
+  }
+
+  /**
+   * Runs `main` as a task on the runner's loop until it is done; resolves
+   * with its result or rejects with its exception. `context` replaces the
+   * runner's context for this call. `RuntimeError` when the runner is closed,
+   * or when called from inside a running loop.
+   */
+  async run<T>(main: Coro<T> | (() => Coro<T>), options: { context?: Context } = {}): Promise<T> {
+    if (isInsideLoopIteration()) throw new RuntimeError("Runner.run() cannot be called from a running event loop");
+    if (this.state === "closed") throw new RuntimeError("Runner is closed");
+    const coro = typeof main === "function" ? main() : main;
+    if (!isCoroutine(coro)) {
+      throw new TypeError(`run() takes a coroutine or a generator function, got ${coro === null ? "null" : typeof coro}`);
+    }
+    const loop = this.lazyInit();
+    if (loop.isRunning()) throw new RuntimeError("Runner.run() cannot be called while another run() of the same runner is in progress");
+    const task = loop.createTask(coro, { context: options.context ?? this.context! });
+    const interrupts = this.options.handleSignals === false ? null : CtrlC.listen(loop, task);
+    try {
+      return await loop.runUntilComplete(task);
+    } catch (error) {
+      // Cancelled by our Ctrl-C, and not by anything else: that is a KeyboardInterrupt.
+      if (interrupts !== null && interrupts.count > 0 && task.cancelled() && task.uncancel() === 0) {
+        throw newKeyboardInterrupt();
+      }
+      throw error;
+    } finally {
+      interrupts?.stop();
+    }
+  }
+
+  /** The runner's loop (made on first use). `RuntimeError` once closed. */
+  getLoop(): EventLoop {
+    if (this.state === "closed") throw new RuntimeError("Runner is closed");
+    return this.lazyInit();
+  }
+
+  /**
+   * Cancels and awaits every task still alive, shuts down the default
+   * executor and closes the loop. Closing a closed runner does nothing.
+   */
+  async close(): Promise<void> {
+    if (this.state !== "initialized") {
+      this.state = "closed";
+      return;
+    }
+    const loop = this.loop!;
+    if (loop.isRunning()) throw new RuntimeError("Runner.close() cannot be called while a run() is in progress");
+    this.state = "closed";
+    try {
+      await cancelAllTasks(loop);
+      await loop.runUntilComplete(loop.createTask(loop.shutdownDefaultExecutor(), { name: "shutdown default executor" }));
+    } finally {
+      loop.close();
+      for (const finish of this.finishers) await finish();
+      this.finishers = [];
+    }
+  }
+
+  /** `await using runner = new Runner()`: closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private lazyInit(): EventLoop {
+    if (this.loop !== null) return this.loop;
+    const options = this.options;
+    const loop = new EventLoop({
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      ...(options.debug !== undefined ? { debug: options.debug } : {}),
+      ...(options.shuffle !== undefined ? { shuffle: options.shuffle } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    });
+    for (const setup of runSetups) {
+      const finish = setup(loop, options);
+      if (finish !== undefined) this.finishers.push(finish);
+    }
+    this.loop = loop;
+    this.context = copyContext();
+    this.state = "initialized";
+    return loop;
+  }
+}
+
 /**
  * Runs `main` on a new event loop and returns its result. When `main` ends,
  * every task still alive is cancelled and awaited, the default executor is
  * shut down and the loop is closed. Rejects with `main`'s exception (the
- * original object).
+ * original object), or with `KeyboardInterrupt` after a Ctrl-C.
  *
  * @example
  * const answer = await run(function* () {
@@ -50,29 +181,15 @@ export function run<T>(main: Coro<T> | (() => Coro<T>), options: RunOptions = {}
   if (!isCoroutine(coro)) {
     throw new TypeError(`run() takes a coroutine or a generator function, got ${coro === null ? "null" : typeof coro}`);
   }
-  const loop = new EventLoop({
-    ...(options.clock !== undefined ? { clock: options.clock } : {}),
-    ...(options.debug !== undefined ? { debug: options.debug } : {}),
-  });
-  const finishers: Array<() => void | Promise<void>> = [];
-  for (const setup of runSetups) {
-    const finish = setup(loop, options);
-    if (finish !== undefined) finishers.push(finish);
-  }
-  return runOnLoop(loop, coro, finishers);
+  const runner = new Runner(options);
+  return runAndClose(runner, coro);
 }
 
-async function runOnLoop<T>(loop: EventLoop, coro: Coro<T>, finishers: ReadonlyArray<() => void | Promise<void>>): Promise<T> {
+async function runAndClose<T>(runner: Runner, coro: Coro<T>): Promise<T> {
   try {
-    return await loop.runUntilComplete(coro);
+    return await runner.run(coro);
   } finally {
-    try {
-      await cancelAllTasks(loop);
-      await loop.runUntilComplete(loop.createTask(loop.shutdownDefaultExecutor(), { name: "shutdown default executor" }));
-    } finally {
-      loop.close();
-      for (const finish of finishers) await finish();
-    }
+    await runner.close();
   }
 }
 
@@ -99,4 +216,69 @@ function allDone(loop: EventLoop, tasks: readonly Task<unknown>[]): Future<void>
   };
   for (const task of tasks) task.addDoneCallback(onDone);
   return done;
+}
+
+// ------------------------------------------------------------------ Ctrl-C
+
+/**
+ * SIGINT while a runner's `run` is in progress. Installed only when nobody
+ * else listens for SIGINT (Python: only when the handler is the default
+ * one), and removed when `run` ends, so the host's own handling is untouched.
+ */
+class CtrlC {
+  count = 0;
+
+  private constructor(
+    private readonly loop: EventLoop,
+    private readonly mainTask: Task<unknown>,
+  ) {}
+
+  static listen(loop: EventLoop, mainTask: Task<unknown>): CtrlC | null {
+    const host = (globalThis as { process?: NodeJS.Process }).process;
+    if (host === undefined || typeof host.on !== "function" || !isMainThread()) return null;
+    if (host.listenerCount("SIGINT") > 0) return null;
+    const interrupts = new CtrlC(loop, mainTask);
+    host.on("SIGINT", interrupts.onSigint);
+    return interrupts;
+  }
+
+  stop(): void {
+    process.removeListener("SIGINT", this.onSigint);
+  }
+
+  private readonly onSigint = (): void => {
+    // A program that handles SIGINT on the loop (loop.addSignalHandler) decides itself.
+    if (this.loop.hasSignalHandler("SIGINT")) return;
+    this.count++;
+    if (this.count === 1 && !this.mainTask.done()) {
+      this.mainTask.cancel();
+      return;
+    }
+    this.stop();
+    process.stderr.write("KeyboardInterrupt: second Ctrl-C, exiting at once\n");
+    process.exit(130);
+  };
+}
+
+function isMainThread(): boolean {
+  const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const threads = host?.getBuiltinModule?.("node:worker_threads") as { isMainThread?: boolean } | undefined;
+  return threads?.isMainThread !== false;
+}
+
+// A KeyboardInterrupt that escapes the program exits with status 130, as in Python.
+let exitStatusWatched = false;
+
+function newKeyboardInterrupt(): KeyboardInterrupt {
+  if (!exitStatusWatched) {
+    exitStatusWatched = true;
+    let uncaught = false;
+    process.on("uncaughtExceptionMonitor", (error) => {
+      if (error instanceof KeyboardInterrupt) uncaught = true;
+    });
+    process.on("exit", (code) => {
+      if (uncaught && code === 1) process.exitCode = 130;
+    });
+  }
+  return new KeyboardInterrupt();
 }

@@ -13,6 +13,7 @@ import { CancelledError } from "./errors.js";
 import type { Future } from "./futures.js";
 import { holding } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
+import { integerArg } from "./arguments.js";
 
 /**
  * A semaphore: `acquire` takes one of `value` permits, waiting while none is
@@ -29,9 +30,7 @@ export class Semaphore extends LoopBound {
 
   constructor(value = 1) {
     super();
-    if (typeof value !== "number" || !Number.isInteger(value)) throw new TypeError(`Semaphore value must be an integer, got ${String(value)}`);
-    if (value < 0) throw new RangeError("Semaphore initial value must be >= 0");
-    this.value = value;
+    this.value = integerArg(value, `${new.target.name}(): value`, { min: 0 });
   }
 
   /** Whether `acquire` would wait (no permit, or earlier waiters go first). */

@@ -4,8 +4,21 @@
  *
  * Each client handler runs as its own task; an exception in one is reported
  * through the loop's exception handler and closes only that connection.
- * `waitClosed()` waits until the server stopped listening and every
- * connection is closed.
+ * When a handler task ends — returned, failed or cancelled — its connection
+ * is closed (after flushing what was written), as Trio does: a handler that
+ * forgot `writer.close()` cannot keep the connection, and `waitClosed()`,
+ * open forever. `waitClosed()` waits until the server stopped listening and
+ * every connection is closed.
+ *
+ * With `maxConnections`, a connection arriving while that many are open is
+ * accepted and closed at once (Node's `server.maxConnections`); the client
+ * sees its connection end before any reply. Drops, and accepts that fail
+ * (`EMFILE`, `ENFILE`: out of file descriptors), are reported through the
+ * loop's exception handler as one warning per burst (the first drop opens a
+ * one-second window; the warning at its end gives the count). Below that
+ * limit, a process out of descriptors is handled by libuv alone: it accepts
+ * and closes the waiting connections without telling Node, so they cannot be
+ * counted; keep `maxConnections` under the descriptor limit to see them.
  */
 import { lstatSync, unlinkSync } from "node:fs";
 import * as net from "node:net";
@@ -17,6 +30,7 @@ import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
 import { DEFAULT_LIMIT, wrapSocket, type StreamReader, type StreamTlsOption, type StreamWriter } from "./streams.js";
 import type { Task } from "./tasks.js";
+import { integerArg, optionsArg } from "./arguments.js";
 
 /** What a server runs for each connection; a coroutine result runs as a task. */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => Coro<void> | void;
@@ -31,7 +45,15 @@ export interface StartServerOptions {
   tls?: StreamTlsOption;
   /** Start accepting at once (default `true`); otherwise call `startServing()`. */
   startServing?: boolean;
+  /**
+   * Most connections open at once (default: no limit). One arriving at the
+   * limit is closed at once and counted in a warning (see the module doc).
+   */
+  maxConnections?: number;
 }
+
+// How long a burst of dropped connections is counted before its warning, in loop seconds.
+const DROP_REPORT_WINDOW = 1;
 
 /** A bound address, as Node's `server.address()` reports it (a path for Unix sockets). */
 export type ServerAddress = net.AddressInfo | string;
@@ -52,12 +74,19 @@ export class Server {
   private handleReleased = false;
   private serveForeverFuture: Future<never> | null = null;
   private closedWaiters: Future<void>[] = [];
+  private readonly maxConnections: number | null;
+  // The burst of dropped connections being counted, and the errors that dropped them.
+  private dropped = 0;
+  private dropCauses = new Map<string, number>();
+  private dropReport: { cancel(): void } | null = null;
+  private droppedTotal = 0;
 
   /** @internal Made by `startServer` / `startUnixServer`. */
   constructor(loop: EventLoop, callback: ClientConnectedCallback, target: ListenTarget, options: StartServerOptions) {
     this.loop = loop;
     this.target = target;
     this.backlog = options.backlog;
+    this.maxConnections = options.maxConnections ?? null;
     const limit = options.limit ?? DEFAULT_LIMIT;
     const tlsOptions = options.tls === undefined ? null : options.tls === true ? {} : options.tls;
     const onSocket = (socket: net.Socket): void => this.accept(socket, callback, limit);
@@ -77,6 +106,15 @@ export class Server {
     }
     // Handshake failures and the like concern one client, not the server.
     this.nodeServer.on("tlsClientError", () => undefined);
+    if (this.maxConnections !== null) {
+      this.nodeServer.maxConnections = this.maxConnections;
+      this.nodeServer.on("drop", () => this.connectionDropped(`at the limit of ${this.maxConnections} connections`));
+    }
+  }
+
+  /** Connections dropped so far at `maxConnections` or by a failed accept. */
+  get droppedConnections(): number {
+    return this.droppedTotal + this.dropped;
   }
 
   /**
@@ -111,6 +149,8 @@ export class Server {
       this.loop.externalWaitEnded();
       this.listeningDone = true;
       this.nodeServer.removeListener("error", onError);
+      // After listening, an error is a failed accept (EMFILE, ENFILE, ...): it drops one client, not the server.
+      this.nodeServer.on("error", (error: NodeJS.ErrnoException) => this.connectionDropped(`accept failed: ${error.code ?? error.message}`));
       if (!listening.done()) listening.setResult(undefined);
     };
     if ("path" in this.target) {
@@ -160,6 +200,7 @@ export class Server {
     if ("path" in this.target && this.listeningDone) removeStaleSocket(this.target.path);
     const forever = this.serveForeverFuture;
     if (forever !== null && !forever.done()) forever.cancel();
+    this.flushDropReport();
     this.checkClosed();
   }
 
@@ -208,6 +249,7 @@ export class Server {
       result = callback(reader, writer);
     } catch (error) {
       this.handlerFailed(error, writer);
+      writer.close();
       return;
     }
     if (!isCoroutine(result)) return;
@@ -219,13 +261,38 @@ export class Server {
         const error = task.exception();
         if (error !== null) this.handlerFailed(error, writer);
       }
+      // The handler is done with its connection, whatever it did with the writer.
+      writer.close();
       this.checkClosed();
     });
   }
 
   private handlerFailed(error: unknown, writer: StreamWriter): void {
     this.loop.callExceptionHandler({ message: "Unhandled exception in client_connected_cb", exception: error, writer });
-    writer.close();
+  }
+
+  // One dropped connection: counted into the current burst, reported when its window ends.
+  private connectionDropped(cause: string): void {
+    this.dropped++;
+    this.dropCauses.set(cause, (this.dropCauses.get(cause) ?? 0) + 1);
+    if (this.dropReport !== null || this.loop.isClosed()) return;
+    this.dropReport = this.loop.callLater(DROP_REPORT_WINDOW, () => {
+      this.dropReport = null;
+      this.flushDropReport();
+    });
+  }
+
+  private flushDropReport(): void {
+    this.dropReport?.cancel();
+    this.dropReport = null;
+    if (this.dropped === 0) return;
+    const count = this.dropped;
+    const causes = [...this.dropCauses].map(([cause, n]) => `${n} ${cause}`).join(", ");
+    this.droppedTotal += count;
+    this.dropped = 0;
+    this.dropCauses = new Map();
+    if (this.loop.isClosed()) return;
+    this.loop.callExceptionHandler({ message: `server ${this.describeAddress()} dropped ${count} connection${count === 1 ? "" : "s"} (${causes})` });
   }
 
   private isFullyClosed(): boolean {
@@ -237,6 +304,12 @@ export class Server {
     const waiters = this.closedWaiters;
     this.closedWaiters = [];
     for (const waiter of waiters) if (!waiter.done()) waiter.setResult(undefined);
+  }
+
+  private describeAddress(): string {
+    const address = this.listeningDone && !this.closed ? this.nodeServer.address() : null;
+    if (address !== null && typeof address === "object") return `${address.address}:${address.port}`;
+    return "path" in this.target ? this.target.path : `${this.target.host}:${this.target.port}`;
   }
 
   [inspect.custom](): string {
@@ -255,7 +328,10 @@ function removeStaleSocket(path: string): void {
 
 function* start(loop: EventLoop, callback: ClientConnectedCallback, target: ListenTarget, options: StartServerOptions): Coro<Server> {
   if (typeof callback !== "function") throw new TypeError("the client-connected callback must be a function");
-  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit <= 0)) throw new RangeError(`limit must be a positive integer, got ${String(options.limit)}`);
+  optionsArg(options, "startServer(): options");
+  if (options.limit !== undefined) integerArg(options.limit, "startServer(): limit", { min: 1 });
+  if (options.backlog !== undefined) integerArg(options.backlog, "startServer(): backlog", { min: 0 });
+  if (options.maxConnections !== undefined) integerArg(options.maxConnections, "startServer(): maxConnections", { min: 1 });
   const server = new Server(loop, callback, target, options);
   if (options.startServing ?? true) yield* server.startServing();
   return server;
@@ -277,7 +353,7 @@ function* start(loop: EventLoop, callback: ClientConnectedCallback, target: List
  * yield* server.serveForever();
  */
 export function* startServer(clientConnected: ClientConnectedCallback, host: string, port: number, options: StartServerOptions = {}): Coro<Server> {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port: ${String(port)}`);
+  integerArg(port, "startServer(): port", { min: 0, max: 65535 });
   return yield* start(getRunningLoop(), clientConnected, { host, port }, options);
 }
 

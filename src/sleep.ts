@@ -8,6 +8,7 @@ import { getRunningLoopOrNull, type EventLoop } from "./events.js";
 import { Future, markAwaited } from "./futures.js";
 import { runStep, type Timer } from "./handles.js";
 import { yieldOnceMarker } from "./tasks.js";
+import { numberArg } from "./arguments.js";
 
 type SleepState = "fresh" | "waiting" | "done";
 
@@ -129,8 +130,7 @@ function* deferredSleep<T>(delay: number, result: T): Coro<T> {
 export function sleep(delay: number): Coro<void>;
 export function sleep<T>(delay: number, result: T): Coro<T>;
 export function sleep<T>(delay: number, result?: T): Coro<T | undefined> {
-  if (typeof delay !== "number") throw new TypeError(`sleep() takes a delay in seconds, got ${typeof delay}`);
-  if (Number.isNaN(delay)) throw new RangeError("Invalid delay: NaN (not a number)");
+  numberArg(delay, "sleep(): delay");
   if (delay <= 0) return new YieldOnce<T | undefined>(result);
   const loop = getRunningLoopOrNull();
   if (loop === null) return deferredSleep(delay, result);

@@ -15,7 +15,9 @@ import type { Coro } from "./coroutines.js";
 import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
+import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { sleep } from "./sleep.js";
+import { integerArg } from "./arguments.js";
 
 /** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
 export const DEFAULT_LIMIT = 2 ** 16;
@@ -58,9 +60,7 @@ function toBuffer(data: Uint8Array | string, what: string): Buffer {
 }
 
 function checkLimit(limit: number | undefined): number {
-  const value = limit ?? DEFAULT_LIMIT;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw new RangeError(`limit must be a positive integer, got ${String(limit)}`);
-  return value;
+  return integerArg(limit ?? DEFAULT_LIMIT, "limit", { min: 1 });
 }
 
 /**
@@ -133,6 +133,7 @@ export class StreamReader {
    * an empty array at the end of the stream.
    */
   *read(n = -1): Coro<Buffer> {
+    integerArg(n, "read(): n");
     this.throwIfFailed();
     if (n === 0) return EMPTY;
     if (n < 0) {
@@ -149,7 +150,8 @@ export class StreamReader {
 
   /** Reads exactly `n` bytes; `IncompleteReadError` (with `.partial`) if the stream ends first. */
   *readexactly(n: number): Coro<Buffer> {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError("readexactly size can not be less than zero");
+    integerArg(n, "readexactly(): n");
+    if (n < 0) throw new RangeError(`readexactly(): n can not be less than zero, got ${n}`);
     this.throwIfFailed();
     if (n === 0) return EMPTY;
     while (this.size < n) {
@@ -211,6 +213,14 @@ export class StreamReader {
       }
       throw error;
     }
+  }
+
+  /**
+   * The reader as an async source of lines (Python's `async for line in
+   * reader`): each `readline()`, newline included, until the end of the stream.
+   */
+  [aiterSymbol](): AsyncSource<Buffer> {
+    return new StreamLines(this);
   }
 
   /** Buffered bytes and state, for debugging. */
@@ -279,15 +289,27 @@ export class StreamReader {
     return result;
   }
 
+  // Python's fields, in Python's order: buffered bytes, eof, limit, waiter, exception, transport, paused.
   [inspect.custom](): string {
-    const parts = [`${this.size} bytes`];
+    const parts = ["StreamReader"];
+    if (this.size > 0) parts.push(`${this.size} bytes`);
     if (this.eof) parts.push("eof");
     if (this.limit !== DEFAULT_LIMIT) parts.push(`limit=${this.limit}`);
-    if (this.waiter !== null) parts.push("waiter");
+    if (this.waiter !== null) parts.push(`waiter=${inspect(this.waiter)}`);
+    if (this.error !== null) parts.push(`exception=${errorRepr(this.error)}`);
+    if (this.socket !== null) {
+      const peer = this.socket.remoteAddress === undefined ? "" : ` ${this.socket.remoteAddress}:${String(this.socket.remotePort)}`;
+      parts.push(`transport=<${this.socket.constructor.name}${peer}>`);
+    }
     if (this.paused) parts.push("paused");
-    if (this.error !== null) parts.push("exception");
-    return `<StreamReader ${parts.join(" ")}>`;
+    return `<${parts.join(" ")}>`;
   }
+}
+
+// An error as Python's repr shows an exception: `RuntimeError()`, `RangeError('bad')`.
+function errorRepr(error: unknown): string {
+  if (!(error instanceof Error)) return inspect(error);
+  return `${error.name}(${error.message === "" ? "" : `'${error.message}'`})`;
 }
 
 function uncork(writer: StreamWriter): void {
@@ -559,7 +581,7 @@ function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean
  * const reply = yield* reader.readline();
  */
 export function* openConnection(host: string, port: number, options: OpenConnectionOptions = {}): Coro<[StreamReader, StreamWriter]> {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port: ${String(port)}`);
+  integerArg(port, "openConnection(): port", { min: 0, max: 65535 });
   const limit = checkLimit(options.limit);
   const loop = getRunningLoop();
   const tlsOptions = resolveTls(options.tls);
@@ -583,4 +605,15 @@ export function* openUnixConnection(path: string, options: OpenConnectionOptions
     tlsOptions !== null,
   );
   return wrapSocket(socket, loop, limit, path);
+}
+
+// The async source of a reader: readline() until it returns nothing (EOF).
+class StreamLines implements AsyncSource<Buffer> {
+  constructor(private readonly reader: StreamReader) {}
+
+  *next(): Coro<IteratorResult<Buffer, undefined>> {
+    const line = yield* this.reader.readline();
+    if (line.length === 0) return { done: true, value: undefined };
+    return { done: false, value: line };
+  }
 }

@@ -19,7 +19,9 @@
 import { inspect } from "node:util";
 import { describeValue, isCoroutine, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
-import { getRunningLoop, getRunningLoopOrNull, setTaskFactory, type EventLoop } from "./events.js";
+import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
+import { Context, currentContextVars, enterContext, restoreContext, type ContextHolder, type VarMap } from "./contextvars.js";
+import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskOptions } from "./events.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
 import { runStep, type Runnable } from "./handles.js";
 import type { LiveLink } from "./live-tasks.js";
@@ -60,6 +62,10 @@ interface TaskExtras {
   sourceTraceback: string | undefined;
   // Debug mode: held weakly by the loop and registered for the destroyed-while-pending report.
   weaklyTracked: boolean;
+  // The context given with `createTask(coro, { context })`: steps run in it instead of the task's own copy.
+  boundContext: Context | null;
+  // AsyncLocalStorage stores current at creation (only once a store is in use in the process).
+  asyncScope: AsyncScope | null;
 }
 
 /**
@@ -67,9 +73,14 @@ interface TaskExtras {
  * result; `cancel()` throws `CancelledError` into the coroutine at its
  * current `yield*`.
  */
-export class Task<T> extends Future<T> implements Runnable, LiveLink {
+export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHolder {
   private readonly coro: Coro<T>;
   private readonly id: number;
+  /**
+   * @internal The task's own context (a copy of its creator's, made at
+   * creation; unused when the task runs in a `boundContext`).
+   */
+  contextVars: VarMap;
   // Invariant: non-null exactly while the task is suspended on a pending future.
   private futureWaitedOn: Future<unknown> | null = null;
   // Fields most tasks never use, allocated on first need (keeps a task small:
@@ -79,13 +90,22 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
   /** @internal */ liveNext: LiveLink | null = null;
 
   /** Use `createTask()` or `loop.createTask()`. */
-  constructor(coro: Coro<T>, options?: { name?: string; loop?: EventLoop }) {
+  constructor(coro: Coro<T>, options?: TaskOptions & { loop?: EventLoop }) {
     const loop = options?.loop ?? getRunningLoop();
     super(loop);
     if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
     this.coro = coro;
     this.id = ++taskCounter;
-    if (options?.name !== undefined) this.getExtras().name = String(options.name);
+    this.contextVars = currentContextVars();
+    if (options !== undefined) {
+      if (options.name !== undefined) this.getExtras().name = String(options.name);
+      if (options.context !== undefined) {
+        if (!(options.context instanceof Context)) throw new TypeError("createTask(): context must be a Context (from copyContext())");
+        this.getExtras().boundContext = options.context;
+      }
+    }
+    const asyncScope = captureAsyncScope();
+    if (asyncScope !== null) this.getExtras().asyncScope = asyncScope;
     if (loop.getDebug()) {
       // Debug mode only: a WeakSet lookup per task is measurable on the spawn path.
       if (drivenCoroutines.has(coro)) {
@@ -121,6 +141,8 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
       abortController: null,
       sourceTraceback: undefined,
       weaklyTracked: false,
+      boundContext: null,
+      asyncScope: null,
     });
   }
 
@@ -229,13 +251,16 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
   [runStep](): void {
     if (this.state !== "pending") return;
     const instrument = this.loop.instrument;
+    const asyncScope = this.extras?.asyncScope ?? storelessScope;
     if (instrument === null) {
-      this.step();
+      if (asyncScope === null) this.step();
+      else asyncScope.runInAsyncScope(this.step, this);
       return;
     }
     instrument.stepStarted(this as Task<unknown>);
     try {
-      this.step();
+      if (asyncScope === null) this.step();
+      else asyncScope.runInAsyncScope(this.step, this);
     } finally {
       instrument.stepEnded(this as Task<unknown>);
       if (this.state !== "pending") instrument.taskDone(this as Task<unknown>);
@@ -247,9 +272,10 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
     this.futureWaitedOn = null;
     const previousTask = runningTask;
     runningTask = this as Task<unknown>;
+    const extras = this.extras;
+    const previousContext = enterContext(extras === null || extras.boundContext === null ? this : extras.boundContext);
     let step: IteratorResult<Future<unknown>, T>;
     try {
-      const extras = this.extras;
       if (extras === null) {
         step = coro.next(undefined);
       } else if (extras.mustCancel) {
@@ -264,12 +290,14 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
       }
     } catch (error) {
       runningTask = previousTask;
+      restoreContext(previousContext);
       takeAwaitedFuture();
       if (error instanceof CancelledError) this.finishCancelled(error);
       else this.finishWithException(error);
       return;
     }
     runningTask = previousTask;
+    restoreContext(previousContext);
     if (step.done === true) {
       const extras = this.extras;
       if (extras !== null && extras.mustCancel) {
@@ -350,7 +378,11 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink {
   }
 
   override [inspect.custom](): string {
-    return `<Task ${this.describeState()} name=${JSON.stringify(this.getName())}>`;
+    // As Python's repr: "cancelling" from cancel() until the task is done, and the future it waits on.
+    let state = this.describeState();
+    if (!this.done() && this.cancelling() > 0) state = state.replace(/^pending/, "cancelling");
+    const waitFor = this.futureWaitedOn === null ? "" : ` wait_for=${inspect(this.futureWaitedOn)}`;
+    return `<Task ${state} name=${JSON.stringify(this.getName())}${waitFor}>`;
   }
 }
 
@@ -373,10 +405,12 @@ function badYieldMessage(value: unknown): string {
 
 // Reused by the factory: the constructor reads it and keeps nothing (no
 // options object allocated per task on the spawn path).
-const factoryOptions: { name?: string; loop?: EventLoop } = {};
-setTaskFactory((loop, coro, name) => {
+const factoryOptions: TaskOptions & { loop?: EventLoop } = {};
+installTaskConstructor((loop, coro, options) => {
   factoryOptions.loop = loop;
-  factoryOptions.name = name;
+  factoryOptions.name = options?.name;
+  factoryOptions.context = options?.context;
+  factoryOptions.eagerStart = options?.eagerStart;
   return new Task(coro, factoryOptions);
 });
 
@@ -388,7 +422,7 @@ setTaskFactory((loop, coro, name) => {
  * const task = createTask(fetchData("url1"), { name: "fetch-1" });
  * const data = yield* task;
  */
-export function createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
+export function createTask<T>(coro: Coro<T>, options?: TaskOptions): Task<T> {
   return getRunningLoop().createTask(coro, options);
 }
 

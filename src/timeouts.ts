@@ -15,9 +15,13 @@ import { CancelledError, RuntimeError, TimeoutError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Handle } from "./handles.js";
 import { currentTask, type Task } from "./tasks.js";
+import { optionalNumberArg } from "./arguments.js";
 
 /** The states of a `Timeout`. */
 export type TimeoutState = "created" | "entered" | "expiring" | "expired" | "exited";
+
+// How Python names each state in reprs and errors (`_State` values).
+const STATE_LABEL: Record<TimeoutState, string> = { created: "created", entered: "active", expiring: "expiring", expired: "expired", exited: "finished" };
 
 /**
  * The deadline of a `timeout` block (Python's `asyncio.Timeout`), handed to
@@ -33,8 +37,7 @@ export class Timeout {
 
   /** A timeout for loop time `when` (seconds), or none when `null`. Use `timeout()`/`timeoutAt()`. */
   constructor(when: number | null) {
-    if (when !== null && (typeof when !== "number" || Number.isNaN(when))) throw new TypeError(`a timeout deadline must be a number or null, got ${String(when)}`);
-    this.deadline = when;
+    this.deadline = optionalNumberArg(when, "Timeout(): when");
   }
 
   /** The deadline in loop time, or `null` for none. */
@@ -46,10 +49,9 @@ export class Timeout {
   reschedule(when: number | null): void {
     if (this.state !== "entered") {
       if (this.state === "created") throw new RuntimeError("Timeout has not been entered");
-      throw new RuntimeError(`Cannot change state of ${this.state} Timeout`);
+      throw new RuntimeError(`Cannot change state of ${STATE_LABEL[this.state]} Timeout`);
     }
-    if (when !== null && (typeof when !== "number" || Number.isNaN(when))) throw new TypeError(`a timeout deadline must be a number or null, got ${String(when)}`);
-    this.deadline = when;
+    this.deadline = when = optionalNumberArg(when, "reschedule(): when");
     this.timer?.cancel();
     this.timer = null;
     if (when === null) return;
@@ -110,8 +112,8 @@ export class Timeout {
   };
 
   [inspect.custom](): string {
-    const label = this.state === "created" ? "created" : this.state === "entered" ? "active" : this.expired() ? "expired" : "finished";
-    return `<Timeout [${label}]${this.state === "entered" && this.deadline !== null ? ` when=${this.deadline.toFixed(3)}` : ""}>`;
+    const when = this.state !== "entered" ? "" : ` when=${this.deadline === null ? "null" : this.deadline.toFixed(3)}`;
+    return `<Timeout [${STATE_LABEL[this.state]}]${when}>`;
   }
 }
 
@@ -127,12 +129,12 @@ export class Timeout {
  * });
  */
 export function* timeout<T>(delay: number | null, body: (timeout: Timeout) => Awaitable<T>): Coro<T> {
-  if (delay !== null && (typeof delay !== "number" || Number.isNaN(delay))) throw new TypeError(`timeout() takes a delay in seconds or null, got ${String(delay)}`);
+  const seconds = optionalNumberArg(delay, "timeout(): delay");
   const loop = getRunningLoop();
-  return yield* new Timeout(delay === null ? null : loop.time() + delay).run(body);
+  return yield* new Timeout(seconds === null ? null : loop.time() + seconds).run(body);
 }
 
 /** Like `timeout`, with an absolute deadline in loop time (`loop.time()` seconds). */
 export function* timeoutAt<T>(when: number | null, body: (timeout: Timeout) => Awaitable<T>): Coro<T> {
-  return yield* new Timeout(when).run(body);
+  return yield* new Timeout(optionalNumberArg(when, "timeoutAt(): when")).run(body);
 }

@@ -7,9 +7,11 @@ import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { TimeoutError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import { copyOutcome, ensureFuture } from "./ensure-future.js";
-import { Future } from "./futures.js";
+import { Future, type DoneCallback } from "./futures.js";
+import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { Deque } from "./deque.js";
 import type { TimerHandle } from "./handles.js";
+import { optionalNumberArg, optionsArg } from "./arguments.js";
 
 /** `wait` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -55,11 +57,12 @@ export function* wait<F extends Future<unknown>>(futures: Iterable<F>, options: 
     if (!(f instanceof Future)) throw new TypeError(`wait() expects futures or tasks, got ${typeof f}`);
   }
   if (set.size === 0) throw new RangeError("Set of Tasks/Futures is empty.");
+  optionsArg(options, "wait(): options");
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
-    throw new RangeError(`Invalid returnWhen value: ${String(returnWhen)}`);
+    throw new RangeError(`wait(): returnWhen must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${String(returnWhen)}`);
   }
-  checkTimeout(options.timeout, "wait()");
+  optionalNumberArg(options.timeout, "wait(): timeout");
   const loop = getRunningLoop();
   const waiter = loop.createFuture<void>();
   const release = (): void => {
@@ -97,15 +100,47 @@ export interface AsCompletedOptions {
 }
 
 /**
- * The futures `asCompleted` hands out: the k-th settles like the k-th
- * awaitable to complete.
+ * The futures the plain iteration of `asCompleted` hands out. Each is bound
+ * to a completion only when it is first awaited (`yield*`, `then`, a done
+ * callback): the first one awaited gets the first completion, whatever
+ * order they were handed out in (Python's `_wait_for_one`).
  */
-class CompletionOrder<T> implements Iterable<Future<T>> {
-  private readonly loop: EventLoop;
+class CompletionSlot<T> extends Future<T> {
+  private claimed = false;
+
+  constructor(private readonly order: CompletionOrder<T>) {
+    super(order.loop);
+  }
+
+  override [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
+    this.claim();
+    return super[Symbol.iterator]();
+  }
+
+  override addDoneCallback(callback: DoneCallback<T>): void {
+    this.claim();
+    super.addDoneCallback(callback);
+  }
+
+  private claim(): void {
+    if (this.claimed) return;
+    this.claimed = true;
+    this.order.bind(this);
+  }
+}
+
+/**
+ * The object `asCompleted` returns: iterable (futures settling in
+ * completion order) and an async source (the original futures, in
+ * completion order: 3.13's `async for`).
+ */
+class CompletionOrder<T> implements Iterable<Future<T>>, AsyncIterableSource<Future<T>> {
+  readonly loop: EventLoop;
   private readonly count: number;
-  // Completed inputs no slot has taken yet, and slots waiting for a completion.
+  // Completed inputs nobody has taken yet, and those waiting for a completion:
+  // slots of the plain form, or futures of the async form that resolve to an input.
   private readonly completed = new Deque<Future<T>>();
-  private readonly waitingSlots = new Deque<Future<T>>();
+  private readonly waiting = new Deque<CompletionSlot<T> | Future<Future<T>>>();
   private readonly todo = new Set<Future<T>>();
   private timer: TimerHandle | null = null;
   private timedOut = false;
@@ -134,48 +169,84 @@ class CompletionOrder<T> implements Iterable<Future<T>> {
   *[Symbol.iterator](): Iterator<Future<T>> {
     while (this.handedOut < this.count) {
       this.handedOut++;
-      yield this.nextSlot();
+      yield new CompletionSlot(this);
     }
   }
 
-  private nextSlot(): Future<T> {
-    const slot = this.loop.createFuture<T>();
+  [aiterSymbol](): AsyncSource<Future<T>> {
+    return { next: () => this.nextOriginal() };
+  }
+
+  /** @internal Gives `slot` the next completion, now or when it happens. */
+  bind(slot: CompletionSlot<T>): void {
     const ready = this.completed.shift();
     if (ready !== undefined) copyOutcome(ready, slot);
     else if (this.timedOut) slot.setException(new TimeoutError());
-    else this.waitingSlots.push(slot);
-    return slot;
+    else this.waiting.push(slot);
+  }
+
+  private *nextOriginal(): Coro<IteratorResult<Future<T>, undefined>> {
+    if (this.handedOut >= this.count) return { done: true, value: undefined };
+    this.handedOut++;
+    const ready = this.completed.shift();
+    if (ready !== undefined) return { done: false, value: ready };
+    if (this.timedOut) throw new TimeoutError();
+    const waiter = this.loop.createFuture<Future<T>>();
+    this.waiting.push(waiter);
+    try {
+      return { done: false, value: yield* waiter };
+    } catch (error) {
+      // Cancelled while waiting: the completion it would have taken stays for the next caller.
+      this.waiting.remove(waiter);
+      if (waiter.done() && !waiter.cancelled() && waiter.exception() === null) this.deliver(waiter.result(), true);
+      this.handedOut--;
+      throw error;
+    }
   }
 
   private readonly onDone = (f: Future<T>): void => {
     if (!this.todo.delete(f)) return;
-    const slot = this.waitingSlots.shift();
-    if (slot !== undefined) copyOutcome(f, slot);
-    else this.completed.push(f);
+    this.deliver(f, false);
     if (this.todo.size === 0) this.timer?.cancel();
   };
+
+  // Hands a completed input to the first waiting taker, or keeps it (first in line when it was given back).
+  private deliver(f: Future<T>, givenBack: boolean): void {
+    const next = this.waiting.shift();
+    if (next === undefined) {
+      if (givenBack) this.completed.unshift(f);
+      else this.completed.push(f);
+    } else if (next instanceof CompletionSlot) copyOutcome(f, next);
+    else next.setResult(f);
+  }
 
   private readonly onTimeout = (): void => {
     this.timedOut = true;
     for (const f of this.todo) f.removeDoneCallback(this.onDone);
     this.todo.clear();
-    for (let slot = this.waitingSlots.shift(); slot !== undefined; slot = this.waitingSlots.shift()) {
-      slot.setException(new TimeoutError());
+    for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
+      next.setException(new TimeoutError());
     }
   };
 }
 
 /**
- * Futures in completion order: the k-th one yielded settles like the k-th
- * awaitable to complete (coroutines are wrapped in tasks). After `timeout`
- * seconds the ones not yet settled throw `TimeoutError`; nothing is cancelled.
+ * The awaitables in completion order (coroutines are wrapped in tasks).
+ * Iterated plainly, it yields one future per input: the first one awaited
+ * settles like the first input to complete, and so on. As an async source
+ * (`forEach`, Python 3.13's `async for`) it yields the original futures or
+ * tasks themselves, each once it is done. After `timeout` seconds what is
+ * not yet delivered raises `TimeoutError`; nothing is cancelled.
  *
  * @example
  * for (const next of asCompleted([fetchData("a"), fetchData("b")], { timeout: 5 })) {
  *   console.log(yield* next); // fastest first
  * }
+ * yield* forEach(asCompleted(tasks), function* (task) {
+ *   console.log(task.getName(), task.result());
+ * });
  */
-export function asCompleted<T>(aws: Iterable<Awaitable<T> | PromiseLike<T>>, options: AsCompletedOptions = {}): Iterable<Future<T>> {
+export function asCompleted<T>(aws: Iterable<Awaitable<T> | PromiseLike<T>>, options: AsCompletedOptions = {}): Iterable<Future<T>> & AsyncIterableSource<Future<T>> {
   if (aws instanceof Future || isCoroutine(aws)) throw new TypeError("asCompleted() expects an iterable of awaitables, not a single one: wrap it in an array");
   checkTimeout(options.timeout, "asCompleted()");
   return new CompletionOrder(aws, options.timeout);

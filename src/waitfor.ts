@@ -8,6 +8,7 @@ import { ensureFuture } from "./ensure-future.js";
 import type { Future } from "./futures.js";
 import { currentTask } from "./tasks.js";
 import { timeout } from "./timeouts.js";
+import { optionalNumberArg } from "./arguments.js";
 
 /**
  * Waits for `aw` at most `seconds` (no limit when `null`). On timeout the
@@ -23,9 +24,7 @@ import { timeout } from "./timeouts.js";
  * const data = yield* waitFor(fetchData("url"), 2.5);
  */
 export function* waitFor<T>(aw: Awaitable<T> | PromiseLike<T>, seconds: number | null): Coro<T> {
-  if (seconds !== null && (typeof seconds !== "number" || Number.isNaN(seconds))) {
-    throw new TypeError(`waitFor() takes a timeout in seconds or null, got ${String(seconds)}`);
-  }
+  seconds = optionalNumberArg(seconds, "waitFor(): timeout");
   if (seconds !== null && seconds <= 0) {
     const future = ensureFuture(aw);
     if (future.done()) return future.result();

@@ -115,11 +115,11 @@ test("cancelling most of many timers compacts the heap and keeps the rest in ord
   assert.deepEqual(order, Array.from({ length: 100 }, (_, k) => k * 10));
 });
 
-test("callLater with a non-number delay is a TypeError", async () => {
+test("callLater with a non-number delay is a TypeError, with NaN a RangeError", async () => {
   await runVirtual(function* () {
     const loop = getRunningLoop();
     assert.throws(() => loop.callLater(null as unknown as number, () => undefined), TypeError);
-    assert.throws(() => loop.callLater(Number.NaN, () => undefined), TypeError);
+    assert.throws(() => loop.callLater(Number.NaN, () => undefined), RangeError);
   });
 });
 

@@ -141,7 +141,7 @@ for (const [kind, make] of kinds) {
   test(`${kind}: a worker that dies fails its future with the broken-pool error and the pool refuses new work`, async () => {
     await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
       try {
-        yield* pool.submit(() => process.exit(3));
+        yield* pool.submit({ module: jobs, name: "exitWith" }, 3);
         assert.fail("no error");
       } catch (e) {
         assert.ok(e instanceof (kind === "ThreadPoolExecutor" ? BrokenThreadPool : BrokenProcessPool), String(e));
@@ -273,4 +273,204 @@ test("submit outside a running loop is a RuntimeError", async () => {
   } finally {
     await pool.shutdown();
   }
+});
+
+// ------------------------------------------------------------ hardening (issue 12, section 4)
+
+/** Submits `fn` and returns the error it fails with (or fails the test). */
+function* failureOf(pool: Pool, fn: () => unknown): Coro<Error & Record<string, unknown>> {
+  try {
+    yield* pool.submit(fn);
+  } catch (e) {
+    return e as Error & Record<string, unknown>;
+  }
+  return assert.fail("the job did not fail");
+}
+
+for (const [kind, make] of kinds) {
+  test(`${kind}: an error whose code is a Symbol fails only its job, as a stand-in with the code as a string`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const error = yield* failureOf(pool, () => {
+        throw Object.assign(new RangeError("odd code"), { code: Symbol("E_ODD"), errno: 7 });
+      });
+      assert.equal(error.name, "RangeError");
+      assert.equal(error.message, "odd code");
+      assert.match(error.stack ?? "", /odd code/);
+      assert.equal(error.code, "Symbol(E_ODD)");
+      assert.equal(error.errno, 7);
+      assert.equal(yield* pool.submit(() => "still working"), "still working");
+      assert.equal(pool.statistics().broken, false);
+    });
+  });
+
+  test(`${kind}: an error whose field is a function fails only its job, with the field as its String()`, async () => {
+    await withPool(() => make({ maxWorkers: 2 }), function* (pool) {
+      const other = pool.submit((x: number) => x + 1, 1);
+      const error = yield* failureOf(pool, () => {
+        throw Object.assign(new Error("has a callback"), { code: function retry() {} });
+      });
+      assert.match(String(error.code), /function retry/);
+      assert.equal(yield* other, 2);
+      assert.equal(yield* pool.submit(() => 3), 3);
+    });
+  });
+
+  test(`${kind}: an error whose message and stack getters throw fails only its job`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const error = yield* failureOf(pool, () => {
+        const e = new TypeError("hidden");
+        // The stack first: defining a property formats a pending stack, which reads the message.
+        Object.defineProperty(e, "stack", { get: () => { throw new Error("no stack either"); } });
+        Object.defineProperty(e, "message", { get: () => { throw new Error("no message for you"); } });
+        throw e;
+      });
+      assert.equal(error.name, "TypeError");
+      assert.equal(typeof error.message, "string");
+      assert.equal(typeof error.stack, "string");
+      assert.equal(yield* pool.submit(() => "next"), "next");
+    });
+  });
+
+  test(`${kind}: a thrown value whose toString throws fails only its job`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const error = yield* failureOf(pool, () => {
+        throw { toString: () => { throw new Error("no"); } };
+      });
+      assert.match(error.message, /non-error thrown/);
+      assert.equal(yield* pool.submit(() => "next"), "next");
+    });
+  });
+
+  test(`${kind}: a method that uses this is refused at submit, pointing to { module, name }`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const counter = {
+        base: 40,
+        plus(n: number): number {
+          return this.base + n;
+        },
+      };
+      assert.throws(() => pool.submit(counter.plus, 2), (e: unknown) => e instanceof TypeError && /uses `this`/.test(e.message) && /\{ module, name \}/.test(e.message));
+      assert.equal(pool.statistics().queued + pool.statistics().busy, 0);
+    });
+  });
+
+  test(`${kind}: an arrow that uses the outer this is refused at submit`, async () => {
+    await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+      const holder = {
+        value: 1,
+        make(): () => number {
+          return () => this.value;
+        },
+      };
+      assert.throws(() => pool.submit(holder.make()), /uses `this`/);
+    });
+  });
+
+  for (const name of ["process", "performance", "crypto"]) {
+    test(`${kind}: a closure over a local named ${name} is refused at submit, naming it`, async () => {
+      await withPool(() => make({ maxWorkers: 1 }), function* (pool) {
+        const locals: Record<string, () => number> = {
+          process: (() => {
+            const process = { pid: 1 };
+            return () => process.pid;
+          })(),
+          performance: (() => {
+            const performance = { now: () => 5 };
+            return () => performance.now();
+          })(),
+          crypto: (() => {
+            const crypto = { size: 3 };
+            return () => crypto.size;
+          })(),
+        };
+        assert.throws(
+          () => pool.submit(locals[name]!),
+          (e: unknown) => e instanceof TypeError && e.message.includes(`closes over ${name}`) && e.message.includes("{ module, name }"),
+        );
+      });
+    });
+  }
+
+  test(`${kind}: a self-contained function with nested named functions and standard globals runs`, async () => {
+    const value = await withPool(() => make({ maxWorkers: 1 }), (pool) =>
+      pool.submit((n: number) => {
+        function square(x: number): number {
+          return x * x;
+        }
+        class Box {
+          constructor(readonly v: number) {}
+          get twice(): number {
+            return this.v * 2;
+          }
+        }
+        const total = Array.from({ length: n }, (_, i) => square(i)).reduce((a, b) => a + b, 0);
+        return new Box(Math.max(total, 0)).twice + JSON.parse("1") + Number.parseInt("0", 10);
+      }, 4),
+    );
+    assert.equal(value, 29);
+  });
+
+  test(`${kind}: a future whose loop has closed settles with the job's result`, async () => {
+    const pool = make({ maxWorkers: 1 });
+    try {
+      const outcome = await runCapturing(function* () {
+        const slow = pool.submit((ms: number) => {
+          const end = Date.now() + ms;
+          while (Date.now() < end) {
+            // busy: still running when the loop closes
+          }
+          return "late";
+        }, 100);
+        const failing = pool.submit(() => {
+          throw new Error("late failure");
+        });
+        return { slow, failing };
+      }, { clock: "real" });
+      const { slow, failing } = outcome.value!;
+      await pool.shutdown({ wait: true });
+      assert.equal(slow.done(), true);
+      assert.equal(await slow, "late");
+      await assert.rejects(Promise.resolve(failing), /late failure/);
+    } finally {
+      await pool.shutdown({ wait: true, cancelFutures: true });
+    }
+  });
+
+  test(`${kind}: a queued future whose loop has closed is cancelled by shutdown({ cancelFutures })`, async () => {
+    const pool = make({ maxWorkers: 1 });
+    try {
+      const outcome = await runCapturing(function* () {
+        const running = pool.submit(() => {
+          const end = Date.now() + 100;
+          while (Date.now() < end) {
+            // busy
+          }
+          return 1;
+        });
+        yield* untilBusy(pool);
+        return { running, queued: pool.submit(() => 2) };
+      }, { clock: "real" });
+      const { running, queued } = outcome.value!;
+      const waiting = Promise.resolve(queued).then(() => "resolved", (e: unknown) => (e as Error).name);
+      await pool.shutdown({ wait: true, cancelFutures: true });
+      assert.equal(queued.cancelled(), true);
+      assert.equal(await waiting, "CancelledError");
+      assert.equal(await running, 1);
+    } finally {
+      await pool.shutdown({ wait: true, cancelFutures: true });
+    }
+  });
+}
+
+test("a worker thread that dies of a thrown non-Error says what was thrown, not undefined", async () => {
+  await withPool(() => new ThreadPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    try {
+      yield* pool.submit({ module: jobs, name: "crashWithNonError" });
+      assert.fail("no error");
+    } catch (e) {
+      assert.ok(e instanceof BrokenThreadPool, String(e));
+      assert.doesNotMatch(e.message, /undefined: undefined/);
+      assert.match(e.message, /uncaught object/);
+    }
+  });
 });

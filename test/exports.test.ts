@@ -15,12 +15,15 @@ const classes = [
   "LimitOverrunError", "QueueEmpty", "QueueFull", "QueueShutDown",
   "BrokenBarrierError", "ExceptionGroup", "BrokenExecutorError",
   "BrokenThreadPool", "BrokenProcessPool", "RuntimeError",
+  "StopAsyncIteration", "LookupError", "KeyboardInterrupt",
+  "ContextVar", "Context", "Token", "Runner", "AsyncExitStack",
 ] as const;
 const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
   "sleep", "gather", "wait", "waitFor", "timeout", "timeoutAt", "shield",
   "asCompleted", "taskGroup", "fromPromise",
   "openConnection", "startServer", "openUnixConnection", "startUnixServer", "toThread", "functionRef",
+  "copyContext", "exitStack", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"] as const;
 const exported = api as unknown as Record<string, unknown>;
@@ -38,8 +41,8 @@ test("the wait constants are exported", () => {
 });
 
 test("every error class is an Error whose name is its class name", () => {
-  const errorNames = classes.filter((n) => /Error$|^Queue(Empty|Full|ShutDown)$|^ExceptionGroup$|Pool$/.test(n));
-  assert.equal(errorNames.length, 14);
+  const errorNames = classes.filter((n) => /Error$|^Queue(Empty|Full|ShutDown)$|^ExceptionGroup$|Pool$|^StopAsyncIteration$|^KeyboardInterrupt$/.test(n));
+  assert.equal(errorNames.length, 17);
   for (const name of errorNames) {
     const ErrorClass = exported[name] as new (...args: unknown[]) => Error;
     const instance = name === "IncompleteReadError" ? new ErrorClass(new Uint8Array(), 1) : name === "ExceptionGroup" ? new ErrorClass("m", []) : new ErrorClass("m");
@@ -58,4 +61,13 @@ test("ExceptionGroup is an AggregateError whose exceptions are its errors", () =
 test("the names the contract lists are all mentioned in API.md", () => {
   const contract = readFileSync(new URL("../../shared/API.md", import.meta.url), "utf8");
   for (const name of [...classes, ...functions, ...constants]) assert.ok(contract.includes(name), name);
+});
+
+test("the testing subpath exports the kit, and package.json maps it to dist", async () => {
+  const testing = (await import("../src/testing/index.js")) as unknown as Record<string, unknown>;
+  for (const name of ["asyncTest", "coroutineTest", "exploreSchedules", "advanceTime", "VirtualClock"]) {
+    assert.equal(typeof testing[name], "function", name);
+  }
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { exports: Record<string, { import: string }> };
+  assert.equal(manifest.exports["./testing"]?.import, "./dist/src/testing/index.js");
 });

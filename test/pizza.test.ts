@@ -3,12 +3,13 @@
  * virtual seconds, so concurrency shows as exact totals, never as flaky timings.
  */
 import assert from "node:assert/strict";
+import type { Socket } from "node:net";
 import { test } from "node:test";
-import { createTask, gather, getRunningLoop, openConnection, sleep, type Coro } from "../src/index.js";
+import { createTask, fromPromise, gather, getRunningLoop, openConnection, sleep, type Coro } from "../src/index.js";
 import { orderPizza, placeOrders } from "../src/pizza/order.js";
 import { PIZZA_REPLY, startPizzeria } from "../src/pizza/server.js";
 import { formatSummary, percentile, summarise } from "../src/pizza/stats.js";
-import { runVirtual } from "./support.js";
+import { collectGarbage, runCapturing, runVirtual } from "./support.js";
 
 test("500 concurrent orders are all served in about one bake time", async () => {
   const outcome = await runVirtual(function* () {
@@ -43,17 +44,17 @@ test("ovens limit how many pizzas bake at once", async () => {
   assert.ok(seconds >= 3 && seconds < 4, `6 pizzas in 2 ovens took ${seconds} s`);
 });
 
-test("a client that disconnects mid-bake cancels its pizza and frees its oven", async () => {
+test("a client that resets mid-bake cancels its pizza and frees its oven", async () => {
   const outcome = await runVirtual(function* () {
     const loop = getRunningLoop();
     const pizzeria = yield* startPizzeria({ bake: 5, ovens: 1 });
-    // The first customer orders, then hangs up after one second.
+    // The first customer orders, then hangs up (a reset) after one second.
     const [, quitter] = yield* openConnection("127.0.0.1", pizzeria.port);
     quitter.write("changed my mind");
     yield* sleep(0.5);
     const patient = createTask(orderPizza("127.0.0.1", pizzeria.port, "patient"));
     yield* sleep(0.5);
-    quitter.close();
+    (quitter.getExtraInfo("socket") as Socket).resetAndDestroy();
     const reply = yield* patient;
     const at = loop.time();
     yield* pizzeria.shutdown(1);
@@ -138,4 +139,115 @@ test("orders to a closed port are counted as errors by kind", async () => {
   });
   assert.equal(summary.ok, 0);
   assert.deepEqual(summary.errors, { ECONNREFUSED: 3 });
+});
+
+// ------------------------------------------------------------ hardening (issue 12, section 3)
+
+/** One order sent by `send`, then the whole reply (until the server closes). */
+function* orderWith(port: number, send: (writer: import("../src/index.js").StreamWriter) => Coro<void>): Coro<string> {
+  const [reader, writer] = yield* openConnection("127.0.0.1", port);
+  try {
+    yield* send(writer);
+    return Buffer.from(yield* reader.read()).toString("utf8");
+  } finally {
+    writer.close();
+  }
+}
+
+test("an order sent in two writes 20 ms apart gets its pizza, all 20 of them", async () => {
+  const outcome = await runVirtual(function* () {
+    const lines: string[] = [];
+    const pizzeria = yield* startPizzeria({ bake: 2, log: (line) => lines.push(line) });
+    const replies = yield* gather(
+      ...Array.from({ length: 20 }, () =>
+        orderWith(pizzeria.port, function* (writer) {
+          writer.write("marg");
+          yield* writer.drain();
+          yield* sleep(0.02);
+          writer.write("herita");
+          yield* writer.drain();
+        }),
+      ),
+    );
+    yield* pizzeria.shutdown(1);
+    return { replies, served: pizzeria.outcomes.served, lines };
+  });
+  assert.deepEqual(outcome.replies, Array.from({ length: 20 }, () => PIZZA_REPLY));
+  assert.equal(outcome.served, 20);
+  assert.ok(outcome.lines.every((line) => line.includes('order="margherita"')), outcome.lines.join("\n"));
+});
+
+test("a client that half-closes after sending its order (nc -N) gets its pizza, all 20 of them", async () => {
+  const outcome = await runVirtual(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 2 });
+    const replies = yield* gather(
+      ...Array.from({ length: 20 }, (_, i) =>
+        orderWith(pizzeria.port, function* (writer) {
+          writer.write(`quattro stagioni #${i}`);
+          writer.writeEof();
+          yield* writer.drain();
+        }),
+      ),
+    );
+    yield* pizzeria.shutdown(1);
+    return { replies, served: pizzeria.outcomes.served };
+  });
+  assert.deepEqual(outcome.replies, Array.from({ length: 20 }, () => PIZZA_REPLY));
+  assert.equal(outcome.served, 20);
+});
+
+test("a reset mid-bake reports nothing to the exception handler, not even after garbage collection", async () => {
+  const outcome = await runCapturing(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 5 });
+    const [, writer] = yield* openConnection("127.0.0.1", pizzeria.port);
+    writer.write("margherita");
+    yield* writer.drain();
+    yield* sleep(1);
+    (writer.getExtraInfo("socket") as Socket).resetAndDestroy();
+    while (pizzeria.outcomes.cancelled === 0) yield* sleep(0.1);
+    yield* fromPromise(collectGarbage());
+    yield* sleep(0.1);
+    yield* pizzeria.shutdown(1);
+    return pizzeria.outcomes;
+  });
+  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.value?.cancelled, 1);
+  assert.deepEqual(outcome.reports.map((r) => `${r.message}: ${String(r.exception)}`), []);
+});
+
+test("a client that half-closes, then closes without reading its pizza, is no server error", async () => {
+  const outcome = await runCapturing(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 1 });
+    // Order, half-close, then close without reading: the server only learns of it when its reply fails.
+    const [, writer] = yield* openConnection("127.0.0.1", pizzeria.port);
+    writer.write("margherita");
+    writer.writeEof();
+    yield* writer.drain();
+    writer.close();
+    yield* writer.waitClosed();
+    yield* sleep(3);
+    yield* pizzeria.shutdown(1);
+    return pizzeria.outcomes;
+  });
+  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.value!.error, 0);
+  assert.equal(outcome.value!.served + outcome.value!.cancelled, 1);
+  assert.deepEqual(outcome.reports.map((r) => r.message), []);
+});
+
+test("maxConnections closes the connections beyond it and reports them in one warning with the count", async () => {
+  const outcome = await runCapturing(function* () {
+    const pizzeria = yield* startPizzeria({ bake: 1, maxConnections: 2 });
+    const summary = yield* placeOrders({ port: pizzeria.port, count: 5, concurrency: 5 });
+    yield* sleep(2);
+    yield* pizzeria.shutdown(1);
+    return { summary, served: pizzeria.outcomes.served, dropped: pizzeria.server.droppedConnections };
+  });
+  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.value!.summary.ok, 2);
+  assert.equal(outcome.value!.summary.failed, 3);
+  assert.equal(outcome.value!.dropped, 3);
+  const messages = outcome.reports.map((r) => r.message);
+  assert.equal(messages.length, 1, messages.join("\n"));
+  assert.match(messages[0]!, /dropped 3 connections \(3 at the limit of 2 connections\)/);
 });

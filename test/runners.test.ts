@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CancelledError, RuntimeError, allTasks, createTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
+import { CancelledError, ContextVar, Runner, RuntimeError, allTasks, createTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
 import { collectGarbage, runCapturing } from "./support.js";
 
 test("run resolves with main's result", async () => {
@@ -151,4 +151,70 @@ test("allTasks is empty after run", async () => {
     createTask(sleep(100));
   });
   assert.equal(allTasks(loop!).size, 0);
+});
+
+test("a Runner runs three mains one after another on one loop", async () => {
+  const runner = new Runner({ clock: "virtual" });
+  const loops: unknown[] = [];
+  for (const value of [1, 2, 3]) {
+    const got = await runner.run(function* () {
+      loops.push(getRunningLoop());
+      yield* sleep(10);
+      return value * 10;
+    });
+    assert.equal(got, value * 10);
+  }
+  assert.equal(new Set(loops).size, 1);
+  assert.equal(loops[0], runner.getLoop());
+  await runner.close();
+  assert.throws(() => runner.getLoop(), RuntimeError);
+});
+
+test("the run calls of a Runner share its context, so a ContextVar set in one is seen by the next", async () => {
+  const user = new ContextVar<string>("user", { default: "nobody" });
+  await using runner = new Runner({ clock: "virtual" });
+  await runner.run(function* () {
+    user.set("alice");
+    yield* sleep(0);
+  });
+  const seen = await runner.run(function* () {
+    yield* sleep(0);
+    return user.get();
+  });
+  assert.equal(seen, "alice");
+  assert.equal(user.get(), "nobody");
+});
+
+test("closing a Runner cancels the tasks its runs left behind", async () => {
+  const trail: string[] = [];
+  const runner = new Runner({ clock: "virtual" });
+  await runner.run(function* () {
+    createTask((function* (): Coro<void> {
+      try {
+        yield* sleep(3600);
+      } finally {
+        trail.push("leftover cancelled");
+      }
+    })());
+    yield* sleep(0);
+  });
+  assert.deepEqual(trail, []);
+  await runner.close();
+  assert.deepEqual(trail, ["leftover cancelled"]);
+  await runner.close();
+  await assert.rejects(runner.run(sleep(0)), RuntimeError);
+});
+
+test("a Runner refuses a second run while one is in progress", async () => {
+  await using runner = new Runner({ clock: "virtual" });
+  const first = runner.run(function* () {
+    yield* sleep(1);
+  });
+  await assert.rejects(runner.run(sleep(0)), RuntimeError);
+  await first;
+});
+
+test("a Runner's options are checked", () => {
+  assert.throws(() => new Runner({ handleSignals: "yes" as never }), TypeError);
+  assert.throws(() => new Runner(null as never), TypeError);
 });

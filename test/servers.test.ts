@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { createTask, openConnection, openUnixConnection, sleep, startServer, startUnixServer, type Coro, type Server } from "../src/index.js";
+import { createTask, openConnection, openUnixConnection, sleep, startServer, startUnixServer, waitFor, type Coro, type Server } from "../src/index.js";
 import { runCapturing } from "./support.js";
 
 const portOf = (server: Server): number => (server.sockets[0] as AddressInfo).port;
@@ -243,4 +243,151 @@ test("the server's hold() closes it after the body", async () => {
     });
     assert.equal(server.isServing(), false);
   }, { clock: "real" });
+});
+
+// ------------------------------------------------------------ hardening (issue 12, section 3)
+
+test("a handler that returns without closing its writer has its connection closed, so waitClosed() returns", async () => {
+  const outcome = await runCapturing(function* () {
+    const server = yield* startServer(
+      function* (reader, writer) {
+        yield* reader.read(1024);
+        writer.write("hi");
+        yield* writer.drain();
+        // returns without writer.close()
+      },
+      "127.0.0.1",
+      0,
+    );
+    const [reader, writer] = yield* openConnection("127.0.0.1", portOf(server));
+    writer.write("x");
+    const reply = (yield* reader.readexactly(2)).toString();
+    // The peer goes away after its reply.
+    writer.close();
+    yield* writer.waitClosed();
+    server.close();
+    yield* waitFor(server.waitClosed(), 10);
+    return reply;
+  }, { clock: "real" });
+  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.value, "hi");
+  assert.deepEqual(outcome.reports, []);
+});
+
+test("when a handler returns, its client reads the end of the stream after what was written", async () => {
+  const outcome = await runCapturing(function* () {
+    const server = yield* startServer(
+      function* (_reader, writer) {
+        writer.write("bye");
+      },
+      "127.0.0.1",
+      0,
+    );
+    const [reader, writer] = yield* openConnection("127.0.0.1", portOf(server));
+    const reply = (yield* waitFor(reader.read(), 10)).toString();
+    writer.close();
+    server.close();
+    yield* waitFor(server.waitClosed(), 10);
+    return reply;
+  }, { clock: "real" });
+  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.value, "bye");
+});
+
+test("a handler that is cancelled has its connection closed too", async () => {
+  const outcome = await runCapturing(function* () {
+    let handler: ReturnType<typeof createTask> | null = null;
+    const server = yield* startServer(
+      function* (reader) {
+        handler = createTask(reader.read());
+        yield* handler;
+      },
+      "127.0.0.1",
+      0,
+    );
+    const [reader, writer] = yield* openConnection("127.0.0.1", portOf(server));
+    while (handler === null) yield* sleep(0.01);
+    (handler as ReturnType<typeof createTask>).cancel();
+    const data = yield* waitFor(reader.read(), 10);
+    writer.close();
+    server.close();
+    yield* waitFor(server.waitClosed(), 10);
+    return data.length;
+  }, { clock: "real" });
+  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.value, 0);
+});
+
+test("a server with maxConnections closes a connection beyond it at once and warns once with the count", async () => {
+  const outcome = await runCapturing(function* () {
+    const server = yield* startServer(
+      function* (reader, writer) {
+        yield* reader.read(1024);
+        writer.write("served");
+      },
+      "127.0.0.1",
+      0,
+      { maxConnections: 1 },
+    );
+    const [firstReader, first] = yield* openConnection("127.0.0.1", portOf(server));
+    yield* sleep(0.05);
+    const extra = [];
+    for (let i = 0; i < 3; i++) extra.push(yield* openConnection("127.0.0.1", portOf(server)));
+    const ends: number[] = [];
+    for (const [reader, writer] of extra) {
+      try {
+        ends.push((yield* waitFor(reader.read(), 10)).length);
+      } catch (error) {
+        ends.push(-1); // a reset is a drop too
+        void error;
+      }
+      writer.close();
+    }
+    first.write("order");
+    const reply = (yield* firstReader.read()).toString();
+    first.close();
+    yield* sleep(1.2);
+    // At the limit no more: a new client is served again.
+    const [againReader, again] = yield* openConnection("127.0.0.1", portOf(server));
+    again.write("order");
+    const second = (yield* waitFor(againReader.read(), 10)).toString();
+    again.close();
+    server.close();
+    yield* server.waitClosed();
+    return { ends, reply, second, dropped: server.droppedConnections };
+  }, { clock: "real" });
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(outcome.value!.ends.map((n) => n <= 0), [true, true, true]);
+  assert.equal(outcome.value!.reply, "served");
+  assert.equal(outcome.value!.second, "served");
+  assert.equal(outcome.value!.dropped, 3);
+  assert.deepEqual(outcome.reports.map((r) => r.message.replace(/:\d+/, ":PORT")), ["server 127.0.0.1:PORT dropped 3 connections (3 at the limit of 1 connections)"]);
+});
+
+test("a failed accept (EMFILE) after listening is counted and reported, and the server keeps serving", async () => {
+  const outcome = await runCapturing(function* () {
+    const server = yield* startServer(replyOnce, "127.0.0.1", 0);
+    const failure = Object.assign(new Error("accept EMFILE"), { code: "EMFILE", syscall: "accept" });
+    // What Node's net.Server emits when libuv could not accept (out of file descriptors).
+    server["nodeServer"].emit("error", failure);
+    server["nodeServer"].emit("error", failure);
+    const reply = yield* ask(portOf(server), "still");
+    server.close();
+    yield* server.waitClosed();
+    return { reply, dropped: server.droppedConnections };
+  }, { clock: "real" });
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(outcome.value, { reply: "re:still", dropped: 2 });
+  assert.equal(outcome.reports.length, 1);
+  assert.match(outcome.reports[0]!.message, /dropped 2 connections \(2 accept failed: EMFILE\)/);
+});
+
+test("maxConnections must be a whole number of at least 1", async () => {
+  for (const [value, kind] of [[0, RangeError], [1.5, RangeError], [Number.NaN, RangeError], ["3", TypeError]] as const) {
+    const outcome = await runCapturing(function* () {
+      yield* startServer(replyOnce, "127.0.0.1", 0, { maxConnections: value as number });
+    }, { clock: "real" });
+    assert.ok(outcome.error instanceof kind, `${String(value)}: ${String(outcome.error)}`);
+    assert.match(String(outcome.error), /maxConnections/);
+  }
 });

@@ -2,7 +2,15 @@
  * Shared helpers for the test suite: run a coroutine on a virtual clock and
  * fail when the loop's exception handler received anything unexpected.
  */
-import { getRunningLoop, run, sleep, type Coro, type ExceptionContext } from "../src/index.js";
+import { sleep, type Coro, type ExceptionContext } from "../src/index.js";
+import { failureOf, runTestBody } from "../src/testing/harness.js";
+
+// The kit's pending-task and never-retrieved checks are off for the older
+// tests that use runVirtual (some leave a task or a failed gather behind);
+// `KIT_CHECK_TASKS=1 KIT_CHECK_UNRETRIEVED=1 npm run test:unit` lists them.
+// Tests converted to the kit (asyncTest) have every check.
+const CHECK_TASKS = process.env["KIT_CHECK_TASKS"] === "1";
+const CHECK_UNRETRIEVED = process.env["KIT_CHECK_UNRETRIEVED"] === "1";
 
 /** Everything the loop's exception handler received during a run. */
 export interface Outcome<T> {
@@ -13,37 +21,23 @@ export interface Outcome<T> {
 
 /**
  * Runs `main` on a fresh loop with a virtual clock, capturing exception
- * handler reports. Resolves with the outcome; never rejects.
+ * handler reports. Resolves with the outcome; never rejects. The testing
+ * kit's harness (asyncio-ts/testing) runs it, with its leak checks off.
  */
 export async function runCapturing<T>(main: () => Coro<T>, options: { clock?: "virtual" | "real"; debug?: boolean } = {}): Promise<Outcome<T>> {
-  const reports: ExceptionContext[] = [];
-  try {
-    const value = await run(
-      function* () {
-        getRunningLoop().setExceptionHandler((_loop, context) => {
-          reports.push(context);
-        });
-        return yield* main();
-      },
-      { clock: options.clock ?? "virtual", ...(options.debug !== undefined ? { debug: options.debug } : {}) },
-    );
-    return { value, reports };
-  } catch (error) {
-    return { error, reports };
-  }
+  const outcome = await runTestBody(main, { ...options, checkTasks: false, checkResources: false, checkUnretrieved: false });
+  return "error" in outcome ? { error: outcome.error, reports: outcome.reports } : { value: outcome.value as T, reports: outcome.reports };
 }
 
 /**
  * Runs `main` on a virtual clock and returns its result; throws its error,
- * and fails if the loop's exception handler received any report.
+ * and fails if the loop's exception handler received any report or a task
+ * was left pending (the testing kit's checks).
  */
 export async function runVirtual<T>(main: () => Coro<T>): Promise<T> {
-  const outcome = await runCapturing(main);
-  if (outcome.reports.length > 0) {
-    const text = outcome.reports.map((r) => `${r.message}: ${String(r.exception)}`).join("\n");
-    throw new Error(`unexpected exception handler reports:\n${text}`);
-  }
-  if ("error" in outcome) throw outcome.error;
+  const outcome = await runTestBody(main, { checkTasks: CHECK_TASKS, checkResources: false, checkUnretrieved: CHECK_UNRETRIEVED });
+  const failure = failureOf(outcome);
+  if (failure !== null) throw failure;
   return outcome.value as T;
 }
 

@@ -9,6 +9,7 @@ import { tour, loadExamples } from "./tour.js";
 import { order, serve } from "./pizza.js";
 import { register as registerPs } from "./ps.js";
 import { register as registerTrace } from "./trace.js";
+import { register as registerWorker } from "./worker.js";
 
 /** A bad argument noticed after parsing (commander reports the ones it finds itself). */
 class UsageError extends Error {}
@@ -46,8 +47,12 @@ program
   .command("example")
   .description("run one example (see `asyncio-ts example --list`)")
   .argument("[name]", "example name")
+  .argument("[args...]", "the example's arguments (mapreduce: DIR)")
   .option("--list", "list the examples")
-  .action(async (name: string | undefined, options: { list?: boolean }) => {
+  .option("--redis <url>", "mapreduce: run the map jobs on `asyncio-ts worker`s of this Redis")
+  .option("--workers <n>", "mapreduce: pool processes, or with --redis local workers to start", integer(1))
+  .option("--generate <megabytes>", "mapreduce: first write a reproducible corpus of this size into DIR", integer(1))
+  .action(async (name: string | undefined, args: string[], options: { list?: boolean; redis?: string; workers?: number; generate?: number }) => {
     const examples = await loadExamples();
     if (options.list === true || name === undefined) {
       for (const e of examples) console.log(`${e.name.padEnd(18)} ${e.title}`);
@@ -55,7 +60,7 @@ program
     }
     const example = examples.find((e) => e.name === name || e.name.endsWith(name));
     if (example === undefined) throw new UsageError(`unknown example ${JSON.stringify(name)}; try --list`);
-    await example.run("real");
+    await example.run("real", { args, redis: options.redis, workers: options.workers, generate: options.generate });
   });
 
 const pizza = program.command("pizza").description("the chapter's pizza server and a load generator");
@@ -70,7 +75,12 @@ pizza
   .option("--read-timeout <seconds>", "drop a client that sends no order within this time", seconds, 10)
   .option("--grace <seconds>", "on SIGINT/SIGTERM, how long orders in flight may finish", seconds, 5)
   .option("--backlog <n>", "pending connections the kernel may queue", integer(1, 65535), 4096)
-  .action(async (options: { host: string; port: number; bake: number; ovens: number; readTimeout: number; grace: number; backlog: number }) => {
+  .option(
+    "--max-connections <n>",
+    "connections open at once; one beyond it is closed at once and counted in a warning on stderr (default: the file descriptor limit minus 64; 0 = no limit)",
+    integer(0),
+  )
+  .action(async (options: { host: string; port: number; bake: number; ovens: number; readTimeout: number; grace: number; backlog: number; maxConnections?: number }) => {
     process.exitCode = await serve(options);
   });
 
@@ -88,6 +98,7 @@ pizza
 
 registerPs(program);
 registerTrace(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

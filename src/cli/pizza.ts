@@ -1,4 +1,5 @@
 /** `asyncio-ts pizza serve` and `asyncio-ts pizza order`. */
+import { readFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import { Event, fromPromise, getRunningLoop, run, type Coro } from "../index.js";
 import { placeOrders } from "../pizza/order.js";
@@ -14,12 +15,37 @@ export interface ServeOptions {
   readTimeout: number;
   grace: number;
   backlog: number;
+  /** Connections open at once; `0` = no limit; `undefined` = the default (see `defaultMaxConnections`). */
+  maxConnections?: number;
+}
+
+/** File descriptors kept for everything but client connections (Node itself, stdio, logs). */
+const DESCRIPTOR_RESERVE = 64;
+
+/**
+ * The default of `--max-connections`: the process's file descriptor limit
+ * minus a reserve, so the server reaches its own limit, where it counts and
+ * reports what it turns away, before the process runs out of descriptors,
+ * where libuv drops connections without telling anyone. `null` (no limit)
+ * where the limit cannot be read (no /proc).
+ */
+export function defaultMaxConnections(): number | null {
+  let limits: string;
+  try {
+    limits = readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    return null;
+  }
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+  if (soft === undefined || soft === "unlimited") return null;
+  return Math.max(1, Number(soft) - DESCRIPTOR_RESERVE);
 }
 
 /** Serves until SIGINT or SIGTERM, then shuts down gracefully; resolves with the exit status. */
 export function serve(options: ServeOptions): Promise<number> {
   return run(function* (): Coro<number> {
     const loop = getRunningLoop();
+    const maxConnections = options.maxConnections === undefined ? defaultMaxConnections() : options.maxConnections === 0 ? null : options.maxConnections;
     const pizzeria = yield* startPizzeria({
       host: options.host,
       port: options.port,
@@ -27,15 +53,16 @@ export function serve(options: ServeOptions): Promise<number> {
       ovens: options.ovens,
       readTimeout: options.readTimeout,
       backlog: options.backlog,
+      ...(maxConnections !== null ? { maxConnections } : {}),
       log: (line) => console.log(line),
     });
-    console.log(`Pizza server running on ${options.host}:${pizzeria.port} (bake ${options.bake} s, ovens ${options.ovens === 0 ? "unlimited" : options.ovens})`);
+    console.log(`Pizza server running on ${options.host}:${pizzeria.port} (bake ${options.bake} s, ovens ${options.ovens === 0 ? "unlimited" : options.ovens}, max connections ${maxConnections ?? "unlimited"})`);
     const stop = new Event();
     for (const signal of ["SIGINT", "SIGTERM"] as const) loop.addSignalHandler(signal, () => stop.set());
     yield* stop.wait();
     console.log(`stopping: no new orders; ${pizzeria.inFlight()} in flight get up to ${options.grace} s`);
     yield* pizzeria.shutdown(options.grace);
-    console.log(`served ${pizzeria.outcomes.served}, cancelled ${pizzeria.outcomes.cancelled}, dropped ${pizzeria.outcomes.timeout}`);
+    console.log(`served ${pizzeria.outcomes.served}, cancelled ${pizzeria.outcomes.cancelled}, dropped ${pizzeria.outcomes.timeout}, turned away ${pizzeria.server.droppedConnections}`);
     return 0;
   });
 }

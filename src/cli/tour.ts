@@ -13,7 +13,7 @@ export interface TourExample {
   name: string;
   title: string;
   notice: string;
-  run(clock?: "real" | "virtual"): Promise<void> | void;
+  run(clock?: "real" | "virtual", invocation?: { args: string[]; redis?: string; workers?: number; generate?: number }): Promise<void> | void;
 }
 
 /** Loads the chapter's examples (compiled next to this module in dist/). */

@@ -2,27 +2,41 @@
  * The opt-in task inspector behind `asyncio-ts ps <pid>` and `pstree <pid>`
  * (Python 3.14's `python -m asyncio ps`/`pstree`). A process that opts in
  * (`run(main, { inspect: true })` or `ASYNCIO_TS_INSPECT=1`) listens on a Unix
- * socket in the temp dir, readable and writable by its owner only (0600),
- * removed when the loop closes or the process exits. Nothing listens
- * otherwise, and never on TCP.
+ * socket `asyncio-ts-<pid>.sock` in its user's private directory
+ * (`$XDG_RUNTIME_DIR`, else `asyncio-ts-<uid>` in the temp dir, mode 0700,
+ * checked before use: see private-dir.ts). Nothing listens otherwise, and
+ * never on TCP. What it exposes, and to whom: docs/security.md.
+ *
+ * It never takes its host down: any failure to set up (a squatted or unsafe
+ * directory, a path too long, EADDRINUSE, EACCES) is one warning line on
+ * stderr and the program runs on uninspected. Input is bounded: one request
+ * line of at most 64 KiB (longer, and the connection is closed), at most 16
+ * connections at once, an idle connection closed after 10 s. The socket file
+ * is removed when the run ends and at every ending of the process (see
+ * endings.ts).
  *
  * Protocol: the client sends one line, `ps` or `pstree`, and reads one JSON
- * line back.
+ * line back, `{ pid, tasks }` or `{ error }`.
  */
-import { unlinkSync } from "node:fs";
-import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
+import { chmodSync, unlinkSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import type { EventLoop } from "../events.js";
 import { GatheringFuture } from "../gather.js";
 import type { Future } from "../futures.js";
 import { addRunSetup } from "../runners.js";
 import { sleepDeadline } from "../sleep.js";
 import { Task } from "../tasks.js";
+import { onEnding, warn } from "./endings.js";
+import { ensurePrivateDirectory, inspectorDirectory, maxSocketPathBytes } from "./private-dir.js";
 
-/** Where process `pid` listens, if it opted in. */
-export function inspectorSocketPath(pid: number): string {
-  return join(tmpdir(), `asyncio-ts-${pid}.sock`);
+/**
+ * Where process `pid` of user `uid` (default: the calling user) listens, if
+ * it opted in.
+ */
+export function inspectorSocketPath(pid: number, uid?: number): string {
+  return join(inspectorDirectory(uid), `asyncio-ts-${pid}.sock`);
 }
 
 /** One row of `ps`. */
@@ -62,46 +76,144 @@ export function taskTable(loop: EventLoop): TaskRow[] {
   });
 }
 
-function startInspector(loop: EventLoop): () => void {
-  const path = inspectorSocketPath(process.pid);
-  try {
-    unlinkSync(path);
-  } catch {
-    // no stale socket from an earlier run of this pid
-  }
-  const server: Server = createServer((socket) => {
-    let request = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      request += chunk;
-      if (!request.includes("\n")) return;
-      const command = request.trim();
-      const body = command === "ps" || command === "pstree" ? { pid: process.pid, tasks: taskTable(loop) } : { error: `unknown request ${JSON.stringify(command)}` };
-      socket.end(`${JSON.stringify(body)}\n`);
-    });
-    socket.on("error", () => socket.destroy());
+/** @internal The inspector's input limits (tests shorten the idle time). */
+export interface InspectorLimits {
+  /** Longest request line in bytes, newline excluded (default 64 KiB). */
+  maxRequestBytes: number;
+  /** Connections served at once; more are refused (default 16). */
+  maxConnections: number;
+  /** Milliseconds of silence after which a connection is closed (default 10 s). */
+  idleMs: number;
+}
+
+/** @internal */
+export const defaultInspectorLimits: Readonly<InspectorLimits> = { maxRequestBytes: 64 * 1024, maxConnections: 16, idleMs: 10_000 };
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function answer(loop: EventLoop, request: string): string {
+  const command = request.trim();
+  const body = command === "ps" || command === "pstree" ? { pid: process.pid, tasks: taskTable(loop) } : { error: `unknown request ${JSON.stringify(command.slice(0, 40))}` };
+  return `${JSON.stringify(body)}\n`;
+}
+
+/** Serves one connection: one bounded request line, one reply, then closes. */
+function serve(loop: EventLoop, socket: Socket, limits: InspectorLimits): void {
+  socket.unref();
+  socket.setTimeout(limits.idleMs, () => socket.destroy());
+  socket.on("error", () => socket.destroy());
+  const chunks: Buffer[] = [];
+  let received = 0;
+  socket.on("data", (chunk: Buffer) => {
+    const newline = chunk.indexOf(0x0a);
+    const take = newline === -1 ? chunk.length : newline;
+    if (received + take > limits.maxRequestBytes) {
+      // Too long for a request: drop what we hold and stop reading at once.
+      chunks.length = 0;
+      socket.destroy();
+      return;
+    }
+    received += take;
+    chunks.push(newline === -1 ? chunk : chunk.subarray(0, newline));
+    if (newline === -1) return;
+    socket.removeAllListeners("data");
+    socket.pause();
+    let reply: string;
+    try {
+      reply = answer(loop, Buffer.concat(chunks).toString("utf8"));
+    } catch (error) {
+      reply = `${JSON.stringify({ error: message(error) })}\n`;
+    }
+    socket.end(reply);
   });
-  // Created with owner-only permissions from the start (no window with a wider mode).
-  const previousMask = process.umask(0o177);
+}
+
+/**
+ * @internal Starts inspecting `loop`; returns the function that stops it
+ * (closes the server and its connections, removes the socket file). Never
+ * throws: failures are one warning line, and the returned stop does nothing.
+ */
+export function startInspector(loop: EventLoop, limits: InspectorLimits = defaultInspectorLimits): () => void {
+  let path: string;
   try {
-    server.listen(path);
-  } finally {
-    process.umask(previousMask);
+    path = inspectorSocketPath(process.pid);
+    if (Buffer.byteLength(path) > maxSocketPathBytes) {
+      throw new Error(`socket path ${path} is longer than ${maxSocketPathBytes} bytes (set a shorter TMPDIR or XDG_RUNTIME_DIR)`);
+    }
+    ensurePrivateDirectory(inspectorDirectory());
+  } catch (error) {
+    warn(`inspector disabled: ${message(error)}`);
+    return () => {};
   }
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    serve(loop, socket, limits);
+  });
+  server.maxConnections = limits.maxConnections;
   server.unref();
-  const remove = (): void => {
+  let listening = false;
+  let stopped = false;
+  const removeFile = (): void => {
+    if (!listening) return;
+    listening = false;
     try {
       unlinkSync(path);
     } catch {
       // already gone
     }
   };
-  process.once("exit", remove);
-  return () => {
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    removeFile();
+    unregister();
     server.close();
-    remove();
-    process.removeListener("exit", remove);
+    for (const socket of sockets) socket.destroy();
   };
+  const unregister = onEnding(stop);
+  const fail = (error: unknown): void => {
+    if (stopped) return;
+    warn(`inspector disabled: ${path}: ${message(error)}`);
+    stop();
+  };
+  let retried = false;
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EADDRINUSE" || retried) return fail(error);
+    // Our own private directory: only a process of ours (an earlier one with
+    // this pid, or another loop of this process) can have left it. Take it
+    // over if nobody answers there.
+    retried = true;
+    const probe = connect(path);
+    probe.on("connect", () => {
+      probe.destroy();
+      fail(new Error(`another loop of this process is already inspected there${isMainThread ? "" : " (this loop runs in a worker thread)"}`));
+    });
+    probe.on("error", () => {
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone meanwhile
+      }
+      if (!stopped) server.listen(path);
+    });
+  });
+  server.on("listening", () => {
+    listening = true;
+    if (stopped) return removeFile();
+    try {
+      // The directory is private already; owner-only on the socket as well,
+      // without process.umask() (unavailable in worker threads).
+      chmodSync(path, 0o600);
+    } catch (error) {
+      fail(error);
+    }
+  });
+  server.listen(path);
+  return stop;
 }
 
 addRunSetup((loop, options) => {

@@ -14,12 +14,13 @@ import { availableParallelism } from "node:os";
 import { inspect } from "node:util";
 import type { Coro } from "../coroutines.js";
 import { Deque } from "../deque.js";
-import { BrokenExecutorError, RuntimeError } from "../errors.js";
+import { BrokenExecutorError, type CancelledError, RuntimeError } from "../errors.js";
 import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
-import { Future } from "../futures.js";
+import { Future, type DoneCallback } from "../futures.js";
 import { toFunctionRef } from "./function-ref.js";
 import { ShutdownFuture } from "./shutdown-future.js";
 import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
+import { integerArg } from "../arguments.js";
 
 /** Options of both executors. */
 export interface ExecutorOptions {
@@ -67,9 +68,24 @@ interface PoolWorker {
   retiring: boolean;
 }
 
-/** The future `submit` returns: cancelling it removes a queued job or stops a running one. */
+type NativeWaiter = () => void;
+
+/**
+ * The future `submit` returns: cancelling it removes a queued job or stops a
+ * running one.
+ *
+ * After its loop has closed, the future still settles, with the job's own
+ * outcome (Python's `concurrent.futures.Future` does the same): its result,
+ * the worker's error, or cancelled when the pool drops the job
+ * (`shutdown({ cancelFutures: true })`) or someone cancels it. Native code
+ * that `await`s it then gets that outcome directly, since the closed loop
+ * cannot run callbacks any more; tasks of the closed loop stay suspended, as
+ * every task of a closed loop does.
+ */
 export class ExecutorFuture<T> extends Future<T> {
   /** @internal */ onCancel: (() => void) | null = null;
+  // Native `await`s, delivered through the loop while it is open, directly once it has closed.
+  private nativeWaiters: NativeWaiter[] | null = null;
 
   override cancel(message?: unknown): boolean {
     const cancelled = super.cancel(message);
@@ -80,13 +96,72 @@ export class ExecutorFuture<T> extends Future<T> {
     }
     return cancelled;
   }
+
+  override then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const promise = new Promise<T>((resolve, reject) => {
+      const deliver = (): void => {
+        try {
+          resolve(this.result());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (!this.done()) (this.nativeWaiters ??= []).push(deliver);
+      else if (!this.loop.isRunning() || this.loop.isClosed()) deliver();
+      else this.loop.callSoon(deliver);
+    });
+    return promise.then(onFulfilled, onRejected);
+  }
+
+  /** @internal */
+  override settleResult(value: T): void {
+    this.beforeSettle();
+    super.settleResult(value);
+    this.afterSettle();
+  }
+
+  /** @internal */
+  override settleException(error: unknown, sourceTraceback?: string): void {
+    this.beforeSettle();
+    super.settleException(error, sourceTraceback);
+    this.afterSettle();
+  }
+
+  /** @internal */
+  override settleCancelled(error: CancelledError): void {
+    this.beforeSettle();
+    super.settleCancelled(error);
+    this.afterSettle();
+  }
+
+  private beforeSettle(): void {
+    if (!this.loop.isClosed()) return;
+    // A closed loop cannot schedule the waiting tasks and callbacks: drop them.
+    for (const waiter of this.getWaiters()) this.removeDoneCallback(waiter as DoneCallback<T>);
+  }
+
+  private afterSettle(): void {
+    const waiters = this.nativeWaiters;
+    this.nativeWaiters = null;
+    if (waiters === null) return;
+    const closed = this.loop.isClosed();
+    for (const deliver of waiters) {
+      if (closed) deliver();
+      else this.loop.callSoon(deliver);
+    }
+  }
 }
 
 function rebuildError(remote: RemoteError): Error {
   const error = new Error(remote.message);
   Object.defineProperty(error, "name", { value: remote.name, configurable: true, writable: true });
   if (remote.stack !== undefined) error.stack = remote.stack;
-  if (remote.code !== undefined) (error as { code?: unknown }).code = remote.code;
+  if (remote.fields !== undefined) {
+    for (const [key, value] of Object.entries(remote.fields)) Object.defineProperty(error, key, { value, configurable: true, writable: true, enumerable: true });
+  }
   return error;
 }
 
@@ -116,9 +191,9 @@ export abstract class PoolExecutor implements Executor {
 
   constructor(options: ExecutorOptions = {}) {
     const maxWorkers = options.maxWorkers ?? Math.max(1, availableParallelism());
-    if (typeof maxWorkers !== "number" || !Number.isInteger(maxWorkers) || maxWorkers <= 0) throw new RangeError("maxWorkers must be greater than 0");
+    integerArg(maxWorkers, "maxWorkers", { min: 1 });
     const maxTasks = options.maxTasksPerChild ?? null;
-    if (maxTasks !== null && (typeof maxTasks !== "number" || !Number.isInteger(maxTasks) || maxTasks < 1)) throw new RangeError("maxTasksPerChild must be >= 1");
+    if (maxTasks !== null) integerArg(maxTasks, "maxTasksPerChild", { min: 1 });
     this.maxWorkers = maxWorkers;
     this.initializer = options.initializer === undefined ? null : toFunctionRef(options.initializer);
     this.initargs = options.initargs ?? [];
@@ -148,7 +223,7 @@ export abstract class PoolExecutor implements Executor {
    */
   *map<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: { chunksize?: number } = {}): Coro<R[]> {
     const chunksize = options.chunksize ?? 1;
-    if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError("chunksize must be >= 1");
+    integerArg(chunksize, "map(): chunksize", { min: 1 });
     const ref = toFunctionRef(fn as ExecutorFunction<never[], unknown>);
     const all = [...items];
     const futures: Future<unknown[]>[] = [];
@@ -327,14 +402,14 @@ export abstract class PoolExecutor implements Executor {
 
   private cancelQueued(job: Job): void {
     job.future.onCancel = null;
-    // A future whose loop has closed can no longer be cancelled (its callbacks have nowhere to run).
-    if (!job.loop.isClosed()) job.future.cancel();
+    job.future.cancel();
   }
 
   private settle(job: Job, outcome: unknown, ok: boolean): void {
     const future = job.future;
     future.onCancel = null;
-    if (future.done() || job.loop.isClosed()) return;
+    // A closed loop does not stop the future from settling: see ExecutorFuture.
+    if (future.done()) return;
     if (ok) future.setResult(outcome);
     else future.setException(outcome);
   }

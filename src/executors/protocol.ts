@@ -12,12 +12,16 @@ export type ToWorker =
   | { type: "run"; id: number; fn: FunctionRef; args: unknown[] }
   | { type: "map"; id: number; fn: FunctionRef; items: unknown[] };
 
-/** A worker's error, as data. */
+/**
+ * A worker's error, as data that always survives the structured clone:
+ * name, message and stack as strings; its other own fields (`code`, `errno`,
+ * ...) as themselves when they clone, as their `String()` otherwise.
+ */
 export interface RemoteError {
   name: string;
   message: string;
   stack: string | undefined;
-  code?: unknown;
+  fields?: Record<string, unknown>;
 }
 
 /** Worker to parent. */

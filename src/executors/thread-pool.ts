@@ -14,6 +14,16 @@ function startThread(): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
+/** What a worker's `'error'` event carried, as one line (it need not be an Error). */
+function describeCrash(error: unknown): string {
+  try {
+    if (error instanceof Error) return `${String(error.name)}: ${String(error.message)}`;
+    return `uncaught ${typeof error}: ${String(error)}`;
+  } catch {
+    return `uncaught ${typeof error}`;
+  }
+}
+
 /**
  * Runs functions on worker threads (Python's
  * `concurrent.futures.ThreadPoolExecutor`). Each job runs in a worker's own
@@ -28,10 +38,10 @@ export class ThreadPoolExecutor extends PoolExecutor {
   protected spawn(events: WorkerEvents): WorkerHandle {
     const worker = startThread();
     let requested = false;
-    let lastError: Error | null = null;
+    let lastError: unknown = null;
     worker.on("message", (message) => events.message(message));
     worker.on("error", (error) => (lastError = error));
-    worker.on("exit", (code) => events.exit(requested ? "terminated" : lastError !== null ? `${lastError.name}: ${lastError.message}` : `exit code ${code}`));
+    worker.on("exit", (code) => events.exit(requested ? "terminated" : lastError !== null ? describeCrash(lastError) : `exit code ${code}`));
     return {
       send: (message) => worker.postMessage(message),
       terminate: () => {

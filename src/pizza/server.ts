@@ -1,12 +1,21 @@
 /**
  * The chapter's pizza server, production-grade: read the order (at most
  * 1024 bytes), bake, reply `Here's your pizza!`, close. Optional ovens limit
- * concurrent baking; a silent client is dropped; a client that disconnects
- * mid-bake cancels its pizza and frees its oven; `shutdown(grace)` stops
+ * concurrent baking; a silent client is dropped; `shutdown(grace)` stops
  * accepting, lets orders in flight finish for `grace` seconds, then cancels
  * the rest.
+ *
+ * The order is what the first read returns; bytes arriving later (an order
+ * sent in pieces) and an end-of-stream (a client that half-closes after
+ * sending, `nc -N`) belong to the order, not to a hang-up. A hang-up is the
+ * connection really closing: a reset mid-bake cancels the pizza and frees its
+ * oven at once; a reply that cannot be written counts the order as
+ * cancelled. A client that closes without a reset (a FIN) cannot be told
+ * from one that half-closed until the reply is written, so its pizza is
+ * baked. With `maxConnections`, connections beyond it are closed at once and
+ * reported (see `StartServerOptions.maxConnections`).
  */
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import {
   CancelledError,
   FIRST_COMPLETED,
@@ -43,8 +52,39 @@ export interface PizzeriaOptions {
   readTimeout?: number;
   /** Pending connections the kernel may queue (default 4096; Node's own default is 511). */
   backlog?: number;
+  /** Most connections open at once (default: no limit); more are closed at once, with one warning per burst. */
+  maxConnections?: number;
   /** Called with one line per order. */
   log?: (line: string) => void;
+}
+
+/**
+ * Returns once the connection really closed: a reset or a failed write (its
+ * `'error'`), or its `'close'`. Bytes and an end-of-stream do not count.
+ * The error is watched as well as the close because Node reports the close
+ * only in a later phase of its loop.
+ */
+function* connectionGone(writer: StreamWriter): Coro<void> {
+  const socket = writer.getExtraInfo("socket") as Socket;
+  if (socket.destroyed) return;
+  const gone = getRunningLoop().createFuture<void>();
+  const onGone = (): void => {
+    if (!gone.done()) gone.setResult(undefined);
+  };
+  socket.once("error", onGone);
+  socket.once("close", onGone);
+  try {
+    yield* gone;
+  } finally {
+    socket.removeListener("error", onGone);
+    socket.removeListener("close", onGone);
+  }
+}
+
+// A connection that failed under the handler: the client is gone, which is not the server's error.
+function isConnectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED";
 }
 
 /** How an order ended. */
@@ -107,13 +147,20 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
         yield* writer.drain();
         return;
       }
-      order = Buffer.from(data).toString("utf8").trim();
-      // Bake while watching the connection: the client hanging up cancels its pizza.
+      let received = data.length;
+      order = Buffer.from(data).toString("utf8");
+      // Bake while watching the connection: only its real close (a reset) cancels the pizza.
+      // More bytes, or an end-of-stream, are not a hang-up: they stay in the reader.
       const baking = createTask(bakePizza());
-      const hangUp = createTask(reader.read(1));
-      yield* wait([baking, hangUp], { returnWhen: FIRST_COMPLETED });
-      if (!baking.done()) {
-        baking.cancel();
+      const hangUp = createTask(connectionGone(writer));
+      try {
+        yield* wait([baking, hangUp], { returnWhen: FIRST_COMPLETED });
+      } finally {
+        // connectionGone() never fails, so cancelling leaves nothing to retrieve.
+        if (!hangUp.done()) hangUp.cancel();
+        if (!baking.done()) baking.cancel();
+      }
+      if (hangUp.done() && !hangUp.cancelled()) {
         try {
           yield* baking;
         } catch {
@@ -122,19 +169,30 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
         outcome = "cancelled";
         return;
       }
-      hangUp.cancel();
       yield* baking;
+      // The rest of an order that came in pieces.
+      const rest = reader.statistics().buffered;
+      if (rest > 0 && received < MAX_ORDER_BYTES) {
+        const more = yield* reader.read(Math.min(rest, MAX_ORDER_BYTES - received));
+        received += more.length;
+        order += Buffer.from(more).toString("utf8");
+      }
       writer.write(PIZZA_REPLY);
       yield* writer.drain();
       outcome = "served";
     } catch (error) {
+      if (isConnectionLost(error)) {
+        // The write side failed, or the client reset before ordering: it hung up.
+        outcome = "cancelled";
+        return;
+      }
       outcome = error instanceof CancelledError ? "cancelled" : "error";
       throw error;
     } finally {
       outcomes[outcome]++;
       writer.close();
       const latency = ((loop.time() - started) * 1000).toFixed(1);
-      log(`${peerText} order=${JSON.stringify(order)} ${outcome} ${latency} ms`);
+      log(`${peerText} order=${JSON.stringify(order.trim())} ${outcome} ${latency} ms`);
     }
   }
 
@@ -151,7 +209,7 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
     },
     options.host ?? "127.0.0.1",
     options.port ?? 0,
-    { backlog: options.backlog ?? 4096 },
+    { backlog: options.backlog ?? 4096, ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}) },
   );
   const port = (server.sockets[0] as AddressInfo).port;
 

@@ -1,0 +1,249 @@
+/**
+ * Context variables (Python's `contextvars`): values that follow the flow
+ * of a program through tasks, the way a thread-local follows a thread.
+ *
+ * Every task runs in its own context: a copy of the context current where
+ * it was created (or, given `createTask(coro, { context })`, that context
+ * itself). A `set` inside a task is therefore seen by the task's later
+ * steps and by the tasks it creates afterwards, never by its parent or its
+ * siblings.
+ *
+ * A context's values are an immutable map replaced on every `set`, so a
+ * copy is one pointer (Python uses a HAMT for the same reason); contexts
+ * hold at most a handful of variables, so the replaced map is small.
+ */
+import { inspect } from "node:util";
+import { LookupError, RuntimeError } from "./errors.js";
+
+/** @internal The values of a context: replaced on every `set`, never mutated. */
+export type VarMap = ReadonlyMap<ContextVar<unknown>, unknown>;
+
+const EMPTY: VarMap = new Map();
+
+/**
+ * @internal What holds the values of the running context: a `Context`, or a
+ * task (which keeps its own copy in a field, so a task costs no extra
+ * object). `contextVars` is replaced, never mutated.
+ */
+export interface ContextHolder {
+  contextVars: VarMap;
+}
+
+/** The values a new task starts with: those of the running context (a copy is the same immutable map). */
+export function currentContextVars(): VarMap {
+  return active.contextVars;
+}
+
+/**
+ * @internal Makes `holder` the running context; returns the one it replaces,
+ * to be given back to `restoreContext` (tasks do this around every step).
+ */
+export function enterContext(holder: ContextHolder): ContextHolder {
+  const previous = active;
+  active = holder;
+  return previous;
+}
+
+/** @internal Gives back the context `enterContext` replaced. */
+export function restoreContext(previous: ContextHolder): void {
+  active = previous;
+}
+
+/**
+ * A mapping of context variables to values (Python's `contextvars.Context`).
+ * `copyContext()` makes one; `context.run(fn)` runs `fn` inside it, so the
+ * `set`s `fn` makes land in it.
+ */
+export class Context implements ContextHolder, Iterable<[ContextVar<unknown>, unknown]> {
+  /** @internal */ contextVars: VarMap;
+  private entered = false;
+
+  /** An empty context (Python's `Context()`); `copyContext()` gives a copy of the current one. */
+  constructor(vars: VarMap = EMPTY) {
+    this.contextVars = vars;
+  }
+
+  /**
+   * Calls `fn(...args)` with this context as the current one and returns its
+   * result; the changes `fn` makes to context variables stay in this context.
+   * `RuntimeError` if the context is already entered (by an enclosing `run`).
+   */
+  run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+    if (typeof fn !== "function") throw new TypeError(`Context.run() takes a function, got ${typeof fn}`);
+    if (this.entered) throw new RuntimeError("cannot enter context: it is already entered");
+    this.entered = true;
+    const previous = enterContext(this);
+    try {
+      return fn(...args);
+    } finally {
+      restoreContext(previous);
+      this.entered = false;
+    }
+  }
+
+  /** A shallow copy: the same values, independent from now on. */
+  copy(): Context {
+    return new Context(this.contextVars);
+  }
+
+  /** The value of `variable` in this context, or `dflt` when it has none. */
+  get<T>(variable: ContextVar<T>): T | undefined;
+  get<T, D>(variable: ContextVar<T>, dflt: D): T | D;
+  get<T, D>(variable: ContextVar<T>, dflt?: D): T | D | undefined {
+    checkVar(variable, "Context.get()");
+    const vars = this.contextVars;
+    return vars.has(variable as ContextVar<unknown>) ? (vars.get(variable as ContextVar<unknown>) as T) : dflt;
+  }
+
+  /** Whether `variable` has a value in this context (Python's `var in ctx`). */
+  has(variable: ContextVar<unknown>): boolean {
+    checkVar(variable, "Context.has()");
+    return this.contextVars.has(variable);
+  }
+
+  /** How many variables have a value here. */
+  get size(): number {
+    return this.contextVars.size;
+  }
+
+  keys(): IterableIterator<ContextVar<unknown>> {
+    return this.contextVars.keys();
+  }
+
+  values(): IterableIterator<unknown> {
+    return this.contextVars.values();
+  }
+
+  entries(): IterableIterator<[ContextVar<unknown>, unknown]> {
+    return this.contextVars.entries();
+  }
+
+  [Symbol.iterator](): IterableIterator<[ContextVar<unknown>, unknown]> {
+    return this.contextVars.entries();
+  }
+
+  [inspect.custom](): string {
+    return `<Context vars=${this.contextVars.size}>`;
+  }
+}
+
+// The context outside any task: what a task created from plain code copies.
+const rootContext = new Context();
+// Invariant: `active` is the holder whose values get()/set() read and write —
+// the running task (or its explicit context) during a step, the innermost
+// `Context.run` inside one, and `rootContext` otherwise.
+let active: ContextHolder = rootContext;
+
+/** A copy of the current context (Python's `contextvars.copy_context()`). */
+export function copyContext(): Context {
+  return new Context(active.contextVars);
+}
+
+/** @internal The running holder, so that a `Runner` can keep the context of its `run` calls. */
+export function activeContextHolder(): ContextHolder {
+  return active;
+}
+
+const MISSING: unique symbol = Symbol("Token.MISSING");
+
+/**
+ * What `ContextVar.set` returns: `reset(token)` puts the variable back to
+ * the value it had before that `set` (Python's `contextvars.Token`).
+ */
+export class Token<T> {
+  /** The marker `oldValue` holds when the variable had no value before the `set`. */
+  static readonly MISSING: typeof MISSING = MISSING;
+  /** @internal */ used = false;
+
+  /** @internal Made by `ContextVar.set`. */
+  constructor(
+    /** The variable that was set. */
+    readonly variable: ContextVar<T>,
+    /** The value before the `set`, or `Token.MISSING`. */
+    readonly oldValue: T | typeof MISSING,
+    /** @internal Where the `set` happened. */
+    readonly holder: ContextHolder,
+  ) {}
+
+  [inspect.custom](): string {
+    return `<Token${this.used ? " used" : ""} var=${this.variable.name}>`;
+  }
+}
+
+/**
+ * A context variable (Python's `contextvars.ContextVar`): `get()` reads its
+ * value in the current context, `set(v)` changes it there and returns a
+ * `Token` for `reset`.
+ *
+ * @example
+ * const requestId = new ContextVar<string>("requestId", { default: "-" });
+ * function* handle(id: string): Coro<void> {
+ *   requestId.set(id);             // this task only
+ *   yield* sleep(1);
+ *   log(`done ${requestId.get()}`); // still this task's id
+ * }
+ */
+export class ContextVar<T> {
+  /** The name given at creation, for reprs and messages. */
+  readonly name: string;
+  private readonly hasDefault: boolean;
+  private readonly defaultValue: T | undefined;
+
+  constructor(name: string, options?: { default?: T }) {
+    if (typeof name !== "string") throw new TypeError(`ContextVar() takes a name string, got ${typeof name}`);
+    if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError("ContextVar(): options must be an object");
+    this.name = name;
+    this.hasDefault = options !== undefined && "default" in options;
+    this.defaultValue = options?.default;
+  }
+
+  /**
+   * The variable's value in the current context; else `dflt` when given,
+   * else the variable's default; else `LookupError`.
+   */
+  get(): T;
+  get<D>(dflt: D): T | D;
+  get<D>(...dflt: [D?]): T | D {
+    const vars = active.contextVars;
+    if (vars.has(this as ContextVar<unknown>)) return vars.get(this as ContextVar<unknown>) as T;
+    if (dflt.length > 0) return dflt[0] as D;
+    if (this.hasDefault) return this.defaultValue as T;
+    throw new LookupError(`<ContextVar name=${JSON.stringify(this.name)}> has no value in this context`);
+  }
+
+  /** Sets the value in the current context; returns a `Token` to undo it with `reset`. */
+  set(value: T): Token<T> {
+    const holder = active;
+    const vars = holder.contextVars;
+    const key = this as ContextVar<unknown>;
+    const token = new Token<T>(this, vars.has(key) ? (vars.get(key) as T) : MISSING, holder);
+    holder.contextVars = new Map(vars).set(key, value);
+    return token;
+  }
+
+  /**
+   * Puts the variable back to its value before the `set` that gave `token`.
+   * `RangeError` for a token of another variable, made in another context,
+   * or already used (Python's ValueError / RuntimeError).
+   */
+  reset(token: Token<T>): void {
+    if (!(token instanceof Token)) throw new TypeError(`ContextVar.reset() takes a Token, got ${typeof token}`);
+    if (token.variable !== this) throw new RangeError(`the token was created by a different ContextVar (${token.variable.name})`);
+    if (token.used) throw new RangeError("the token has already been used once");
+    if (token.holder !== active) throw new RangeError("the token was created in a different Context");
+    token.used = true;
+    const key = this as ContextVar<unknown>;
+    const next = new Map(active.contextVars);
+    if (token.oldValue === MISSING) next.delete(key);
+    else next.set(key, token.oldValue);
+    active.contextVars = next;
+  }
+
+  [inspect.custom](): string {
+    return `<ContextVar name=${JSON.stringify(this.name)}${this.hasDefault ? ` default=${inspect(this.defaultValue)}` : ""}>`;
+  }
+}
+
+function checkVar(variable: unknown, where: string): void {
+  if (!(variable instanceof ContextVar)) throw new TypeError(`${where} takes a ContextVar, got ${typeof variable}`);
+}

@@ -1,0 +1,218 @@
+/**
+ * The worker side of `DistributedExecutor`: takes jobs from a BullMQ queue
+ * and runs each in a local `ProcessPoolExecutor`, so this process's loop
+ * only moves jobs and renews their locks, and a CPU-bound job never stalls
+ * it (a stalled lock would hand the job to another worker).
+ *
+ * A job names its function as `{ module, name }`; a worker runs only exports
+ * of the modules it was started with (`modules`), matched by resolved URL,
+ * else by file name without extension (the same module checked out at
+ * another path on another machine).
+ */
+import { availableParallelism } from "node:os";
+import { basename, extname, isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker as BullWorker, UnrecoverableError, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import type { Coro } from "../coroutines.js";
+import { BrokenExecutorError, CancelledError } from "../errors.js";
+import { getRunningLoop } from "../events.js";
+import { Future } from "../futures.js";
+import { fromPromise } from "../bridge.js";
+import { ProcessPoolExecutor } from "../executors/process-pool.js";
+import { describeConnection, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
+import {
+  DEFAULT_PREFIX,
+  cancelChannel,
+  cancelKey,
+  decode,
+  encode,
+  toRemoteError,
+  v8Serializer,
+  type JobData,
+  type JobOutcome,
+  type Serializer,
+} from "./protocol.js";
+
+/** Options of `serveJobs` (the `asyncio-ts worker` command). */
+export interface WorkerOptions {
+  connection: string | RedisConnectionOptions;
+  queue: string;
+  /** The modules whose exports this worker runs. */
+  modules: Array<string | URL>;
+  /** Jobs run at once (default: available parallelism). */
+  concurrency?: number;
+  /** Processes of the local pool (default: `concurrency`). */
+  processes?: number;
+  serializer?: Serializer;
+  /** Milliseconds a job's lock lasts without renewal (default 4000); a dead worker's job is taken over after it. */
+  lockDuration?: number;
+  /** Milliseconds between checks for stalled jobs (default 3000). */
+  stalledInterval?: number;
+  /** Seconds between progress lines (default 10; 0: none). */
+  progressInterval?: number;
+  /** Where progress lines go (default: stdout). */
+  log?: (line: string) => void;
+  prefix?: string;
+  /** Resolves when the worker should drain and stop (e.g. on SIGTERM). */
+  stop?: Future<void>;
+}
+
+/** What a worker did, returned when it stops. */
+export interface WorkerSummary {
+  completed: number;
+  failed: number;
+}
+
+interface ServedModule {
+  url: string;
+  stem: string;
+}
+
+function stemOf(pathOrUrl: string): string {
+  const name = basename(pathOrUrl.startsWith("file:") ? new URL(pathOrUrl).pathname : pathOrUrl);
+  return name.slice(0, name.length - extname(name).length);
+}
+
+function toServedModule(module: string | URL): ServedModule {
+  let url: string;
+  if (module instanceof URL) url = module.href;
+  else if (/^[a-z][a-z0-9+.-]*:/i.test(module)) url = module;
+  else url = pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+  return { url, stem: stemOf(url) };
+}
+
+/**
+ * Runs jobs of `queue` until `options.stop` resolves or the task is
+ * cancelled; then drains (running jobs finish, no new ones are taken) and
+ * returns what it did. A job whose local process dies fails that attempt
+ * (BullMQ retries it up to its `attempts`); an error thrown by the function is
+ * the job's result, sent back to the submitter, not a failed attempt.
+ */
+export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
+  const loop = getRunningLoop();
+  const connection = toConnectionOptions(options.connection);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const serializer = options.serializer ?? v8Serializer;
+  const concurrency = options.concurrency ?? Math.max(1, availableParallelism());
+  const processes = options.processes ?? concurrency;
+  const served = options.modules.map(toServedModule);
+  if (served.length === 0) throw new TypeError("a worker needs at least one module to serve");
+  const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
+  let pool = new ProcessPoolExecutor({ maxWorkers: processes });
+  const counts = { completed: 0, failed: 0, running: 0 };
+  const control = new Redis({ ...connection, maxRetriesPerRequest: null });
+  const subscriber = new Redis({ ...connection, maxRetriesPerRequest: null });
+  control.on("error", () => undefined);
+  subscriber.on("error", () => undefined);
+
+  const findModule = (data: JobData): ServedModule => {
+    const exact = served.find((m) => m.url === data.fn.url);
+    if (exact !== undefined) return exact;
+    const stem = stemOf(data.fn.url);
+    const byName = served.find((m) => m.stem === stem);
+    if (byName !== undefined) return byName;
+    throw new UnrecoverableError(`this worker does not serve ${data.fn.module} (it serves ${served.map((m) => m.url).join(", ")})`);
+  };
+
+  const runInPool = function* (data: JobData, url: string, values: unknown[]): Coro<unknown> {
+    const ref = { module: new URL(url), name: data.fn.name };
+    if (data.kind === "run") return yield* pool.submit(ref, ...values);
+    return yield* pool.map(ref, values, { chunksize: Math.max(1, values.length) });
+  };
+
+  const processJob = async (job: Job<JobData, string>, _token?: string, signal?: AbortSignal): Promise<string> => {
+    const data = job.data;
+    if (data === null || typeof data !== "object" || data.v !== 1) throw new UnrecoverableError("not an asyncio-ts job");
+    const attempts = job.opts.attempts ?? 1;
+    if (job.attemptsStarted > attempts) {
+      throw new UnrecoverableError(`started ${job.attemptsStarted} times, more than its ${attempts} attempts: the workers running it died or stalled`);
+    }
+    if ((await control.exists(cancelKey(prefix, options.queue, job.id!))) === 1) throw new UnrecoverableError("cancelled");
+    const module = findModule(data);
+    const values = decode(serializer, data.payload) as unknown[];
+    const runningPool = pool;
+    const task = loop.createTask(runInPool(data, module.url, values), { name: `job ${job.id}` });
+    const onAbort = (): void => {
+      task.cancel();
+    };
+    signal?.addEventListener("abort", onAbort);
+    counts.running++;
+    let outcome: JobOutcome;
+    try {
+      outcome = { ok: true, value: await task };
+    } catch (error) {
+      if (error instanceof CancelledError) throw new UnrecoverableError("cancelled");
+      if (error instanceof BrokenExecutorError) {
+        // The job's process died: this attempt failed; a fresh pool serves the next jobs.
+        if (pool === runningPool) {
+          pool = new ProcessPoolExecutor({ maxWorkers: processes });
+          void runningPool.shutdown({ wait: false });
+        }
+        throw new Error(`the job's process died: ${error.message}`, { cause: error });
+      }
+      outcome = { ok: false, error: toRemoteError(error) };
+    } finally {
+      counts.running--;
+      signal?.removeEventListener("abort", onAbort);
+    }
+    try {
+      return encode(serializer, outcome);
+    } catch (error) {
+      return encode(serializer, { ok: false, error: toRemoteError(new TypeError(`the result cannot be serialised: ${String((error as Error).message ?? error)}`)) });
+    }
+  };
+
+  const worker = new BullWorker<JobData, string>(options.queue, processJob, {
+    connection: { ...connection, maxRetriesPerRequest: null },
+    prefix,
+    concurrency,
+    lockDuration: options.lockDuration ?? 4000,
+    stalledInterval: options.stalledInterval ?? 3000,
+    // Attempts are counted by the worker that takes the job again (attemptsStarted), not by stalls.
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
+    autorun: false,
+  });
+  worker.on("error", () => undefined);
+  worker.on("completed", () => counts.completed++);
+  worker.on("failed", () => counts.failed++);
+
+  const channel = cancelChannel(prefix, options.queue);
+  subscriber.on("message", (_channel: string, jobId: string) => {
+    worker.cancelJob(jobId, "cancelled by its submitter");
+  });
+
+  const started = Date.now();
+  let lastCompleted = 0;
+  let lastTime = started;
+  const progressMs = (options.progressInterval ?? 10) * 1000;
+  const progress =
+    progressMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          const rate = ((counts.completed - lastCompleted) * 1000) / Math.max(1, now - lastTime);
+          lastCompleted = counts.completed;
+          lastTime = now;
+          log(`worker ${process.pid} ${options.queue}@${describeConnection(connection)}: ${counts.completed} completed, ${counts.failed} failed, ${counts.running} running, ${rate.toFixed(1)} jobs/s`);
+        }, progressMs)
+      : null;
+  progress?.unref();
+
+  loop.externalWaitStarted();
+  try {
+    yield* fromPromise(subscriber.subscribe(channel));
+    void worker.run().catch(() => undefined);
+    yield* fromPromise(worker.waitUntilReady());
+    log(`worker ${process.pid} serving ${options.queue}@${describeConnection(connection)}: concurrency ${concurrency}, ${processes} processes, modules ${served.map((m) => m.url).join(", ")}`);
+    if (options.stop !== undefined) yield* options.stop;
+    else yield* new Future<void>(loop);
+  } finally {
+    loop.externalWaitEnded();
+    if (progress !== null) clearInterval(progress);
+    // Drain: BullMQ's close waits for the running jobs and takes no new ones.
+    yield* fromPromise(worker.close());
+    yield* fromPromise(pool.shutdown({ wait: true }));
+    yield* fromPromise(Promise.allSettled([control.quit(), subscriber.quit()]));
+  }
+  return { completed: counts.completed, failed: counts.failed };
+}

@@ -1,0 +1,325 @@
+/**
+ * `CapacityLimiter` (AnyIO's and Trio's) and `RateLimiter` (aiolimiter's
+ * leaky bucket): how much runs at once, and how fast.
+ *
+ * Both keep their waiters in a FIFO deque and grant on a waiter's behalf
+ * when they wake it (a token borrowed, a share of the bucket filled). A
+ * waiter cancelled after it was woken but before it resumed gives the grant
+ * back and the next waiter is served, so a cancellation never leaks a token
+ * nor spends rate that nobody used.
+ */
+import { inspect } from "node:util";
+import type { Coro } from "./coroutines.js";
+import { Deque } from "./deque.js";
+import { CancelledError, RuntimeError } from "./errors.js";
+import { getRunningLoopOrNull } from "./events.js";
+import type { Future } from "./futures.js";
+import type { TimerHandle } from "./handles.js";
+import { LoopBound } from "./loop-bound.js";
+import { currentTask } from "./tasks.js";
+
+// ------------------------------------------------------------ CapacityLimiter
+
+/** Statistics of a `CapacityLimiter` (AnyIO's `CapacityLimiterStatistics`). */
+export interface CapacityLimiterStatistics {
+  borrowedTokens: number;
+  totalTokens: number;
+  /** Who holds the tokens: tasks, or the borrowers given to `acquireOnBehalfOf`. */
+  borrowers: readonly object[];
+  tasksWaiting: number;
+}
+
+interface TokenWaiter {
+  readonly future: Future<true>;
+  readonly borrower: object;
+}
+
+function checkTotalTokens(value: unknown): number {
+  if (typeof value !== "number" || !(Number.isInteger(value) || value === Infinity)) {
+    throw new TypeError(`CapacityLimiter totalTokens must be an integer or Infinity, got ${String(value)}`);
+  }
+  if (value < 1) throw new RangeError(`CapacityLimiter totalTokens must be >= 1, got ${value}`);
+  return value;
+}
+
+/**
+ * A pool of `totalTokens` tokens, at most one per borrower (by default the
+ * current task): `acquire` borrows one, waiting FIFO while none is left;
+ * `release` returns it. Unlike a `Semaphore`, it knows who holds its tokens,
+ * refuses a second token to the same borrower (`RuntimeError`, as AnyIO and
+ * Trio do), and its size can change while it is in use.
+ *
+ * @example
+ * const downloads = new CapacityLimiter(5);
+ * yield* downloads.hold(() => download(url));
+ */
+export class CapacityLimiter extends LoopBound {
+  private total: number;
+  // Invariant: every borrower in the set holds exactly one token; a woken waiter's borrower is added when it is woken.
+  private readonly borrowers = new Set<object>();
+  private readonly waiters = new Deque<TokenWaiter>();
+
+  constructor(totalTokens: number) {
+    super();
+    this.total = checkTotalTokens(totalTokens);
+  }
+
+  /** How many tokens the limiter has. Setting it wakes as many waiters as the new size allows; lowering it below `borrowedTokens` takes no token back. */
+  get totalTokens(): number {
+    return this.total;
+  }
+
+  set totalTokens(value: number) {
+    this.total = checkTotalTokens(value);
+    this.wakeWaiters();
+  }
+
+  /** How many tokens are lent out. */
+  get borrowedTokens(): number {
+    return this.borrowers.size;
+  }
+
+  /** How many tokens could be borrowed now (never negative, even after `totalTokens` was lowered). */
+  get availableTokens(): number {
+    return Math.max(0, this.total - this.borrowers.size);
+  }
+
+  /** Borrows a token for the current task, waiting FIFO while none is free; returns `true`. */
+  *acquire(): Coro<true> {
+    return yield* this.acquireOnBehalfOf(this.currentBorrower("acquire"));
+  }
+
+  /** Borrows a token for `borrower` (any object: a task, a request...), waiting FIFO while none is free. */
+  *acquireOnBehalfOf(borrower: object): Coro<true> {
+    if (borrower === null || typeof borrower !== "object" && typeof borrower !== "function") {
+      throw new TypeError(`CapacityLimiter borrower must be an object, got ${String(borrower)}`);
+    }
+    if (this.borrowers.has(borrower)) throw new RuntimeError("this borrower is already holding one of this CapacityLimiter's tokens");
+    if (this.borrowers.size < this.total && !this.hasLiveWaiter()) {
+      this.borrowers.add(borrower);
+      return true;
+    }
+    const waiter: TokenWaiter = { future: this.getLoop().createFuture<true>(), borrower };
+    this.waiters.push(waiter);
+    try {
+      try {
+        yield* waiter.future;
+      } finally {
+        this.waiters.remove(waiter);
+      }
+    } catch (error) {
+      // Woken (token lent on our behalf) but cancelled before resuming: give the token back.
+      if (error instanceof CancelledError && waiter.future.done() && !waiter.future.cancelled()) this.borrowers.delete(borrower);
+      throw error;
+    } finally {
+      this.wakeWaiters();
+    }
+    return true;
+  }
+
+  /** Returns the current task's token and wakes the first waiter; `RuntimeError` if it holds none. */
+  release(): void {
+    this.releaseOnBehalfOf(this.currentBorrower("release"));
+  }
+
+  /** Returns `borrower`'s token; `RuntimeError` if it holds none. */
+  releaseOnBehalfOf(borrower: object): void {
+    if (!this.borrowers.delete(borrower)) throw new RuntimeError("this borrower isn't holding any of this CapacityLimiter's tokens");
+    this.wakeWaiters();
+  }
+
+  /** Borrows a token, runs `body`, and always gives the token back (AnyIO's `async with limiter:`). */
+  *hold<T>(body: () => Coro<T>): Coro<T> {
+    const borrower = this.currentBorrower("hold");
+    yield* this.acquireOnBehalfOf(borrower);
+    try {
+      return yield* body();
+    } finally {
+      this.releaseOnBehalfOf(borrower);
+    }
+  }
+
+  /** Tokens, borrowers and waiting tasks. */
+  statistics(): CapacityLimiterStatistics {
+    return { borrowedTokens: this.borrowers.size, totalTokens: this.total, borrowers: [...this.borrowers], tasksWaiting: this.waiters.length };
+  }
+
+  private currentBorrower(what: string): object {
+    const task = currentTask();
+    if (task === null) throw new RuntimeError(`CapacityLimiter.${what}() must be called from a task`);
+    return task;
+  }
+
+  private hasLiveWaiter(): boolean {
+    for (const waiter of this.waiters) if (!waiter.future.done()) return true;
+    return false;
+  }
+
+  // Keeps the invariant: while a token is free, no live waiter is left unwoken.
+  private wakeWaiters(): void {
+    for (const waiter of this.waiters) {
+      if (this.borrowers.size >= this.total) return;
+      if (!waiter.future.done()) {
+        this.borrowers.add(waiter.borrower);
+        waiter.future.setResult(true);
+      }
+    }
+  }
+
+  [inspect.custom](): string {
+    const waiting = this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : "";
+    return `<CapacityLimiter [borrowed:${this.borrowers.size}/${this.total}${waiting}]>`;
+  }
+}
+
+// ---------------------------------------------------------------- RateLimiter
+
+/** Statistics of a `RateLimiter`. */
+export interface RateLimiterStatistics {
+  maxRate: number;
+  timePeriod: number;
+  /** How full the bucket is now (0 to `maxRate`). */
+  level: number;
+  tasksWaiting: number;
+}
+
+interface RateWaiter {
+  readonly future: Future<true>;
+  readonly amount: number;
+}
+
+// Virtual-clock arithmetic in seconds is floating point: a waiter woken by the
+// timer computed for it must find its room even if the leak rounds down.
+const LEVEL_TOLERANCE = 1e-9;
+
+function checkPositive(what: string, value: unknown): number {
+  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`${what} must be a number, got ${String(value)}`);
+  if (!(value > 0) || value === Infinity) throw new RangeError(`${what} must be a positive finite number, got ${value}`);
+  return value;
+}
+
+/**
+ * At most `maxRate` acquisitions per `timePeriod` seconds (aiolimiter's
+ * `AsyncLimiter`): a leaky bucket of size `maxRate` that drains at
+ * `maxRate / timePeriod` per second. `acquire(amount)` adds `amount` to the
+ * bucket, waiting FIFO until it fits. A burst of `maxRate` passes at once;
+ * after it, acquisitions are spaced `timePeriod / maxRate` apart. In any
+ * window of `w` seconds it admits at most `maxRate + w * maxRate / timePeriod`.
+ *
+ * @example
+ * const perSecond = new RateLimiter(10, 1);
+ * yield* perSecond.hold(() => fetchPage(url));
+ */
+export class RateLimiter extends LoopBound {
+  /** The bucket's size: how much may be acquired in a burst. */
+  readonly maxRate: number;
+  /** Seconds in which the bucket drains completely. */
+  readonly timePeriod: number;
+  private level = 0;
+  private lastLeak = 0;
+  private readonly waiters = new Deque<RateWaiter>();
+  // Armed for the first live waiter's moment of room, while there is one.
+  private timer: TimerHandle | null = null;
+
+  constructor(maxRate: number, timePeriod = 60) {
+    super();
+    this.maxRate = checkPositive("RateLimiter maxRate", maxRate);
+    this.timePeriod = checkPositive("RateLimiter timePeriod", timePeriod);
+  }
+
+  /** Whether `acquire(amount)` would go through now without waiting (room in the bucket and nobody waiting before it). */
+  hasCapacity(amount = 1): boolean {
+    this.checkAmount(amount);
+    if (this.hasLiveWaiter()) return false;
+    this.leak();
+    return this.fits(amount);
+  }
+
+  /** Adds `amount` to the bucket, waiting FIFO until it fits; `RangeError` if `amount` exceeds `maxRate`. Returns `true`. */
+  *acquire(amount = 1): Coro<true> {
+    this.checkAmount(amount);
+    const loop = this.getLoop();
+    if (!this.hasLiveWaiter()) {
+      this.leak();
+      if (this.fits(amount)) {
+        this.level += amount;
+        return true;
+      }
+    }
+    const waiter: RateWaiter = { future: loop.createFuture<true>(), amount };
+    this.waiters.push(waiter);
+    this.serveWaiters();
+    try {
+      try {
+        yield* waiter.future;
+      } finally {
+        this.waiters.remove(waiter);
+      }
+    } catch (error) {
+      // Admitted on our behalf but cancelled before resuming: the rate was not used.
+      if (error instanceof CancelledError && waiter.future.done() && !waiter.future.cancelled()) this.level = Math.max(0, this.level - amount);
+      throw error;
+    } finally {
+      this.serveWaiters();
+    }
+    return true;
+  }
+
+  /** Acquires 1, then runs `body` (aiolimiter's `async with limiter:`; nothing is given back on exit). */
+  *hold<T>(body: () => Coro<T>): Coro<T> {
+    yield* this.acquire();
+    return yield* body();
+  }
+
+  /** The bucket's level now and how many tasks wait. */
+  statistics(): RateLimiterStatistics {
+    // Outside a loop (after run() returned) the level is the one last computed.
+    if (this.level > 0 && getRunningLoopOrNull() !== null) this.leak();
+    return { maxRate: this.maxRate, timePeriod: this.timePeriod, level: this.level, tasksWaiting: this.waiters.length };
+  }
+
+  private checkAmount(amount: unknown): void {
+    if (typeof amount !== "number" || Number.isNaN(amount)) throw new TypeError(`RateLimiter amount must be a number, got ${String(amount)}`);
+    if (!(amount > 0)) throw new RangeError(`RateLimiter amount must be > 0, got ${amount}`);
+    if (amount > this.maxRate) throw new RangeError(`RateLimiter amount ${amount} exceeds maxRate ${this.maxRate}: it could never be acquired`);
+  }
+
+  private fits(amount: number): boolean {
+    return this.level + amount <= this.maxRate + LEVEL_TOLERANCE * this.maxRate;
+  }
+
+  private leak(): void {
+    const now = this.getLoop().time();
+    const elapsed = now - this.lastLeak;
+    this.lastLeak = now;
+    if (this.level > 0 && elapsed > 0) this.level = Math.max(0, this.level - (elapsed * this.maxRate) / this.timePeriod);
+  }
+
+  private hasLiveWaiter(): boolean {
+    for (const waiter of this.waiters) if (!waiter.future.done()) return true;
+    return false;
+  }
+
+  // Admits waiters in order while they fit, then arms the timer for the first one left.
+  private readonly serveWaiters = (): void => {
+    this.timer?.cancel();
+    this.timer = null;
+    this.leak();
+    for (const waiter of this.waiters) {
+      if (waiter.future.done()) continue;
+      if (!this.fits(waiter.amount)) {
+        const wait = ((this.level + waiter.amount - this.maxRate) * this.timePeriod) / this.maxRate;
+        this.timer = this.getLoop().callAt(this.lastLeak + wait, this.serveWaiters);
+        return;
+      }
+      this.level += waiter.amount;
+      waiter.future.setResult(true);
+    }
+  };
+
+  [inspect.custom](): string {
+    const { level, tasksWaiting } = this.statistics();
+    const waiting = tasksWaiting > 0 ? `, waiters:${tasksWaiting}` : "";
+    return `<RateLimiter [${this.maxRate}/${this.timePeriod}s, level:${Number(level.toFixed(6))}${waiting}]>`;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Coroutine tests for test runners: `asyncTest` registers a `node:test`
+ * test, `coroutineTest` wraps a body for Vitest's and Jest's `it` (the
+ * roles of pytest-asyncio and `IsolatedAsyncioTestCase`).
+ */
+import { createRequire } from "node:module";
+import type { Coro } from "../coroutines.js";
+import { failureOf, runTestBody, type TestOptions } from "./harness.js";
+
+/**
+ * A test function for any runner whose `it`/`test` takes a function
+ * returning a promise (Vitest, Jest, Mocha, `node:test`). The body runs as
+ * the main task of a fresh loop, on the virtual clock unless `clock` says
+ * otherwise. The promise rejects with the body's error, or when:
+ *
+ * - a task is still pending when the body returns (the message names it and
+ *   shows where it waits);
+ * - a task or future failed and nobody read its exception by the end of the
+ *   test ("Task exception was never retrieved": reported at once, without
+ *   waiting for garbage collection as asyncio does), or the loop's
+ *   exception handler received any other report (an error in a callback);
+ * - `timeout` loop seconds passed (the test is cancelled; the message shows
+ *   the await graph of every live task);
+ * - a socket, server, pipe, child process or worker thread opened in the
+ *   test is still open at its end.
+ *
+ * With `shuffle` on, every failure message ends with the schedule seed that
+ * reproduces it. A body that expects exception-handler reports installs its
+ * own handler with `getRunningLoop().setExceptionHandler(...)`.
+ *
+ * @example
+ * it("times out a slow call", coroutineTest(function* () {
+ *   const started = getRunningLoop().time();
+ *   yield* assertRejects(waitFor(sleep(10), 1), TimeoutError);
+ *   expect(getRunningLoop().time() - started).toBe(1);
+ * }));
+ */
+export function coroutineTest(body: () => Coro<void>, options: TestOptions = {}): () => Promise<void> {
+  return namedTest("test", body, options);
+}
+
+// The main task is named after the test, as the await graph of a timeout shows it.
+function namedTest(name: string, body: () => Coro<void>, options: TestOptions): () => Promise<void> {
+  if (typeof body !== "function") throw new TypeError("the test body must be a generator function");
+  return async () => {
+    const failure = failureOf(await runTestBody(body, { ...options, name }));
+    if (failure !== null) throw failure;
+  };
+}
+
+// Loaded on first use, so that importing the kit under Vitest or Jest does not load node:test.
+let nodeTest: ((name: string, fn: () => Promise<void>) => unknown) | null = null;
+
+/**
+ * Registers a `node:test` test named `name` whose body is a coroutine, with
+ * the checks of `coroutineTest`. Works at top level and inside `describe`.
+ *
+ * @example
+ * asyncTest("a timeout cancels the wait", function* () {
+ *   yield* assertRejects(waitFor(sleep(10), 1), TimeoutError);
+ * }, { timeout: 60 });
+ */
+export function asyncTest(name: string, body: () => Coro<void>, options: TestOptions = {}): void {
+  nodeTest ??= (createRequire(import.meta.url)("node:test") as { test: (name: string, fn: () => Promise<void>) => unknown }).test;
+  const fn = namedTest(name, body, options);
+  void nodeTest(name, fn);
+}

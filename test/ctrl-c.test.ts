@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { run, sleep } from "../src/index.js";
+
+const program = fileURLToPath(new URL("./fixtures/interrupted.ts", import.meta.url));
+
+interface Ending {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the program, sends SIGINT each time `stdout` shows one of `triggers` (in order), returns how it ended. */
+function interrupt(mode: string, triggers: string[]): Promise<Ending> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", program, mode], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const pending = [...triggers];
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      while (pending.length > 0 && stdout.includes(pending[0]!)) {
+        pending.shift();
+        child.kill("SIGINT");
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+test("Ctrl-C cancels the main task: its finally blocks and its children's run, then it exits 130 naming KeyboardInterrupt", async () => {
+  const ending = await interrupt("plain", ["ready"]);
+  assert.equal(ending.code, 130, ending.stderr);
+  assert.match(ending.stdout, /main finally ran/);
+  assert.match(ending.stdout, /child finally ran/);
+  assert.match(ending.stderr, /KeyboardInterrupt/);
+});
+
+test("a second Ctrl-C during slow cleanup exits at once", async () => {
+  const ending = await interrupt("slow-cleanup", ["ready", "cleanup started"]);
+  assert.equal(ending.code, 130);
+  assert.match(ending.stdout, /cleanup started/);
+  assert.doesNotMatch(ending.stdout, /cleanup finished/);
+});
+
+test("run rejects with KeyboardInterrupt, which the program can catch", async () => {
+  const ending = await interrupt("catch", ["ready"]);
+  assert.equal(ending.code, 0, ending.stderr);
+  assert.match(ending.stdout, /caught KeyboardInterrupt: true/);
+});
+
+test("with handleSignals: false, SIGINT is left alone and ends the process by the signal", async () => {
+  const ending = await interrupt("no-signals", ["ready"]);
+  assert.equal(ending.signal, "SIGINT");
+  assert.doesNotMatch(ending.stdout, /finally ran/);
+});
+
+test("run leaves the host program's SIGINT listeners as they were", async () => {
+  const before = process.listeners("SIGINT");
+  let during = -1;
+  await run(function* () {
+    during = process.listenerCount("SIGINT");
+    yield* sleep(0);
+  });
+  assert.equal(during, before.length + 1);
+  assert.deepEqual(process.listeners("SIGINT"), before);
+  const hostListener = (): void => undefined;
+  process.on("SIGINT", hostListener);
+  try {
+    await run(function* () {
+      during = process.listenerCount("SIGINT");
+      yield* sleep(0);
+    });
+    assert.equal(during, 1, "a host that handles SIGINT itself keeps it");
+  } finally {
+    process.removeListener("SIGINT", hostListener);
+  }
+});

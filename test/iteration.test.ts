@@ -1,0 +1,313 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { AddressInfo } from "node:net";
+import {
+  CancelledError,
+  Queue,
+  StopAsyncIteration,
+  StreamReader,
+  TimeoutError,
+  aiter,
+  aiterSymbol,
+  anext,
+  asCompleted,
+  createTask,
+  forEach,
+  fromAsyncIterable,
+  fromPromise,
+  openConnection,
+  sleep,
+  startServer,
+  toAsyncIterable,
+  type AsyncSource,
+  type Coro,
+  type Task,
+} from "../src/index.js";
+import { after, runCapturing, runVirtual } from "./support.js";
+
+/** A source of 1..n that records whether it was closed. */
+function countingSource(n: number): { source: { [aiterSymbol](): AsyncSource<number> }; log: string[] } {
+  const log: string[] = [];
+  let i = 0;
+  const it: AsyncSource<number> = {
+    *next() {
+      yield* sleep(1);
+      i++;
+      return i <= n ? { done: false, value: i } : { done: true, value: undefined };
+    },
+    *return() {
+      yield* sleep(1);
+      log.push("closed");
+    },
+  };
+  return { source: { [aiterSymbol]: () => it }, log };
+}
+
+test("forEach runs the body for every item of a source, in order", async () => {
+  const seen = await runVirtual(function* () {
+    const { source, log } = countingSource(3);
+    const items: number[] = [];
+    yield* forEach(source, (x) => {
+      items.push(x);
+    });
+    return { items, log };
+  });
+  assert.deepEqual(seen, { items: [1, 2, 3], log: [] });
+});
+
+test("a body returning false breaks the loop and the source is closed before forEach returns", async () => {
+  const log = await runVirtual(function* () {
+    const { source, log } = countingSource(10);
+    yield* forEach(source, function* (x) {
+      yield* sleep(0);
+      return x < 2;
+    });
+    log.push("after");
+    return log;
+  });
+  assert.deepEqual(log, ["closed", "after"]);
+});
+
+test("an error thrown by the body closes the source and propagates", async () => {
+  const outcome = await runCapturing(function* () {
+    const { source, log } = countingSource(10);
+    try {
+      yield* forEach(source, () => {
+        throw new Error("boom");
+      });
+    } catch (error) {
+      return [(error as Error).message, ...log];
+    }
+    return [];
+  });
+  assert.deepEqual(outcome.value, ["boom", "closed"]);
+});
+
+test("a source whose next() fails is not closed (Python's async for)", async () => {
+  const log: string[] = [];
+  const outcome = await runCapturing(function* () {
+    const it: AsyncSource<number> = {
+      *next() {
+        throw new Error("source broke");
+      },
+      *return() {
+        log.push("closed");
+      },
+    };
+    yield* forEach({ [aiterSymbol]: () => it }, () => undefined);
+  });
+  assert.equal((outcome.error as Error).message, "source broke");
+  assert.deepEqual(log, []);
+});
+
+test("cancelling the task running a forEach closes the source", async () => {
+  const log = await runVirtual(function* () {
+    const { source, log } = countingSource(100);
+    const task = createTask(forEach(source, () => undefined));
+    yield* sleep(3.5);
+    task.cancel();
+    try {
+      yield* task;
+    } catch (error) {
+      assert.ok(error instanceof CancelledError);
+    }
+    return log;
+  });
+  assert.deepEqual(log, ["closed"]);
+});
+
+test("forEach over a queue gets the items left after shutdown, then ends", async () => {
+  const items = await runVirtual(function* () {
+    const queue = new Queue<string>();
+    const got: string[] = [];
+    const consumer = createTask(forEach(queue, (item) => {
+      got.push(item);
+      queue.taskDone();
+    }));
+    yield* queue.put("a");
+    yield* sleep(1);
+    queue.putNowait("b");
+    queue.putNowait("c");
+    queue.shutdown();
+    yield* consumer;
+    return got;
+  });
+  assert.deepEqual(items, ["a", "b", "c"]);
+});
+
+test("forEach over a stream reader yields its lines, the last one without a newline", async () => {
+  const lines = await runVirtual(function* () {
+    const reader = new StreamReader();
+    reader.feedData(Buffer.from("one\ntwo\nthr"));
+    reader.feedData(Buffer.from("ee"));
+    reader.feedEof();
+    const got: string[] = [];
+    yield* forEach(reader, (line) => {
+      got.push(line.toString());
+    });
+    return got;
+  });
+  assert.deepEqual(lines, ["one\n", "two\n", "three"]);
+});
+
+test("forEach over a socket reader reads each line the peer sent", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      const server = yield* startServer(
+        function* (_reader, writer) {
+          writer.write("alpha\nbeta\ngamma\n");
+          yield* writer.drain();
+          writer.close();
+          yield* writer.waitClosed();
+        },
+        "127.0.0.1",
+        0,
+      );
+      const port = (server.sockets[0] as AddressInfo).port;
+      const [reader, writer] = yield* openConnection("127.0.0.1", port);
+      const got: string[] = [];
+      yield* forEach(reader, (line) => {
+        got.push(line.toString().trimEnd());
+      });
+      writer.close();
+      yield* writer.waitClosed();
+      server.close();
+      yield* server.waitClosed();
+      return got;
+    },
+    { clock: "real" },
+  );
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(outcome.value, ["alpha", "beta", "gamma"]);
+});
+
+test("the async form of asCompleted yields the original tasks in completion order", async () => {
+  const names = await runVirtual(function* () {
+    const slow = createTask(after(3, "slow"), { name: "slow" });
+    const fast = createTask(after(1, "fast"), { name: "fast" });
+    const middle = createTask(after(2, "middle"), { name: "middle" });
+    const order: string[] = [];
+    yield* forEach(asCompleted([slow, fast, middle]), (task) => {
+      assert.ok(task === slow || task === fast || task === middle);
+      order.push((task as Task<string>).getName());
+    });
+    return order;
+  });
+  assert.deepEqual(names, ["fast", "middle", "slow"]);
+});
+
+test("the async form of asCompleted raises TimeoutError for what is not done in time", async () => {
+  const outcome = await runCapturing(function* () {
+    const got: string[] = [];
+    try {
+      yield* forEach(asCompleted([after(1, "a"), after(10, "b")], { timeout: 5 }), (f) => {
+        got.push(f.result());
+      });
+    } catch (error) {
+      return [...got, error instanceof TimeoutError ? "timeout" : String(error)];
+    }
+    return got;
+  });
+  assert.deepEqual(outcome.value, ["a", "timeout"]);
+});
+
+test("plain asCompleted futures awaited in reverse order still settle in completion order (test_as_completed_reverse_wait)", async () => {
+  const results = await runVirtual(function* () {
+    const futures = [...asCompleted([after(0.05, "a"), after(0.1, "b")])];
+    assert.equal(futures.length, 2);
+    const first = yield* futures[1]!;
+    const second = yield* futures[0]!;
+    return [first, second];
+  });
+  assert.deepEqual(results, ["a", "b"]);
+});
+
+test("a native async generator is closed when the loop body breaks", async () => {
+  const log: string[] = [];
+  async function* numbers(): AsyncGenerator<number> {
+    try {
+      for (let i = 1; ; i++) yield i;
+    } finally {
+      log.push("generator closed");
+    }
+  }
+  await runVirtual(function* () {
+    yield* forEach(numbers(), (n) => n < 3);
+    log.push("after loop");
+  });
+  assert.deepEqual(log, ["generator closed", "after loop"]);
+});
+
+test("a native async generator is closed when the task looping over it is cancelled", async () => {
+  const log: string[] = [];
+  async function* ticks(): AsyncGenerator<number> {
+    try {
+      for (let i = 0; ; i++) yield i;
+    } finally {
+      log.push("generator closed");
+    }
+  }
+  await runVirtual(function* () {
+    const task = createTask(forEach(ticks(), function* () {
+      yield* sleep(1);
+    }));
+    yield* sleep(2.5);
+    task.cancel();
+    // return() of a native generator settles through the microtask queue.
+    yield* fromPromise(new Promise((resolve) => setImmediate(resolve)));
+    assert.ok(task.cancelled());
+  });
+  assert.deepEqual(log, ["generator closed"]);
+});
+
+test("anext returns the next item, then raises StopAsyncIteration at the end", async () => {
+  const outcome = await runCapturing(function* () {
+    const it = aiter(countingSource(1).source);
+    const first = yield* anext(it);
+    const fallback = yield* anext(it, "end");
+    try {
+      yield* anext(it);
+    } catch (error) {
+      return [first, fallback, error instanceof StopAsyncIteration];
+    }
+    return [];
+  });
+  assert.deepEqual(outcome.value, [1, "end", true]);
+});
+
+test("anext takes a native async iterator", async () => {
+  const value = await runVirtual(function* () {
+    async function* one(): AsyncGenerator<string> {
+      yield "x";
+    }
+    return yield* anext(one());
+  });
+  assert.equal(value, "x");
+});
+
+test("aiter and forEach refuse what is not an async source with a TypeError", async () => {
+  assert.throws(() => aiter(42 as never), TypeError);
+  assert.throws(() => aiter([1, 2] as never), /not an async source/);
+  assert.throws(() => fromAsyncIterable({} as never), TypeError);
+  const outcome = await runCapturing(function* () {
+    yield* forEach(new Queue<number>(), "body" as never);
+  });
+  assert.ok(outcome.error instanceof TypeError);
+});
+
+test("toAsyncIterable gives plain async code a for await over a queue", async () => {
+  const got = await runVirtual(function* (): Coro<number[]> {
+    const queue = new Queue<number>();
+    for (const n of [1, 2, 3]) queue.putNowait(n);
+    queue.shutdown();
+    const iterable = toAsyncIterable(queue);
+    return yield* fromPromise(
+      (async () => {
+        const items: number[] = [];
+        for await (const n of iterable) items.push(n);
+        return items;
+      })(),
+    );
+  });
+  assert.deepEqual(got, [1, 2, 3]);
+});

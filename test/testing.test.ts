@@ -1,0 +1,400 @@
+/**
+ * The testing kit (asyncio-ts/testing) tested on itself: what makes a
+ * coroutine test fail, schedule shuffling, schedule exploration and a clock
+ * driven by hand.
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server as NodeServer } from "node:net";
+import { describe, test } from "node:test";
+import { Worker } from "node:worker_threads";
+import type { AddressInfo } from "node:net";
+import {
+  Event,
+  Lock,
+  RuntimeError,
+  createTask,
+  getRunningLoop,
+  openConnection,
+  run,
+  sleep,
+  startServer,
+  toThread,
+  type Coro,
+  type StreamReader,
+  type StreamWriter,
+} from "../src/index.js";
+import { advanceTime, asyncTest, coroutineTest, exploreSchedules } from "../src/testing/index.js";
+
+/** The error a coroutine test fails with (asserts that it fails). */
+async function failureOf(body: () => Coro<void>, options: Parameters<typeof coroutineTest>[1] = {}): Promise<Error> {
+  try {
+    await coroutineTest(body, options)();
+  } catch (error) {
+    assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected the test to fail");
+}
+
+describe("coroutine tests", () => {
+  asyncTest("asyncTest runs its body as the main task of a loop on the virtual clock", function* () {
+    yield* sleep(3600);
+    assert.equal(getRunningLoop().time(), 3600);
+  });
+
+  test("coroutineTest returns a plain function whose promise resolves when the body passes", async () => {
+    let ran = false;
+    const fn = coroutineTest(function* () {
+      const child = createTask(sleep(1, "done"));
+      assert.equal(yield* child, "done");
+      ran = true;
+    });
+    assert.equal(fn.length, 0);
+    await fn();
+    assert.equal(ran, true);
+  });
+
+  test("the body's own error fails the test as the original object", async () => {
+    const original = new TypeError("wrong");
+    const error = await failureOf(function* () {
+      yield* sleep(1);
+      throw original;
+    });
+    assert.equal(error, original);
+  });
+
+  test("a task still pending when the body returns fails the test, named, with where it waits", async () => {
+    const error = await failureOf(function* () {
+      createTask(sleep(10), { name: "leaky-worker" });
+      yield* sleep(1);
+    });
+    assert.match(error.message, /a task is still pending after the body returned/);
+    assert.match(error.message, /Task "leaky-worker" \[pending\]/);
+    assert.match(error.message, /sleep until 10\.000 \(in 9\.000 s\)/);
+  });
+
+  test("a hanging test is cancelled at its timeout, and the message shows the await graph", async () => {
+    let cancelledAt = -1;
+    const error = await failureOf(
+      function* () {
+        const never = new Event();
+        const waiter = createTask(
+          (function* () {
+            yield* never.wait();
+          })(),
+          { name: "stuck-waiter" },
+        );
+        try {
+          yield* waiter;
+        } finally {
+          cancelledAt = getRunningLoop().time();
+        }
+      },
+      { timeout: 5 },
+    );
+    assert.equal(cancelledAt, 5);
+    assert.match(error.message, /^test timed out after 5 s of loop time; where each live task waits:/);
+    assert.match(error.message, /\* Task "test" \[pending\]\n {2}└─ Task "stuck-waiter" \[pending\]\n {4}└─ Future \[pending\]/);
+  });
+
+  test("a timeout counts loop seconds: a body that finishes in time passes", async () => {
+    await coroutineTest(
+      function* () {
+        yield* sleep(4.5);
+      },
+      { timeout: 5 },
+    )();
+  });
+
+  test("an exception that is never retrieved fails the test", async () => {
+    const error = await failureOf(function* () {
+      createTask(
+        (function* () {
+          throw new RangeError("nobody looks at me");
+        })(),
+        { name: "forgotten" },
+      );
+      yield* sleep(1);
+    });
+    assert.match(error.message, /the loop's exception handler received:/);
+    assert.match(error.message, /Task exception was never retrieved \(task "forgotten"\): RangeError: nobody looks at me/);
+  });
+
+  test("an error escaping a callback fails the test", async () => {
+    const error = await failureOf(function* () {
+      getRunningLoop().callSoon(() => {
+        throw new Error("callback broke");
+      });
+      yield* sleep(0);
+    });
+    assert.match(error.message, /Exception in callback .*: Error: callback broke/);
+  });
+
+  test("a body that installs its own exception handler takes the reports itself", async () => {
+    const seen: string[] = [];
+    await coroutineTest(function* () {
+      getRunningLoop().setExceptionHandler((_loop, context) => seen.push(context.message));
+      getRunningLoop().callSoon(() => {
+        throw new Error("expected");
+      });
+      yield* sleep(0);
+    })();
+    assert.equal(seen.length, 1);
+  });
+
+  test("a server opened in the test and left listening fails the test", async () => {
+    let server: NodeServer | null = null;
+    try {
+      const error = await failureOf(
+        function* () {
+          server = createServer();
+          server.listen(0, "127.0.0.1");
+          yield* sleep(0);
+        },
+        { clock: "real" },
+      );
+      assert.match(error.message, /opened in the test and still open at its end: TCP server/);
+    } finally {
+      (server as NodeServer | null)?.close();
+    }
+  });
+
+  test("a server closed before the test ends passes", async () => {
+    await coroutineTest(
+      function* () {
+        const server = createServer();
+        server.listen(0, "127.0.0.1");
+        server.close();
+        yield* sleep(0);
+      },
+      { clock: "real" },
+    )();
+  });
+
+  asyncTest("a server and a connection closed by the library's own calls leave nothing open", function* () {
+    function* echo(reader: StreamReader, writer: StreamWriter): Coro<void> {
+      writer.write((yield* reader.readline()) as Uint8Array);
+      yield* writer.drain();
+      writer.close();
+      yield* writer.waitClosed();
+    }
+    const server = yield* startServer(echo, "127.0.0.1", 0);
+    const [reader, writer] = yield* openConnection("127.0.0.1", (server.sockets[0] as AddressInfo).port);
+    writer.write(new TextEncoder().encode("ping\n"));
+    assert.equal(new TextDecoder().decode((yield* reader.readline()) as Uint8Array), "ping\n");
+    writer.close();
+    yield* writer.waitClosed();
+    server.close();
+    yield* server.waitClosed();
+  });
+
+  asyncTest("toThread's default executor is shut down with the loop, so its worker is no leak", function* () {
+    assert.equal(yield* toThread((a: number, b: number) => a + b, 2, 3), 5);
+  });
+
+  test("a worker thread left running fails the test", async () => {
+    let worker: Worker | null = null;
+    try {
+      const error = await failureOf(function* () {
+        worker = new Worker("setInterval(() => {}, 1000)", { eval: true });
+        yield* sleep(0);
+      });
+      assert.match(error.message, /worker thread/);
+    } finally {
+      await (worker as Worker | null)?.terminate();
+    }
+  });
+});
+
+/** The order in which a batch of `n` tasks, created together, take their first step. */
+function* batchOrder(n: number): Coro<number[]> {
+  const order: number[] = [];
+  const tasks = Array.from({ length: n }, (_, i) =>
+    createTask(
+      (function* () {
+        order.push(i);
+      })(),
+    ),
+  );
+  for (const task of tasks) yield* task;
+  return order;
+}
+
+describe("schedule shuffling", () => {
+  test("without shuffle the batch runs first-in first-out and scheduleSeed is null", async () => {
+    const seeds: Array<number | null> = [];
+    const order = await run(function* () {
+      seeds.push(getRunningLoop().scheduleSeed);
+      return yield* batchOrder(10);
+    });
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(seeds, [null]);
+  });
+
+  test("a fixed seed gives the same order twice, and different seeds different orders, on a batch of 10", async () => {
+    const first = await run(() => batchOrder(10), { shuffle: true, seed: 1 });
+    const again = await run(() => batchOrder(10), { shuffle: true, seed: 1 });
+    const other = await run(() => batchOrder(10), { shuffle: true, seed: 2 });
+    assert.deepEqual(again, first);
+    assert.notDeepEqual(other, first);
+    assert.notDeepEqual(first, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual([...first].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("the seed is readable as loop.scheduleSeed, and a random one is chosen when none is given", async () => {
+    const given = await run(function* () {
+      return getRunningLoop().scheduleSeed;
+    }, { shuffle: true, seed: 12345 });
+    assert.equal(given, 12345);
+    const chosen = await run(function* () {
+      return getRunningLoop().scheduleSeed;
+    }, { shuffle: true });
+    assert.ok(Number.isInteger(chosen) && chosen! >= 0 && chosen! < 2 ** 32);
+  });
+
+  test("replaying the chosen seed reproduces the order", async () => {
+    let seed = -1;
+    const first = await run(function* () {
+      seed = getRunningLoop().scheduleSeed!;
+      return yield* batchOrder(10);
+    }, { shuffle: true });
+    assert.deepEqual(await run(() => batchOrder(10), { shuffle: true, seed }), first);
+  });
+
+  test("a test failing under shuffle prints the seed in its message", async () => {
+    const error = await failureOf(
+      function* () {
+        throw new Error("order-dependent");
+      },
+      { shuffle: true, seed: 77 },
+    );
+    assert.equal(error.message, "order-dependent\nschedule seed 77 (reproduce with { shuffle: true, seed: 77 })");
+    assert.match(error.stack!, /^Error: order-dependent\nschedule seed 77/);
+  });
+});
+
+// The planted bug: `updater` reads, yields, writes; `late` does one step of
+// set-up, then the same. FIFO happens to order the second iteration as
+// updater-writes-then-late-reads; the other order loses an update.
+function* racyCounter(): Coro<void> {
+  let counter = 0;
+  const updater = createTask(
+    (function* () {
+      const seen = counter;
+      yield* sleep(0);
+      counter = seen + 1;
+    })(),
+  );
+  const late = createTask(
+    (function* () {
+      yield* sleep(0);
+      const seen = counter;
+      yield* sleep(0);
+      counter = seen + 1;
+    })(),
+  );
+  yield* updater;
+  yield* late;
+  assert.equal(counter, 2, "an increment was lost");
+}
+
+describe("exploreSchedules", () => {
+  test("the planted race passes in FIFO order", async () => {
+    await coroutineTest(racyCounter)();
+  });
+
+  test("finds the planted race within 200 runs, and the seed it reports reproduces it", async () => {
+    const result = await exploreSchedules(racyCounter, { runs: 200, seed: 2024 });
+    assert.notEqual(result.failingSeed, null);
+    const seed = result.failingSeed!;
+    assert.ok(result.error instanceof Error);
+    assert.match(result.error.message, /an increment was lost/);
+    assert.ok(result.error.message.includes(`schedule seed ${seed} (reproduce with { shuffle: true, seed: ${seed} })`));
+    const replay = await failureOf(racyCounter, { shuffle: true, seed });
+    assert.match(replay.message, /an increment was lost/);
+  });
+
+  test("the same seed explores the same schedules", async () => {
+    const a = await exploreSchedules(racyCounter, { runs: 200, seed: 99 });
+    const b = await exploreSchedules(racyCounter, { runs: 200, seed: 99 });
+    assert.equal(a.failingSeed, b.failingSeed);
+  });
+
+  test("with a lock around the read and the write, no schedule fails", async () => {
+    const result = await exploreSchedules(
+      function* () {
+        const lock = new Lock();
+        let counter = 0;
+        function* increment(setUpSteps: number): Coro<void> {
+          for (let i = 0; i < setUpSteps; i++) yield* sleep(0);
+          yield* lock.acquire();
+          try {
+            const seen = counter;
+            yield* sleep(0);
+            counter = seen + 1;
+          } finally {
+            lock.release();
+          }
+        }
+        const tasks = [createTask(increment(0)), createTask(increment(1)), createTask(increment(1))];
+        for (const task of tasks) yield* task;
+        assert.equal(counter, 3);
+      },
+      { runs: 100, seed: 7 },
+    );
+    assert.deepEqual(result, { failingSeed: null });
+  });
+
+  test("rejects a bad number of runs", async () => {
+    await assert.rejects(exploreSchedules(racyCounter, { runs: 0 }), RangeError);
+  });
+});
+
+describe("advanceTime", () => {
+  asyncTest("moves the clock by hand, waking what falls due on the way, in order", function* () {
+    const loop = getRunningLoop();
+    const wakes: number[] = [];
+    const sleeper = createTask(
+      (function* () {
+        for (let i = 0; i < 3; i++) {
+          yield* sleep(1);
+          wakes.push(loop.time());
+        }
+      })(),
+    );
+    yield* advanceTime(2.5);
+    assert.equal(loop.time(), 2.5);
+    assert.deepEqual(wakes, [1, 2]);
+    assert.equal(sleeper.done(), false);
+    yield* advanceTime(0.5);
+    assert.deepEqual(wakes, [1, 2, 3]);
+    assert.equal(sleeper.done(), true);
+  });
+
+  asyncTest("moves time even while another task keeps the loop busy", function* () {
+    const loop = getRunningLoop();
+    let stop = false;
+    const spinner = createTask(
+      (function* () {
+        while (!stop) yield* sleep(0);
+      })(),
+    );
+    const timed = createTask(sleep(10, "late"));
+    yield* advanceTime(10);
+    assert.equal(loop.time(), 10);
+    assert.equal(timed.result(), "late");
+    stop = true;
+    yield* spinner;
+  });
+
+  test("needs a virtual clock", async () => {
+    const error = await failureOf(
+      function* () {
+        yield* advanceTime(1);
+      },
+      { clock: "real" },
+    );
+    assert.ok(error instanceof RuntimeError);
+    assert.match(error.message, /virtual clock/);
+  });
+});
