@@ -106,18 +106,22 @@ export class Context implements ContextHolder, Iterable<[ContextVar<unknown>, un
     return this.contextVars.size;
   }
 
+  /** The variables set in this context. */
   keys(): IterableIterator<ContextVar<unknown>> {
     return this.contextVars.keys();
   }
 
+  /** The values of the variables set in this context. */
   values(): IterableIterator<unknown> {
     return this.contextVars.values();
   }
 
+  /** `[variable, value]` pairs of this context. */
   entries(): IterableIterator<[ContextVar<unknown>, unknown]> {
     return this.contextVars.entries();
   }
 
+  /** `for (const [variable, value] of context)`: the same pairs as `entries()`. */
   [Symbol.iterator](): IterableIterator<[ContextVar<unknown>, unknown]> {
     return this.contextVars.entries();
   }

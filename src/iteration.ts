@@ -32,6 +32,7 @@ export interface AsyncSource<T> {
 
 /** Something `forEach` can walk: it makes an `AsyncSource` when asked (Python's `__aiter__`). */
 export interface AsyncIterableSource<T> {
+  /** Makes a fresh `AsyncSource` over the items. */
   [aiterSymbol](): AsyncSource<T>;
 }
 

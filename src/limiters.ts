@@ -69,6 +69,7 @@ export class CapacityLimiter extends LoopBound {
     return this.total;
   }
 
+  /** Resizes the limiter (see the getter). */
   set totalTokens(value: number) {
     this.total = checkTotalTokens(value);
     this.wakeWaiters();

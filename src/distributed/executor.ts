@@ -66,7 +66,10 @@ export interface DistributedMapOptions {
 }
 
 /** The future `shutdown` returns: a promise that `yield*` also waits for. */
-export type ShutdownFuture = Promise<void> & { [Symbol.iterator](): Coro<void> };
+export type ShutdownFuture = Promise<void> & {
+  /** `yield* executor.shutdown()`: waits for the shutdown in a coroutine. */
+  [Symbol.iterator](): Coro<void>;
+};
 
 interface PendingJob {
   id: string;

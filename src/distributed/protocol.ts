@@ -12,7 +12,9 @@ import type { RemoteError } from "../executors/protocol.js";
 
 /** Turns values into bytes and back; both sides of a queue must use the same one. */
 export interface Serializer {
+  /** The bytes that stand for `value`. */
   serialize(value: unknown): Uint8Array;
+  /** The value `bytes` stand for (the inverse of `serialize`). */
   deserialize(bytes: Uint8Array): unknown;
 }
 
