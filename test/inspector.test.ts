@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -466,6 +466,7 @@ test("ps and pstree escape control characters in what they print", { skip }, asy
       const out = await cliRun([command, String(host.pid)]);
       assert.equal(out.status, 0, out.stderr);
       assert.ok(out.stdout.includes("\\x1b[2J\\x07evil\\u202e"), out.stdout);
+      // eslint-disable-next-line no-control-regex -- the check is for control characters
       assert.doesNotMatch(out.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
     }
   } finally {
