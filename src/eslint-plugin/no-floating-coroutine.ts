@@ -16,11 +16,15 @@ import ts from "typescript";
 export interface NoFloatingCoroutineOptions {
   /**
    * Calls whose `Future`/`Task` may be dropped: they start work on purpose
-   * (`createTask`, `tg.createTask`). Matched against the callee's name or
-   * its last property. A coroutine is never allowed. Default `["createTask"]`.
+   * (`createTask`, `tg.createTask`), or take an already running one out of a
+   * collection (`futures.shift()`, `pop()`). Matched against the callee's
+   * name or its last property. A coroutine is never allowed. Default
+   * `["createTask", "shift", "pop"]`.
    */
   allowedCalls?: string[];
 }
+
+const defaultAllowedCalls = ["createTask", "shift", "pop"];
 
 type MessageIds = "floating" | "plainYield" | "addYieldStar" | "useYieldStar";
 type AwaitableKind = "coroutine" | "Future" | "Task";
@@ -105,11 +109,11 @@ export const noFloatingCoroutine: TSESLint.RuleModule<MessageIds, [NoFloatingCor
       },
     ],
   },
-  defaultOptions: [{ allowedCalls: ["createTask"] }],
+  defaultOptions: [{ allowedCalls: defaultAllowedCalls }],
   create(context, [options]) {
     const services = ESLintUtils.getParserServices(context);
     const checker = services.program.getTypeChecker();
-    const allowed = new Set(options.allowedCalls ?? ["createTask"]);
+    const allowed = new Set(options.allowedCalls ?? defaultAllowedCalls);
     // Generators that are coroutines: annotated Coro, or delegating with yield* somewhere.
     const delegatingGenerators = new WeakSet<FunctionNode>();
 
