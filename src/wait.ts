@@ -11,7 +11,7 @@ import { Future, type DoneCallback } from "./futures.js";
 import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { Deque } from "./deque.js";
 import type { TimerHandle } from "./handles.js";
-import { optionalNumberArg, optionsArg } from "./arguments.js";
+import { nullableNumberArg, optionalNumberArg, optionsArg } from "./arguments.js";
 
 /** `wait` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -28,11 +28,6 @@ export interface WaitOptions {
   /** Seconds to wait at most; `null`/absent waits without limit. On timeout `wait` returns, it never throws. */
   timeout?: number | null;
   returnWhen?: ReturnWhen;
-}
-
-function checkTimeout(timeout: number | null | undefined, where: string): void {
-  if (timeout === undefined || timeout === null) return;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) throw new TypeError(`${where}: timeout must be a number of seconds or null, got ${String(timeout)}`);
 }
 
 /**
@@ -248,6 +243,6 @@ class CompletionOrder<T> implements Iterable<Future<T>>, AsyncIterableSource<Fut
  */
 export function asCompleted<T>(aws: Iterable<Awaitable<T> | PromiseLike<T>>, options: AsCompletedOptions = {}): Iterable<Future<T>> & AsyncIterableSource<Future<T>> {
   if (aws instanceof Future || isCoroutine(aws)) throw new TypeError("asCompleted() expects an iterable of awaitables, not a single one: wrap it in an array");
-  checkTimeout(options.timeout, "asCompleted()");
-  return new CompletionOrder(aws, options.timeout);
+  const seconds = options.timeout === undefined ? null : nullableNumberArg(options.timeout, "asCompleted(): timeout");
+  return new CompletionOrder(aws, seconds);
 }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  asCompleted,
   Barrier,
   BoundedSemaphore,
   Condition,
@@ -145,7 +146,7 @@ const rows: Row[] = [
       })(),
     bad: count(1).filter(([v]) => v !== null), // null, like undefined, means the default
   },
-  { api: "asCompleted(aws, { timeout })", argument: "timeout", call: () => undefined, bad: [[NaN, R]], skip: "asCompleted async form: lead's issue 13 (src/wait.ts's asCompleted is being rewritten)" },
+  { api: "asCompleted(aws, { timeout })", argument: "timeout", call: (v) => asCompleted([getRunningLoop().createFuture()], { timeout: v }), bad: SECONDS },
 ];
 
 for (const row of rows) {

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  forEach,
   CancelledError,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
@@ -621,8 +622,6 @@ taskCase("test_wait_generator", function* () {}, {
 
 // --- asCompleted() -----------------------------------------------------------
 
-const AS_COMPLETED = "asCompleted async form: lead's issue 13";
-
 taskCase("test_as_completed", function* () {
   function* sleeper(dt: number, x: string): Coro<string> {
     yield* sleep(dt);
@@ -647,9 +646,18 @@ taskCase("test_as_completed_reverse_wait", function* () {
   const y = yield* futs[0]!;
   assert.equal(y, "b");
   assert.ok(Math.abs(loop.time() - 0.1) < 1e-9);
-}, { skip: AS_COMPLETED });
+});
 
-taskCase("test_as_completed_same_tasks_in_as_out", function* () {}, { skip: AS_COMPLETED });
+taskCase("test_as_completed_same_tasks_in_as_out", function* () {
+  // The async form yields the very tasks given, in completion order.
+  const a = createTask(sleep(0.02, "a"));
+  const b = createTask(sleep(0.01, "b"));
+  const seen: unknown[] = [];
+  yield* forEach(asCompleted([a, b]), (task) => {
+    seen.push(task);
+  });
+  assert.deepEqual(seen, [b, a]);
+});
 
 taskCase("test_as_completed_with_timeout", function* () {
   // The plain-iterator subtest; the async-iterator one waits for 3.13's async form (lead's issue 13).
