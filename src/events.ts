@@ -632,7 +632,10 @@ export class EventLoop implements HandleOwner {
     this.turnScheduled = false;
     if (!this.running) return;
     try {
-      const deadline = performance.now() + TURN_BUDGET_MS;
+      // On a virtual clock, one iteration per macrotask: time jumps after a
+      // host turn with nothing ready, and socket data written by one iteration
+      // must have had its host turns by then.
+      const deadline = this.virtualClock === null ? performance.now() + TURN_BUDGET_MS : 0;
       do this.runOnce();
       while (this.readyQueue.length > 0 && !this.stopping && performance.now() < deadline);
     } catch (error) {
