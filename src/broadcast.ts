@@ -17,11 +17,11 @@
 import { inspect } from "node:util";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
-import { CancelledError, QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration } from "./errors.js";
+import { QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration } from "./errors.js";
 import type { Future } from "./futures.js";
 import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { LoopBound } from "./loop-bound.js";
-import { checkCapacity, deliverCancellationLater, type SendWaiter } from "./channels.js";
+import { checkCapacity, waitToSend, type SendWaiter } from "./channels.js";
 
 /** Statistics of a `Broadcast`. */
 export interface BroadcastStatistics {
@@ -83,18 +83,7 @@ export class Broadcast<T> extends LoopBound {
       this.append(item);
       return;
     }
-    const waiter: SendWaiter<T> = { future: this.getLoop().createFuture<void>(), item, taken: false };
-    this.senders.push(waiter);
-    try {
-      yield* waiter.future;
-    } catch (error) {
-      this.senders.remove(waiter);
-      if (waiter.taken && error instanceof CancelledError) {
-        deliverCancellationLater(error);
-        return;
-      }
-      throw error;
-    }
+    yield* waitToSend(this.senders, this.getLoop().createFuture<void>(), item);
   }
 
   /** Sends `item` at once; `QueueFull` if the slowest subscription has `capacity` unread items, `RuntimeError` once closed. */

@@ -62,6 +62,27 @@ export function deliverCancellationLater(error: CancelledError): void {
 }
 
 /**
+ * @internal Queues `item` in `senders` and waits until a receiver takes it
+ * (`taken`). Cancelled before that, the send is withdrawn and raises;
+ * cancelled after, the send has happened and the cancellation is re-armed
+ * for the task's next suspension (Channel and Broadcast share this rule).
+ */
+export function* waitToSend<T>(senders: Deque<SendWaiter<T>>, future: Future<void>, item: T): Coro<void> {
+  const waiter: SendWaiter<T> = { future, item, taken: false };
+  senders.push(waiter);
+  try {
+    yield* future;
+  } catch (error) {
+    senders.remove(waiter);
+    if (waiter.taken && error instanceof CancelledError) {
+      deliverCancellationLater(error);
+      return;
+    }
+    throw error;
+  }
+}
+
+/**
  * A channel of `T` between tasks (Trio's `open_memory_channel`): `send`
  * waits while `capacity` items are buffered (with capacity 0, until a
  * receiver takes the item); `receive` waits for an item. Both are FIFO.
@@ -93,18 +114,7 @@ export class Channel<T> extends LoopBound {
   *send(item: T): Coro<void> {
     if (this.closed) throw new RuntimeError("send on a closed Channel");
     if (this.offer(item)) return;
-    const waiter: SendWaiter<T> = { future: this.getLoop().createFuture<void>(), item, taken: false };
-    this.senders.push(waiter);
-    try {
-      yield* waiter.future;
-    } catch (error) {
-      this.senders.remove(waiter);
-      if (waiter.taken && error instanceof CancelledError) {
-        deliverCancellationLater(error);
-        return;
-      }
-      throw error;
-    }
+    yield* waitToSend(this.senders, this.getLoop().createFuture<void>(), item);
   }
 
   /** Sends `item` at once: to a waiting receiver or into the buffer; `QueueFull` (Trio's `WouldBlock`) if neither can take it, `RuntimeError` once closed. */

@@ -431,19 +431,20 @@ function badYieldMessage(value: unknown): string {
   return `Task got bad yield: ${describeValue(value)}`;
 }
 
-// Reused by the factory: the constructor reads it and keeps nothing (no
-// options object allocated per task on the spawn path).
+// Reused by the factories: the constructor reads every field before it runs a
+// step (so a task created during an eager first step cannot disturb it) and
+// keeps none (no options object allocated per task on the spawn path).
 const factoryOptions: TaskOptions & { loop?: EventLoop } = {};
-installTaskConstructor((loop, coro, options) => {
+
+function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
   factoryOptions.loop = loop;
   factoryOptions.name = options?.name;
   factoryOptions.context = options?.context;
-  factoryOptions.eagerStart = options?.eagerStart;
+  factoryOptions.eagerStart = options?.eagerStart ?? eagerByDefault;
   return new Task(coro, factoryOptions);
-});
+}
 
-// Reused like factoryOptions by the eager factory.
-const eagerOptions: TaskOptions & { loop?: EventLoop } = { eagerStart: true };
+installTaskConstructor((loop, coro, options) => makeTask(loop, coro, options, false));
 
 /**
  * A task factory whose tasks start eagerly (Python 3.12's
@@ -452,13 +453,7 @@ const eagerOptions: TaskOptions & { loop?: EventLoop } = { eagerStart: true };
  * coroutine that finishes without suspending returns an already-done task
  * and is never scheduled. Done callbacks still run through the loop.
  */
-export const eagerTaskFactory: TaskFactory = (loop, coro, options) => {
-  eagerOptions.loop = loop;
-  eagerOptions.name = options?.name;
-  eagerOptions.context = options?.context;
-  eagerOptions.eagerStart = options?.eagerStart ?? true;
-  return new Task(coro, eagerOptions);
-};
+export const eagerTaskFactory: TaskFactory = (loop, coro, options) => makeTask(loop, coro, options, true);
 
 /**
  * Schedules `coro` as a task on the running loop; it starts at the next
