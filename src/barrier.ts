@@ -3,7 +3,7 @@
  * them have arrived, then all proceed together; it then refills for the next
  * round.
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { BrokenBarrierError } from "./errors.js";
 import { Condition } from "./locks.js";
@@ -102,7 +102,7 @@ export class Barrier {
     this.condition.wakeWaiters(Infinity);
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Barrier [${this.state}, waiters:${this.nWaiting}/${this.parties}]>`;
   }
 }

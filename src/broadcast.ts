@@ -14,7 +14,7 @@
  * item; once a freed slot took it the send has completed, and a
  * cancellation that came later is delivered at the task's next `yield*`.
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration } from "./errors.js";
@@ -206,7 +206,7 @@ export class Broadcast<T> extends LoopBound {
     }
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const parts = [`capacity=${this.capacity}`, `subscribers=${this.subscriberCount}`, `buffered=${this.log.length}`];
     if (this.senders.length > 0) parts.push(`senders:${this.senders.length}`);
     if (this.closed) parts.push("closed");
@@ -304,7 +304,7 @@ export class Subscription<T> implements AsyncSource<T> {
     return NO_ITEM;
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Subscription ${this.active ? "subscribed" : "unsubscribed"}>`;
   }
 }

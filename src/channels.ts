@@ -12,7 +12,7 @@
  *   meantime, `send` returns and the cancellation is delivered at the task's
  *   next `yield*` (Trio's rule: a completed operation is not undone).
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import { integerArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
@@ -241,7 +241,7 @@ export class Channel<T> extends LoopBound {
     if (!this.handToReceiver(item)) this.buffer.unshift(item);
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const parts = [`capacity=${this.capacity}`, `buffered=${this.buffer.length}`];
     if (this.senders.length > 0) parts.push(`senders:${this.senders.length}`);
     if (this.receivers.length > 0) parts.push(`receivers:${this.receivers.length}`);

@@ -2,7 +2,6 @@
  * Clocks the loop reads its time from: real monotonic time, or a virtual
  * time that the loop jumps forward whenever every task waits on a timer.
  */
-import { performance } from "node:perf_hooks";
 import { numberArg } from "./arguments.js";
 
 /** A monotonic source of time in seconds, as `loop.time()` reports it. */

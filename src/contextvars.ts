@@ -12,7 +12,7 @@
  * copy is one pointer (Python uses a HAMT for the same reason); contexts
  * hold at most a handful of variables, so the replaced map is small.
  */
-import { inspect } from "node:util";
+import { formatValue, inspectCustom } from "./repr.js";
 import { LookupError, RuntimeError } from "./errors.js";
 
 /** @internal The values of a context: replaced on every `set`, never mutated. */
@@ -126,7 +126,7 @@ export class Context implements ContextHolder, Iterable<[ContextVar<unknown>, un
     return this.contextVars.entries();
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Context vars=${this.contextVars.size}>`;
   }
 }
@@ -169,7 +169,7 @@ export class Token<T> {
     readonly holder: ContextHolder,
   ) {}
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Token${this.used ? " used" : ""} var=${this.variable.name}>`;
   }
 }
@@ -243,8 +243,8 @@ export class ContextVar<T> {
     active.contextVars = next;
   }
 
-  [inspect.custom](): string {
-    return `<ContextVar name=${JSON.stringify(this.name)}${this.hasDefault ? ` default=${inspect(this.defaultValue)}` : ""}>`;
+  [inspectCustom](): string {
+    return `<ContextVar name=${JSON.stringify(this.name)}${this.hasDefault ? ` default=${formatValue(this.defaultValue)}` : ""}>`;
   }
 }
 

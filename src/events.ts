@@ -22,7 +22,8 @@
  *   has had a turn and no external operation (a bridged promise, executor
  *   job, connecting socket) is outstanding.
  */
-import { inspect } from "node:util";
+import { hostEnv, hostProcess, requireHostProcess, scheduleHostTurn } from "./host.js";
+import { formatValue, inspectCustom } from "./repr.js";
 import { makeClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
@@ -184,7 +185,7 @@ const CANCELLED_TIMER_FRACTION = 0.5;
 const MIN_CANCELLED_TIMERS_FOR_COMPACTION = 100;
 
 const envDebug = (): boolean => {
-  const value = process.env["ASYNCIO_TS_DEBUG"];
+  const value = hostEnv("ASYNCIO_TS_DEBUG");
   return value !== undefined && value !== "" && value !== "0";
 };
 
@@ -484,7 +485,7 @@ export class EventLoop implements HandleOwner {
     const listener = (): void => {
       if (!this.closed) this.callSoon(callback, ...args);
     };
-    process.on(signal, listener);
+    requireHostProcess("addSignalHandler()").on(signal, listener);
     (this.signalListeners ??= new Map()).set(signal, listener);
   }
 
@@ -497,7 +498,7 @@ export class EventLoop implements HandleOwner {
   removeSignalHandler(signal: NodeJS.Signals): boolean {
     const listener = this.signalListeners?.get(signal);
     if (listener === undefined) return false;
-    process.removeListener(signal, listener);
+    hostProcess()?.removeListener(signal, listener);
     this.signalListeners!.delete(signal);
     return true;
   }
@@ -534,10 +535,10 @@ export class EventLoop implements HandleOwner {
     const lines = [context.message || "Unhandled exception in event loop"];
     for (const [key, value] of Object.entries(context)) {
       if (key === "message" || key === "exception") continue;
-      lines.push(`${key}: ${typeof value === "string" ? value : inspect(value, { depth: 1 })}`);
+      lines.push(`${key}: ${typeof value === "string" ? value : formatValue(value, { depth: 1 })}`);
     }
     const exception = context.exception;
-    if (exception !== undefined) lines.push(exception instanceof Error ? (exception.stack ?? String(exception)) : inspect(exception));
+    if (exception !== undefined) lines.push(exception instanceof Error ? (exception.stack ?? String(exception)) : formatValue(exception));
     console.error(lines.join("\n"));
   }
 
@@ -620,7 +621,7 @@ export class EventLoop implements HandleOwner {
   private scheduleTurn(): void {
     if (this.turnScheduled || !this.running) return;
     this.turnScheduled = true;
-    setImmediate(this.turn);
+    scheduleHostTurn(this.turn);
   }
 
   // One Node macrotask: iterations while tasks are ready, for at most
@@ -706,7 +707,7 @@ export class EventLoop implements HandleOwner {
     item[runStep]();
     const seconds = (performance.now() - start) / 1000;
     if (seconds >= this.slowCallbackDuration) {
-      this.callExceptionHandler({ message: `Executing ${inspect(item, { depth: 0 })} took ${seconds.toFixed(3)} seconds` });
+      this.callExceptionHandler({ message: `Executing ${formatValue(item, { depth: 0 })} took ${seconds.toFixed(3)} seconds` });
     }
   }
 
@@ -732,7 +733,7 @@ export class EventLoop implements HandleOwner {
     if (this.virtualClock !== null) {
       if (!this.jumpScheduled) {
         this.jumpScheduled = true;
-        setImmediate(this.jumpIfIdle);
+        scheduleHostTurn(this.jumpIfIdle);
       }
       return;
     }
@@ -769,7 +770,7 @@ export class EventLoop implements HandleOwner {
     this.scheduleTurn();
   };
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const state = this.closed ? "closed" : this.running ? "running" : "idle";
     return `<EventLoop ${state} ready=${this.readyQueue.length} timers=${this.timerHeap.size} debug=${this.debug}>`;
   }

@@ -13,7 +13,7 @@
  *         ...                                      ...
  *                                                });
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { awaitReturned } from "./ensure-future.js";
 import type { Future } from "./futures.js";
@@ -95,7 +95,7 @@ export class AsyncExitStack {
     if (pending) throw pendingError;
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<AsyncExitStack cleanups=${this.cleanups.length}>`;
   }
 }

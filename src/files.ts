@@ -5,14 +5,19 @@
  * `writeFile` are whole-file helpers that abort the fs operation when the
  * task is cancelled.
  */
-import { createReadStream, createWriteStream, promises as fsPromises, type ReadStream, type WriteStream } from "node:fs";
-import { finished } from "node:stream/promises";
-import { inspect } from "node:util";
+import type * as fs from "node:fs";
+import type { ReadStream, WriteStream } from "node:fs";
+import type * as streamPromises from "node:stream/promises";
+import { lazyBuiltin } from "./host.js";
+import { inspectCustom } from "./repr.js";
 import { fromPromise } from "./bridge.js";
 import type { Coro } from "./coroutines.js";
 import { CancelledError } from "./errors.js";
 import { getRunningLoop } from "./events.js";
 import { DEFAULT_LIMIT, readerOver, writerOver, type StreamReader, type StreamWriter } from "./streams.js";
+
+const fsApi = lazyBuiltin<typeof fs>("node:fs", "Files");
+const streamApi = lazyBuiltin<typeof streamPromises>("node:stream/promises", "Files");
 
 /** Options of `openFile`. */
 export interface OpenFileOptions {
@@ -43,13 +48,13 @@ export class FileStream {
   readonly reader: StreamReader | null;
   /** Writes the file, when opened for writing (`"w"`, `"a"`, `"r+"`, ...). */
   readonly writer: StreamWriter | null;
-  private readonly handle: fsPromises.FileHandle;
+  private readonly handle: fs.promises.FileHandle;
   private readonly readStream: ReadStream | null;
   private readonly writeStream: WriteStream | null;
   private closing: Promise<void> | null = null;
 
   /** @internal Made by `openFile`. */
-  constructor(path: string, handle: fsPromises.FileHandle, readStream: ReadStream | null, writeStream: WriteStream | null, limit: number) {
+  constructor(path: string, handle: fs.promises.FileHandle, readStream: ReadStream | null, writeStream: WriteStream | null, limit: number) {
     const loop = getRunningLoop();
     this.path = path;
     this.handle = handle;
@@ -80,7 +85,7 @@ export class FileStream {
         this.writer!.flushBatch();
         if (!writeStream.writableEnded && !writeStream.destroyed) writeStream.end();
         try {
-          await finished(writeStream);
+          await streamApi.finished(writeStream);
         } catch (error) {
           if ((error as { code?: unknown }).code !== "ERR_STREAM_PREMATURE_CLOSE") writeError = error;
         }
@@ -94,7 +99,7 @@ export class FileStream {
     return this.closing;
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<FileStream ${JSON.stringify(this.path)}${this.closing !== null ? " closed" : ""}>`;
   }
 }
@@ -124,8 +129,8 @@ export function* openFile(path: string, options: OpenFileOptions = {}): Coro<Fil
   const highWaterMark = checkPositive("highWaterMark", options.highWaterMark);
   const readable = flags.includes("r") || flags.includes("+");
   const writable = !flags.includes("r") || flags.includes("+");
-  const opening = fsPromises.open(path, flags);
-  let handle: fsPromises.FileHandle;
+  const opening = fsApi.promises.open(path, flags);
+  let handle: fs.promises.FileHandle;
   try {
     handle = yield* fromPromise(opening);
   } catch (error) {
@@ -136,8 +141,8 @@ export function* openFile(path: string, options: OpenFileOptions = {}): Coro<Fil
   // One stream alone owns the handle (closes it at its end); two share it, and close() closes it.
   const both = readable && writable;
   const hwm = highWaterMark !== undefined ? { highWaterMark } : {};
-  const readStream = readable ? createReadStream("", { fd: handle, autoClose: !both, ...hwm }) : null;
-  const writeStream = writable ? createWriteStream("", { fd: handle, autoClose: !both, ...hwm }) : null;
+  const readStream = readable ? fsApi.createReadStream("", { fd: handle, autoClose: !both, ...hwm }) : null;
+  const writeStream = writable ? fsApi.createWriteStream("", { fd: handle, autoClose: !both, ...hwm }) : null;
   return new FileStream(path, handle, readStream, writeStream, limit);
 }
 
@@ -158,7 +163,7 @@ export function* readFile(path: string, options: ReadFileOptions = {}): Coro<Buf
   if (typeof path !== "string" || path.length === 0) throw new TypeError("readFile() takes a path");
   const encoding = options.encoding;
   if (encoding !== undefined && !Buffer.isEncoding(encoding)) throw new RangeError(`readFile(): unknown encoding ${JSON.stringify(encoding)}`);
-  return yield* fromPromise<Buffer | string>((signal) => (encoding !== undefined ? fsPromises.readFile(path, { encoding, signal }) : fsPromises.readFile(path, { signal })));
+  return yield* fromPromise<Buffer | string>((signal) => (encoding !== undefined ? fsApi.promises.readFile(path, { encoding, signal }) : fsApi.promises.readFile(path, { signal })));
 }
 
 /**
@@ -169,5 +174,5 @@ export function* writeFile(path: string, data: Uint8Array | string, options: { f
   if (typeof path !== "string" || path.length === 0) throw new TypeError("writeFile() takes a path");
   if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new TypeError(`writeFile() takes bytes (Uint8Array) or a string, got ${typeof data}`);
   const flag = options.flags ?? "w";
-  yield* fromPromise((signal) => fsPromises.writeFile(path, data, { signal, flag }));
+  yield* fromPromise((signal) => fsApi.promises.writeFile(path, data, { signal, flag }));
 }

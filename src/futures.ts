@@ -7,7 +7,7 @@
  * calling task until the future is done, then returns its result or throws
  * its exception; `await future` does the same from native async code.
  */
-import { inspect } from "node:util";
+import { formatValue, inspectCustom } from "./repr.js";
 import { CancelledError, InvalidStateError, RuntimeError } from "./errors.js";
 import type { Runnable } from "./handles.js";
 import type { EventLoop } from "./events.js";
@@ -381,11 +381,11 @@ export class Future<T> implements PromiseLike<T> {
     }
     if (this.state === "cancelled") return "cancelled";
     return (this.flags & FAILED) !== 0
-      ? `finished exception=${inspect(this.outcome, { depth: 0, breakLength: Infinity }).split("\n")[0]}`
-      : `finished result=${inspect(this.outcome, { depth: 0 })}`;
+      ? `finished exception=${formatValue(this.outcome, { depth: 0, breakLength: Infinity }).split("\n")[0]}`
+      : `finished result=${formatValue(this.outcome, { depth: 0 })}`;
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Future ${this.describeState()}>`;
   }
 }

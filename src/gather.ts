@@ -2,7 +2,7 @@
  * `gather(...aws)`: run awaitables concurrently and collect their results in
  * argument order (Python's `asyncio.gather`).
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import { isCoroutine, type Awaitable, type AwaitedOf } from "./coroutines.js";
 import { CancelledError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
@@ -47,7 +47,7 @@ export class GatheringFuture<T> extends Future<T> {
     return accepted;
   }
 
-  override [inspect.custom](): string {
+  override [inspectCustom](): string {
     return `<GatheringFuture ${this.describeState()} children=${this.children.length}>`;
   }
 }

@@ -2,7 +2,7 @@
  * Handles: what `callSoon`, `callLater` and `callAt` return (Python's
  * `asyncio.Handle` and `asyncio.TimerHandle`).
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 
 /** The loop-side view a handle needs; kept minimal so this module does not import the loop. */
 export interface HandleOwner {
@@ -75,7 +75,7 @@ export class Handle implements Runnable {
     }
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const state = this.isCancelled ? "cancelled" : (this.callback?.name || "<anonymous>");
     return `<${this.constructor.name} ${state}>`;
   }

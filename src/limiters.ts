@@ -8,7 +8,7 @@
  * back and the next waiter is served, so a cancellation never leaks a token
  * nor spends rate that nobody used.
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import { functionArg, integerArg, numberArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
@@ -212,7 +212,7 @@ export class CapacityLimiter extends LoopBound {
     }
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const waiting = this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : "";
     return `<CapacityLimiter [borrowed:${this.borrowers.size}/${this.total}${waiting}]>`;
   }
@@ -361,7 +361,7 @@ export class RateLimiter extends LoopBound {
     }
   };
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const { level, tasksWaiting } = this.statistics();
     const waiting = tasksWaiting > 0 ? `, waiters:${tasksWaiting}` : "";
     return `<RateLimiter [${this.maxRate}/${this.timePeriod}s, level:${Number(level.toFixed(6))}${waiting}]>`;

@@ -7,7 +7,7 @@
  * been woken. A waiter cancelled after it was woken passes the wake-up on,
  * so a cancellation can never leak the lock.
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
@@ -101,7 +101,7 @@ export class Lock extends LoopBound {
     if (first !== undefined && !first.done()) first.setResult(true);
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const waiters = this.waiters?.length ?? 0;
     return `<Lock [${this.isLocked ? "locked" : "unlocked"}${waiters > 0 ? `, waiters:${waiters}` : ""}]>`;
   }
@@ -150,7 +150,7 @@ export class Event extends LoopBound {
     return { set: this.value, waiters: this.waiters.length };
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Event [${this.value ? "set" : "unset"}${this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : ""}]>`;
   }
 }
@@ -281,7 +281,7 @@ export class Condition extends LoopBound {
     return { locked: this.locked(), waiters: this.waiters.length };
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Condition [${this.locked() ? "locked" : "unlocked"}${this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : ""}]>`;
   }
 }

@@ -7,7 +7,7 @@
  * cancelled `get` never strands an item and a cancelled `put` never inserts
  * one. Storage is O(1) amortised: a ring buffer (or a binary heap).
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
@@ -240,7 +240,7 @@ export class Queue<T> extends LoopBound {
     return this.items.shift() as T;
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const parts = [`maxsize=${this.maxsize}`, `qsize=${this.storedCount()}`];
     if (this.getters.length > 0) parts.push(`getters:${this.getters.length}`);
     if (this.putters.length > 0) parts.push(`putters:${this.putters.length}`);

@@ -6,7 +6,7 @@
  * when woken); if it is cancelled before it resumes, the permit is given
  * back and the next waiter woken, so no permit leaks or is invented.
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError } from "./errors.js";
@@ -94,7 +94,7 @@ export class Semaphore extends LoopBound {
     return false;
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const waiters = this.waiters?.length ?? 0;
     return `<${this.constructor.name} [${this.locked() ? "locked" : `unlocked, value:${this.value}`}${waiters > 0 ? `, waiters:${waiters}` : ""}]>`;
   }

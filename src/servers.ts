@@ -20,10 +20,11 @@
  * and closes the waiting connections without telling Node, so they cannot be
  * counted; keep `maxConnections` under the descriptor limit to see them.
  */
-import { lstatSync, unlinkSync } from "node:fs";
-import * as net from "node:net";
-import * as tls from "node:tls";
-import { inspect } from "node:util";
+import type * as fs from "node:fs";
+import type * as net from "node:net";
+import type * as tls from "node:tls";
+import { lazyBuiltin } from "./host.js";
+import { formatValue, inspectCustom } from "./repr.js";
 import { isCoroutine, type Coro } from "./coroutines.js";
 import { RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
@@ -31,6 +32,10 @@ import type { Future } from "./futures.js";
 import { DEFAULT_LIMIT, wrapSocket, type StreamReader, type StreamTlsOption, type StreamWriter } from "./streams.js";
 import type { Task } from "./tasks.js";
 import { integerArg, optionsArg } from "./arguments.js";
+
+const fsApi = lazyBuiltin<typeof fs>("node:fs", "Unix servers");
+const netApi = lazyBuiltin<typeof net>("node:net", "startServer");
+const tlsApi = lazyBuiltin<typeof tls>("node:tls", "TLS servers");
 
 /** What a server runs for each connection; a coroutine result runs as a task. */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => Coro<void> | void;
@@ -94,15 +99,15 @@ export class Server {
     if (isSecureContext) {
       // tls.createServer ignores a ready-made secureContext; wrap each accepted socket instead.
       const secureContext = tlsOptions as tls.SecureContext;
-      this.nodeServer = net.createServer({ noDelay: true }, (raw) => {
-        const socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
+      this.nodeServer = netApi.createServer({ noDelay: true }, (raw) => {
+        const socket = new tlsApi.TLSSocket(raw, { isServer: true, secureContext });
         socket.once("secure", () => onSocket(socket));
         socket.once("error", () => socket.destroy());
       });
     } else if (tlsOptions !== null) {
-      this.nodeServer = tls.createServer({ ...(tlsOptions as tls.TlsOptions), allowHalfOpen: false }, onSocket);
+      this.nodeServer = tlsApi.createServer({ ...(tlsOptions as tls.TlsOptions), allowHalfOpen: false }, onSocket);
     } else {
-      this.nodeServer = net.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+      this.nodeServer = netApi.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
     }
     // Handshake failures and the like concern one client, not the server.
     this.nodeServer.on("tlsClientError", () => undefined);
@@ -134,7 +139,7 @@ export class Server {
 
   /** Starts accepting connections (if not already); waits until listening. */
   *startServing(): Coro<void> {
-    if (this.closed) throw new RuntimeError(`server ${inspect(this)} is closed`);
+    if (this.closed) throw new RuntimeError(`server ${formatValue(this)} is closed`);
     if (this.serving) return;
     this.serving = true;
     const listening = this.loop.createFuture<void>();
@@ -167,8 +172,8 @@ export class Server {
    * waits for it to close.
    */
   *serveForever(): Coro<never> {
-    if (this.serveForeverFuture !== null) throw new RuntimeError(`server ${inspect(this)} is already being awaited on serveForever()`);
-    if (this.closed) throw new RuntimeError(`server ${inspect(this)} is closed`);
+    if (this.serveForeverFuture !== null) throw new RuntimeError(`server ${formatValue(this)} is already being awaited on serveForever()`);
+    if (this.closed) throw new RuntimeError(`server ${formatValue(this)} is closed`);
     yield* this.startServing();
     const forever = this.loop.createFuture<never>();
     this.serveForeverFuture = forever;
@@ -312,7 +317,7 @@ export class Server {
     return "path" in this.target ? this.target.path : `${this.target.host}:${this.target.port}`;
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const where = "path" in this.target ? this.target.path : `${this.target.host}:${this.target.port}`;
     return `<Server ${where} ${this.closed ? "closed" : this.serving ? "serving" : "not serving"} connections=${this.connections.size}>`;
   }
@@ -320,7 +325,7 @@ export class Server {
 
 function removeStaleSocket(path: string): void {
   try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
+    if (fsApi.lstatSync(path).isSocket()) fsApi.unlinkSync(path);
   } catch {
     // Nothing there (or not ours to remove): listen() reports any real problem.
   }

@@ -8,10 +8,11 @@
  * back to `limit`; `writer.drain()` waits while the socket's write buffer is
  * above its high-water mark. Only one task may wait on a reader at a time.
  */
-import * as net from "node:net";
+import type * as net from "node:net";
 import type { Readable, Writable } from "node:stream";
-import * as tls from "node:tls";
-import { inspect } from "node:util";
+import type * as tls from "node:tls";
+import { lazyBuiltin } from "./host.js";
+import { formatValue, inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
@@ -20,9 +21,13 @@ import { fromPromise } from "./bridge.js";
 import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { integerArg } from "./arguments.js";
 
+const netApi = lazyBuiltin<typeof net>("node:net", "TCP and Unix streams");
+const tlsApi = lazyBuiltin<typeof tls>("node:tls", "TLS streams");
+
 /** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
 export const DEFAULT_LIMIT = 2 ** 16;
-const EMPTY = Buffer.alloc(0);
+// Node, Bun and Deno have Buffer; elsewhere a stream has no socket to read from anyway.
+const EMPTY: Buffer = typeof Buffer === "function" ? Buffer.alloc(0) : (new Uint8Array(0) as Buffer);
 
 /**
  * What `writer.getExtraInfo(name)` returns for the names asyncio documents
@@ -304,16 +309,16 @@ export class StreamReader {
   }
 
   // Python's fields, in Python's order: buffered bytes, eof, limit, waiter, exception, transport, paused.
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const parts = ["StreamReader"];
     if (this.size > 0) parts.push(`${this.size} bytes`);
     if (this.eof) parts.push("eof");
     if (this.limit !== DEFAULT_LIMIT) parts.push(`limit=${this.limit}`);
-    if (this.waiter !== null) parts.push(`waiter=${inspect(this.waiter)}`);
+    if (this.waiter !== null) parts.push(`waiter=${formatValue(this.waiter)}`);
     if (this.error !== null) parts.push(`exception=${errorRepr(this.error)}`);
     if (this.socket !== null) {
       const socket = this.socket;
-      const peer = !(socket instanceof net.Socket) || socket.remoteAddress === undefined ? "" : ` ${socket.remoteAddress}:${String(socket.remotePort)}`;
+      const peer = !(socket instanceof netApi.Socket) || socket.remoteAddress === undefined ? "" : ` ${socket.remoteAddress}:${String(socket.remotePort)}`;
       parts.push(`transport=<${this.socket.constructor.name}${peer}>`);
     }
     if (this.paused) parts.push("paused");
@@ -323,7 +328,7 @@ export class StreamReader {
 
 // An error as Python's repr shows an exception: `RuntimeError()`, `RangeError('bad')`.
 function errorRepr(error: unknown): string {
-  if (!(error instanceof Error)) return inspect(error);
+  if (!(error instanceof Error)) return formatValue(error);
   return `${error.name}(${error.message === "" ? "" : `'${error.message}'`})`;
 }
 
@@ -434,7 +439,7 @@ export class StreamWriter {
 
   /** Whether the writer can half-close (`writeEof`): TCP and Unix sockets can, TLS cannot. */
   canWriteEof(): boolean {
-    return !(this.socket instanceof tls.TLSSocket);
+    return !(this.socket instanceof tlsApi.TLSSocket);
   }
 
   /** Sends end-of-stream after the buffered data; the connection stays readable (half-close). */
@@ -485,7 +490,7 @@ export class StreamWriter {
   getExtraInfo(name: string, dflt?: unknown): unknown;
   getExtraInfo(name: string, dflt?: unknown): unknown {
     const socket = this.socket;
-    if (!(socket instanceof net.Socket)) return name === "pipe" ? socket : dflt;
+    if (!(socket instanceof netApi.Socket)) return name === "pipe" ? socket : dflt;
     switch (name) {
       case "socket":
         return socket;
@@ -494,11 +499,11 @@ export class StreamWriter {
       case "sockname":
         return socket.localPort !== undefined ? [socket.localAddress, socket.localPort] : (this.unixPath ?? dflt);
       case "peercert":
-        return socket instanceof tls.TLSSocket ? socket.getPeerCertificate() : dflt;
+        return socket instanceof tlsApi.TLSSocket ? socket.getPeerCertificate() : dflt;
       case "cipher":
-        return socket instanceof tls.TLSSocket ? socket.getCipher() : dflt;
+        return socket instanceof tlsApi.TLSSocket ? socket.getCipher() : dflt;
       case "ssl_object":
-        return socket instanceof tls.TLSSocket ? socket : dflt;
+        return socket instanceof tlsApi.TLSSocket ? socket : dflt;
       default:
         return dflt;
     }
@@ -518,7 +523,7 @@ export class StreamWriter {
     }
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const state = this.closed ? "closed" : this.closing ? "closing" : "open";
     return `<StreamWriter ${state} buffered=${this.socket.writableLength}>`;
   }
@@ -627,7 +632,7 @@ export function* openConnection(host: string, port: number, options: OpenConnect
   const tlsOptions = resolveTls(options.tls);
   const socket = yield* connect(
     loop,
-    () => (tlsOptions !== null ? tls.connect({ servername: net.isIP(host) === 0 ? host : undefined, ...tlsOptions, host, port }) : net.connect({ host, port, allowHalfOpen: true, noDelay: true })),
+    () => (tlsOptions !== null ? tlsApi.connect({ servername: netApi.isIP(host) === 0 ? host : undefined, ...tlsOptions, host, port }) : netApi.connect({ host, port, allowHalfOpen: true, noDelay: true })),
     tlsOptions !== null,
   );
   return wrapSocket(socket, loop, limit);
@@ -641,7 +646,7 @@ export function* openUnixConnection(path: string, options: OpenConnectionOptions
   const tlsOptions = resolveTls(options.tls);
   const socket = yield* connect(
     loop,
-    () => (tlsOptions !== null ? tls.connect({ ...tlsOptions, path }) : net.connect({ path, allowHalfOpen: true })),
+    () => (tlsOptions !== null ? tlsApi.connect({ ...tlsOptions, path }) : netApi.connect({ path, allowHalfOpen: true })),
     tlsOptions !== null,
   );
   return wrapSocket(socket, loop, limit, path);

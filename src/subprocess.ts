@@ -9,11 +9,13 @@
  * Under a virtual clock a running child holds time: the loop does not jump
  * ahead while a child (or a pipe it left open) is alive.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
-import { constants as osConstants } from "node:os";
-import { delimiter, resolve as resolvePath } from "node:path";
-import { inspect } from "node:util";
+import type * as childProcess from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import type * as fs from "node:fs";
+import type * as os from "node:os";
+import type * as path from "node:path";
+import { lazyBuiltin } from "./host.js";
+import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { CalledProcessError, CancelledError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
@@ -21,6 +23,12 @@ import type { Future } from "./futures.js";
 import { gather } from "./gather.js";
 import { DEFAULT_LIMIT, readerOver, writerOver, type StreamReader, type StreamWriter } from "./streams.js";
 import { timeout as withTimeout } from "./timeouts.js";
+
+const what = "Subprocesses";
+const childProcessApi = lazyBuiltin<typeof childProcess>("node:child_process", what);
+const fsApi = lazyBuiltin<typeof fs>("node:fs", what);
+const osApi = lazyBuiltin<typeof os>("node:os", what);
+const pathApi = lazyBuiltin<typeof path>("node:path", what);
 
 /** Connect the child's stream to a new pipe (Python's `asyncio.subprocess.PIPE`). */
 export const PIPE = -1;
@@ -92,13 +100,13 @@ function checkOptions(options: unknown): SubprocessOptions {
 
 /** The error Node's spawn gives for a missing program (Python's `FileNotFoundError`). */
 function programNotFound(program: string, args: readonly string[]): Error {
-  return Object.assign(new Error(`spawn ${program} ENOENT`), { errno: -osConstants.errno.ENOENT, code: "ENOENT", syscall: `spawn ${program}`, path: program, spawnargs: [...args] });
+  return Object.assign(new Error(`spawn ${program} ENOENT`), { errno: -osApi.constants.errno.ENOENT, code: "ENOENT", syscall: `spawn ${program}`, path: program, spawnargs: [...args] });
 }
 
 function isExecutableFile(path: string): boolean {
   try {
-    accessSync(path, fsConstants.X_OK);
-    return statSync(path).isFile();
+    fsApi.accessSync(path, fsApi.constants.X_OK);
+    return fsApi.statSync(path).isFile();
   } catch {
     return false;
   }
@@ -107,18 +115,18 @@ function isExecutableFile(path: string): boolean {
 // With stderr=STDOUT the child runs under `sh -c 'exec 2>&1; exec "$0" "$@"'`,
 // so a missing program must be found missing here, as spawn would.
 function programExists(program: string, env: Record<string, string | undefined>, cwd: string | undefined): boolean {
-  if (program.includes("/")) return isExecutableFile(resolvePath(cwd ?? process.cwd(), program));
+  if (program.includes("/")) return isExecutableFile(pathApi.resolve(cwd ?? process.cwd(), program));
   const path = env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin";
-  return path.split(delimiter).some((dir) => dir !== "" && isExecutableFile(resolvePath(cwd ?? process.cwd(), dir, program)));
+  return path.split(pathApi.delimiter).some((dir) => dir !== "" && isExecutableFile(pathApi.resolve(cwd ?? process.cwd(), dir, program)));
 }
 
 function signalNumber(signal: NodeJS.Signals): number {
-  return (osConstants.signals as Record<string, number | undefined>)[signal] ?? 0;
+  return (osApi.constants.signals as Record<string, number | undefined>)[signal] ?? 0;
 }
 
 /** The error for signalling a process that has exited (Python's `ProcessLookupError`). */
 function processGone(pid: number): Error {
-  return Object.assign(new Error(`process ${pid} has exited`), { code: "ESRCH", errno: -osConstants.errno.ESRCH, syscall: "kill" });
+  return Object.assign(new Error(`process ${pid} has exited`), { code: "ESRCH", errno: -osApi.constants.errno.ESRCH, syscall: "kill" });
 }
 
 /**
@@ -197,7 +205,7 @@ export class Process {
    */
   sendSignal(signal: NodeJS.Signals | number): void {
     if (typeof signal === "string") {
-      if (!(signal in osConstants.signals)) throw new RangeError(`unknown signal ${JSON.stringify(signal)}`);
+      if (!(signal in osApi.constants.signals)) throw new RangeError(`unknown signal ${JSON.stringify(signal)}`);
     } else if (typeof signal !== "number" || !Number.isInteger(signal) || signal < 0) {
       throw new TypeError(`sendSignal() takes a signal name or number, got ${describe(signal)}`);
     }
@@ -245,7 +253,7 @@ export class Process {
     stdin.close();
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<Process ${this.pid} ${this.exitCode === null ? "running" : `returncode=${this.exitCode}`}>`;
   }
 }
@@ -288,7 +296,7 @@ function* spawnChild(file: string, args: string[], shown: { program: string; arg
   };
   let child: ChildProcess;
   try {
-    child = spawn(file, args, { stdio: [stdin, stdout, stderr], cwd: opts.cwd, env, detached: opts.startNewSession === true });
+    child = childProcessApi.spawn(file, args, { stdio: [stdin, stdout, stderr], cwd: opts.cwd, env, detached: opts.startNewSession === true });
   } catch (error) {
     release();
     throw error;
@@ -387,7 +395,7 @@ export class CompletedProcess {
     readonly stderr: Buffer | null,
   ) {}
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     return `<CompletedProcess ${JSON.stringify(this.args)} returncode=${this.returncode}>`;
   }
 }

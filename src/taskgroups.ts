@@ -9,7 +9,7 @@
  * never part of it. A cancellation of the parent from outside still
  * propagates as `CancelledError` unless an error takes priority.
  */
-import { inspect } from "node:util";
+import { formatValue, inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
@@ -165,10 +165,10 @@ export class TaskGroup {
   };
 
   private describe(): string {
-    return inspect(this);
+    return formatValue(this);
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const parts = [`tasks=${this.tasks.size}`];
     if (this.errors.length > 0) parts.push(`errors=${this.errors.length}`);
     if (this.aborting) parts.push("cancelling");

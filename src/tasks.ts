@@ -16,7 +16,7 @@
  * `CancelledError` at the `yield*`), or, when it waits on nothing, makes the
  * next step throw `CancelledError` into the coroutine.
  */
-import { inspect } from "node:util";
+import { formatValue, inspectCustom } from "./repr.js";
 import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
@@ -400,11 +400,11 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     return this.getName();
   }
 
-  override [inspect.custom](): string {
+  override [inspectCustom](): string {
     // As Python's repr: "cancelling" from cancel() until the task is done, and the future it waits on.
     let state = this.describeState();
     if (!this.done() && this.cancelling() > 0) state = state.replace(/^pending/, "cancelling");
-    const waitFor = this.futureWaitedOn === null ? "" : ` wait_for=${inspect(this.futureWaitedOn)}`;
+    const waitFor = this.futureWaitedOn === null ? "" : ` wait_for=${formatValue(this.futureWaitedOn)}`;
     return `<Task ${state} name=${JSON.stringify(this.getName())}${waitFor}>`;
   }
 }

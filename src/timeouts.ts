@@ -9,7 +9,7 @@
  * expired too), the `CancelledError` propagates unchanged, so only the right
  * block turns it into a `TimeoutError`.
  */
-import { inspect } from "node:util";
+import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError, TimeoutError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
@@ -111,7 +111,7 @@ export class Timeout {
     this.task!.cancel();
   };
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const when = this.state !== "entered" ? "" : ` when=${this.deadline === null ? "null" : this.deadline.toFixed(3)}`;
     return `<Timeout [${STATE_LABEL[this.state]}]${when}>`;
   }

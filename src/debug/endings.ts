@@ -14,8 +14,11 @@
  * that listener. A cleanup may therefore run more than once, and must be
  * idempotent.
  */
+import { lazyBuiltin } from "../host.js";
 import { markPassive } from "../runners.js";
-import { isMainThread } from "node:worker_threads";
+import type * as workerThreads from "node:worker_threads";
+
+const workerThreadsApi = lazyBuiltin<typeof workerThreads>("node:worker_threads", "Ending hooks");
 
 const cleanups = new Set<() => void>();
 
@@ -55,7 +58,7 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.on("exit", onExit);
-  if (isMainThread) for (const [signal, listener] of signalListeners) process.on(signal, listener);
+  if (workerThreadsApi.isMainThread) for (const [signal, listener] of signalListeners) process.on(signal, listener);
 }
 
 function uninstall(): void {

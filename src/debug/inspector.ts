@@ -18,10 +18,12 @@
  * Protocol: the client sends one line, `ps` or `pstree`, and reads one JSON
  * line back, `{ pid, tasks }` or `{ error }`.
  */
-import { chmodSync, unlinkSync } from "node:fs";
-import { connect, createServer, type Server, type Socket } from "node:net";
-import { join } from "node:path";
-import { isMainThread } from "node:worker_threads";
+import type * as fs from "node:fs";
+import type * as net from "node:net";
+import type { Server, Socket } from "node:net";
+import type * as path from "node:path";
+import type * as workerThreads from "node:worker_threads";
+import { hostEnv, lazyBuiltin } from "../host.js";
 import type { EventLoop } from "../events.js";
 import { GatheringFuture } from "../gather.js";
 import type { Future } from "../futures.js";
@@ -31,12 +33,18 @@ import { Task } from "../tasks.js";
 import { onEnding, warn } from "./endings.js";
 import { ensurePrivateDirectory, inspectorDirectory, maxSocketPathBytes } from "./private-dir.js";
 
+const what = "The inspector";
+const fsApi = lazyBuiltin<typeof fs>("node:fs", what);
+const netApi = lazyBuiltin<typeof net>("node:net", what);
+const pathApi = lazyBuiltin<typeof path>("node:path", what);
+const workerThreadsApi = lazyBuiltin<typeof workerThreads>("node:worker_threads", what);
+
 /**
  * Where process `pid` of user `uid` (default: the calling user) listens, if
  * it opted in.
  */
 export function inspectorSocketPath(pid: number, uid?: number): string {
-  return join(inspectorDirectory(uid), `asyncio-ts-${pid}.sock`);
+  return pathApi.join(inspectorDirectory(uid), `asyncio-ts-${pid}.sock`);
 }
 
 /** One row of `ps`. */
@@ -148,7 +156,7 @@ export function startInspector(loop: EventLoop, limits: InspectorLimits = defaul
     return () => {};
   }
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const server: Server = netApi.createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     serve(loop, socket, limits);
@@ -161,7 +169,7 @@ export function startInspector(loop: EventLoop, limits: InspectorLimits = defaul
     if (!listening) return;
     listening = false;
     try {
-      unlinkSync(path);
+      fsApi.unlinkSync(path);
     } catch {
       // already gone
     }
@@ -187,14 +195,14 @@ export function startInspector(loop: EventLoop, limits: InspectorLimits = defaul
     // this pid, or another loop of this process) can have left it. Take it
     // over if nobody answers there.
     retried = true;
-    const probe = connect(path);
+    const probe = netApi.connect(path);
     probe.on("connect", () => {
       probe.destroy();
-      fail(new Error(`another loop of this process is already inspected there${isMainThread ? "" : " (this loop runs in a worker thread)"}`));
+      fail(new Error(`another loop of this process is already inspected there${workerThreadsApi.isMainThread ? "" : " (this loop runs in a worker thread)"}`));
     });
     probe.on("error", () => {
       try {
-        unlinkSync(path);
+        fsApi.unlinkSync(path);
       } catch {
         // gone meanwhile
       }
@@ -207,7 +215,7 @@ export function startInspector(loop: EventLoop, limits: InspectorLimits = defaul
     try {
       // The directory is private already; owner-only on the socket as well,
       // without process.umask() (unavailable in worker threads).
-      chmodSync(path, 0o600);
+      fsApi.chmodSync(path, 0o600);
     } catch (error) {
       fail(error);
     }
@@ -217,7 +225,7 @@ export function startInspector(loop: EventLoop, limits: InspectorLimits = defaul
 }
 
 addRunSetup((loop, options) => {
-  const env = process.env["ASYNCIO_TS_INSPECT"];
+  const env = hostEnv("ASYNCIO_TS_INSPECT");
   if (options.inspect !== true && (env === undefined || env === "" || env === "0")) return;
   return startInspector(loop);
 });

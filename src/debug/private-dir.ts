@@ -7,9 +7,16 @@
  * group or others. Another local user can then neither squat the socket path
  * nor answer in our place.
  */
-import { lstatSync, mkdirSync, type Stats } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type * as fs from "node:fs";
+import type { Stats } from "node:fs";
+import type * as os from "node:os";
+import type * as path from "node:path";
+import { lazyBuiltin } from "../host.js";
+
+const what = "The inspector";
+const fsApi = lazyBuiltin<typeof fs>("node:fs", what);
+const osApi = lazyBuiltin<typeof os>("node:os", what);
+const pathApi = lazyBuiltin<typeof path>("node:path", what);
 
 /** The longest Unix socket path Linux accepts (`sun_path` is 108 bytes with its NUL); Node silently truncates longer ones. */
 export const maxSocketPathBytes = 107;
@@ -26,7 +33,7 @@ export function currentUid(): number {
 export function inspectorDirectory(uid: number = currentUid()): string {
   const runtime = process.env["XDG_RUNTIME_DIR"];
   if (uid === currentUid() && runtime !== undefined && runtime.startsWith("/")) return runtime;
-  return join(tmpdir(), `asyncio-ts-${uid}`);
+  return pathApi.join(osApi.tmpdir(), `asyncio-ts-${uid}`);
 }
 
 /** Why `stats` (an `lstat` of `path`) is not a private directory of `uid`, or `null` when it is. */
@@ -45,11 +52,11 @@ export function directoryProblem(path: string, stats: Stats, uid: number): strin
  */
 export function ensurePrivateDirectory(path: string = inspectorDirectory()): string {
   try {
-    mkdirSync(path, { mode: 0o700 });
+    fsApi.mkdirSync(path, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
-  const problem = directoryProblem(path, lstatSync(path), currentUid());
+  const problem = directoryProblem(path, fsApi.lstatSync(path), currentUid());
   if (problem !== null) throw new Error(problem);
   return path;
 }

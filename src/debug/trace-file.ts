@@ -14,8 +14,11 @@
  * A failure (a bad path, a full disk) is one warning line on stderr; the
  * writer then drops everything and the run goes on untraced.
  */
-import { closeSync, openSync, write, writeSync } from "node:fs";
+import type * as fs from "node:fs";
+import { lazyBuiltin } from "../host.js";
 import { warn } from "./endings.js";
+
+const fsApi = lazyBuiltin<typeof fs>("node:fs", "Trace files");
 
 const header = '{"displayTimeUnit":"ms","traceEvents":[\n';
 const trailer = "\n]}\n";
@@ -50,7 +53,7 @@ export class TraceFileWriter {
     private readonly onFailure: () => void = () => {},
   ) {
     try {
-      this.fd = openSync(path, "w");
+      this.fd = fsApi.openSync(path, "w");
     } catch (error) {
       this.fd = null;
       this.fail(error);
@@ -86,7 +89,7 @@ export class TraceFileWriter {
     this.position += chunk.length;
     if (this.inFlight.size >= maxInFlight) return this.writeNow(chunk, at);
     this.inFlight.set(at, chunk);
-    write(this.fd, chunk, 0, chunk.length, at, (error) => {
+    fsApi.write(this.fd, chunk, 0, chunk.length, at, (error) => {
       this.inFlight.delete(at);
       if (error !== null) this.fail(error);
       this.closeIfDone();
@@ -97,7 +100,7 @@ export class TraceFileWriter {
     if (this.failed || this.fd === null) return;
     try {
       let done = 0;
-      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+      while (done < bytes.length) done += fsApi.writeSync(this.fd, bytes, done, bytes.length - done, at + done);
     } catch (error) {
       this.fail(error);
     }
@@ -134,7 +137,7 @@ export class TraceFileWriter {
     // Never close under a background write: the number could be reused by another open and written to.
     if (!(this.closing || this.failed) || this.inFlight.size > 0 || this.fd === null) return;
     try {
-      closeSync(this.fd);
+      fsApi.closeSync(this.fd);
     } catch {
       // closed already
     }

@@ -15,6 +15,7 @@
  * endings.ts). A file that cannot be written is a warning, never a failed run.
  */
 import type { EventLoop, LoopInstrument } from "../events.js";
+import { hostEnv } from "../host.js";
 import { GatheringFuture } from "../gather.js";
 import type { Future } from "../futures.js";
 import { addRunSetup } from "../runners.js";
@@ -187,7 +188,7 @@ export class TaskTracer implements LoopInstrument {
 }
 
 addRunSetup((loop, options) => {
-  const path = options.trace ?? process.env["ASYNCIO_TS_TRACE"];
+  const path = options.trace ?? hostEnv("ASYNCIO_TS_TRACE");
   if (path === undefined || path === "") return;
   let tracer: TaskTracer | null = null;
   // A file that fails (at open or later) stops the tracing; the run goes on.

@@ -10,12 +10,16 @@
  * wrong or fail in the worker (a local named `process` would bind to the
  * worker's own `process`), and is refused with a `TypeError` naming it.
  */
-import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import type * as path from "node:path";
+import type * as url from "node:url";
 import { parse, type Node as AcornNode } from "acorn";
 import { analyze } from "eslint-scope";
+import { lazyBuiltin } from "../host.js";
 import type { ExecutorFunction, FunctionRef } from "../events.js";
 import type { FunctionRef as WireFunction } from "./protocol.js";
+
+const pathApi = lazyBuiltin<typeof path>("node:path", "Function references");
+const urlApi = lazyBuiltin<typeof url>("node:url", "Function references");
 
 /**
  * A typed reference to the export `name` of `module`, for `pool.submit`,
@@ -176,7 +180,7 @@ export function toFunctionRef(fn: ExecutorFunction<never[], unknown>): WireFunct
     let url: string;
     if (module instanceof URL) url = module.href;
     else if (/^[a-z][a-z0-9+.-]*:/i.test(module)) url = module;
-    else url = pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+    else url = urlApi.pathToFileURL(pathApi.isAbsolute(module) ? module : pathApi.resolve(module)).href;
     return { kind: "module", url, name: fn.name };
   }
   throw new TypeError("an executor runs a function, or { module: path | URL, name: exportName }");

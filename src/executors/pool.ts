@@ -10,8 +10,9 @@
  * cancelling a running job terminates its worker, which is replaced so the
  * pool keeps its size.
  */
-import { availableParallelism } from "node:os";
-import { inspect } from "node:util";
+import type * as os from "node:os";
+import { lazyBuiltin } from "../host.js";
+import { inspectCustom } from "../repr.js";
 import type { Coro } from "../coroutines.js";
 import { Deque } from "../deque.js";
 import { BrokenExecutorError, type CancelledError, RuntimeError } from "../errors.js";
@@ -21,6 +22,8 @@ import { toFunctionRef } from "./function-ref.js";
 import { ShutdownFuture } from "./shutdown-future.js";
 import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
 import { integerArg } from "../arguments.js";
+
+const osApi = lazyBuiltin<typeof os>("node:os", "Executors");
 
 /** Options of both executors. */
 export interface ExecutorOptions {
@@ -190,7 +193,7 @@ export abstract class PoolExecutor implements Executor {
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: ExecutorOptions = {}) {
-    const maxWorkers = options.maxWorkers ?? Math.max(1, availableParallelism());
+    const maxWorkers = options.maxWorkers ?? Math.max(1, osApi.availableParallelism());
     integerArg(maxWorkers, `${new.target.name}(): maxWorkers`, { min: 1 });
     const maxTasks = options.maxTasksPerChild ?? null;
     if (maxTasks !== null) integerArg(maxTasks, `${new.target.name}(): maxTasksPerChild`, { min: 1 });
@@ -434,7 +437,7 @@ export abstract class PoolExecutor implements Executor {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  [inspect.custom](): string {
+  [inspectCustom](): string {
     const s = this.statistics();
     return `<${this.constructor.name} workers=${s.workers}/${this.maxWorkers} busy=${s.busy} queued=${s.queued}${s.broken ? " broken" : ""}${s.shutdown ? " shutdown" : ""}>`;
   }

@@ -1,8 +1,11 @@
 /** `ProcessPoolExecutor`: a pool of child processes. */
-import { fork } from "node:child_process";
+import type * as childProcess from "node:child_process";
+import { lazyBuiltin } from "../host.js";
 import { BrokenProcessPool } from "../errors.js";
 import { PoolExecutor, type WorkerEvents, type WorkerHandle } from "./pool.js";
 import type { FromWorker } from "./protocol.js";
+
+const childProcessApi = lazyBuiltin<typeof childProcess>("node:child_process", "ProcessPoolExecutor");
 
 const entry = new URL(import.meta.url.endsWith(".ts") ? "./process-entry.ts" : "./process-entry.js", import.meta.url);
 
@@ -17,7 +20,7 @@ const entry = new URL(import.meta.url.endsWith(".ts") ? "./process-entry.ts" : "
  */
 export class ProcessPoolExecutor extends PoolExecutor {
   protected spawn(events: WorkerEvents): WorkerHandle {
-    const child = fork(entry, [], { execArgv: process.execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = childProcessApi.fork(entry, [], { execArgv: process.execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let requested = false;
     let lastError: Error | null = null;
     child.on("message", (message) => events.message(message as FromWorker));

@@ -1,7 +1,11 @@
 /** `ThreadPoolExecutor`: a pool of `worker_threads` workers. */
-import { Worker } from "node:worker_threads";
+import type * as workerThreads from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { lazyBuiltin } from "../host.js";
 import { BrokenThreadPool } from "../errors.js";
 import { PoolExecutor, type WorkerEvents, type WorkerHandle } from "./pool.js";
+
+const workerThreadsApi = lazyBuiltin<typeof workerThreads>("node:worker_threads", "ThreadPoolExecutor");
 
 // Under a TypeScript loader (tests, tsx) this module is .ts and so is its sibling entry.
 const fromSource = import.meta.url.endsWith(".ts");
@@ -9,9 +13,9 @@ const entry = new URL(fromSource ? "./thread-entry.ts" : "./thread-entry.js", im
 
 // Loader hooks are per thread: a worker started from TypeScript sources registers tsx itself first.
 function startThread(): Worker {
-  if (!fromSource) return new Worker(entry);
+  if (!fromSource) return new workerThreadsApi.Worker(entry);
   const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new workerThreadsApi.Worker(bootstrap, { eval: true });
 }
 
 /** What a worker's `'error'` event carried, as one line (it need not be an Error). */

@@ -3,9 +3,12 @@
  * test, `coroutineTest` wraps a body for Vitest's and Jest's `it` (the
  * roles of pytest-asyncio and `IsolatedAsyncioTestCase`).
  */
-import { createRequire } from "node:module";
+import type * as nodeModule from "node:module";
+import { lazyBuiltin } from "../host.js";
 import type { Coro } from "../coroutines.js";
 import { failureOf, runTestBody, type TestOptions } from "./harness.js";
+
+const moduleApi = lazyBuiltin<typeof nodeModule>("node:module", "asyncTest");
 
 /**
  * A test function for any runner whose `it`/`test` takes a function
@@ -61,7 +64,7 @@ let nodeTest: ((name: string, fn: () => Promise<void>) => unknown) | null = null
  * }, { timeout: 60 });
  */
 export function asyncTest(name: string, body: () => Coro<void>, options: TestOptions = {}): void {
-  nodeTest ??= (createRequire(import.meta.url)("node:test") as { test: (name: string, fn: () => Promise<void>) => unknown }).test;
+  nodeTest ??= (moduleApi.createRequire(import.meta.url)("node:test") as { test: (name: string, fn: () => Promise<void>) => unknown }).test;
   const fn = namedTest(name, body, options);
   void nodeTest(name, fn);
 }

@@ -7,7 +7,9 @@
  * opens and destroyed after it closes. `process.getActiveResourcesInfo()`
  * would not do: it does not list worker threads.
  */
-import { createHook, type AsyncHook } from "node:async_hooks";
+import type * as asyncHooks from "node:async_hooks";
+import type { AsyncHook } from "node:async_hooks";
+import { optionalBuiltin } from "../host.js";
 
 // The async_hooks resource types watched, and how a failure names them.
 const WATCHED: Readonly<Record<string, string>> = {
@@ -33,7 +35,10 @@ export class ResourceTracker {
   /** Starts watching. */
   start(): void {
     const open = this.open;
-    this.hook = createHook({
+    // Hosts without async_hooks (a browser) have no resources to watch.
+    const hooks = optionalBuiltin<typeof asyncHooks>("node:async_hooks");
+    if (hooks === null) return;
+    this.hook = hooks.createHook({
       init(asyncId, type) {
         const kind = WATCHED[type];
         if (kind !== undefined) open.set(asyncId, kind);
