@@ -170,7 +170,10 @@ for (const row of rows) {
   }
 }
 
-test("a bad count given to read() or readexactly() leaves the buffered bytes alone", async () => {
+// StreamReader holds Node Buffers; a host without Buffer (a browser) has no streams to read.
+const noBuffer = typeof Buffer === "undefined" ? "StreamReader needs Buffer (Node, Bun, Deno)" : false;
+
+test("a bad count given to read() or readexactly() leaves the buffered bytes alone", { skip: noBuffer }, async () => {
   await runVirtual(function* () {
     const reader = new StreamReader();
     reader.feedData(Buffer.from("abcdef"));
@@ -193,7 +196,7 @@ test("new Queue(\"5\") is refused rather than unbounded", () => {
   assert.throws(() => new Queue("5" as unknown as number), TypeError);
 });
 
-test("the good values next to the bad ones are accepted", async () => {
+test("the good values next to the bad ones are accepted", { skip: noBuffer }, async () => {
   await runVirtual(function* () {
     assert.equal(new Queue(Infinity).maxsize, Infinity);
     assert.equal(new Queue(-1).full(), false); // Python: maxsize <= 0 is unbounded

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, createTask, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
-import { runVirtual } from "./support.js";
+import { runVirtual, hostTurn } from "./support.js";
 
 test("fromPromise resolves with the promise's value", async () => {
   assert.equal(await runVirtual(function* () {
@@ -103,14 +103,14 @@ test("a promise settling after the loop closed is ignored without error", async 
     yield* sleep(0);
   });
   resolveLater(1);
-  await new Promise((resolve) => setImmediate(resolve));
+  await hostTurn();
 });
 
 test("virtual time does not jump while a bridged promise is outstanding", async () => {
   const times = await runVirtual(function* () {
     const loop = getRunningLoop();
     const timer = createTask(sleep(5));
-    const value = yield* fromPromise(new Promise<string>((resolve) => setImmediate(() => setImmediate(() => resolve("io")))));
+    const value = yield* fromPromise(hostTurn().then(hostTurn).then(() => "io"));
     const at = loop.time();
     yield* timer;
     return [value, at, loop.time()];

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { CancelledError, Channel, RuntimeError, StopAsyncIteration, TimeoutError, createTask, sleep, timeout, type Coro, type Task } from "../src/index.js";
-import { runVirtual } from "./support.js";
+import { runVirtual, testEnv } from "./support.js";
 
-const RUNS = Number(process.env["FC_RUNS"] ?? 1000);
-const seedOption = process.env["FC_SEED"] !== undefined ? { seed: Number(process.env["FC_SEED"]) } : {};
+const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
+const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC_SEED")) } : {};
 
 const duration = fc.constantFrom(0, 0, 0.5, 1);
 // An operation: a pause, then a send or receive, bounded by a timeout (null: none).

@@ -1,3 +1,4 @@
+// hosts: node-only — worker threads and child processes run the submitted functions.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {

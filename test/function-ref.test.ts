@@ -1,3 +1,4 @@
+// hosts: node-only — function references resolve file paths and module URLs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ThreadPoolExecutor, functionRef, getRunningLoop, run } from "../src/index.js";

@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { CancelledError, Lock, Semaphore, createTask, sleep, type Coro, type Task } from "../src/index.js";
-import { runVirtual } from "./support.js";
+import { runVirtual, testEnv } from "./support.js";
 
-const RUNS = Number(process.env["FC_RUNS"] ?? 1000);
-const seedOption = process.env["FC_SEED"] !== undefined ? { seed: Number(process.env["FC_SEED"]) } : {};
+const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
+const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC_SEED")) } : {};
 
 // Durations drawn from a small set, so that events often land on the same tick.
 const duration = fc.constantFrom(0, 0, 0.5, 1, 1.5);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, ContextVar, Runner, RuntimeError, allTasks, createTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
-import { collectGarbage, runCapturing } from "./support.js";
+import { collectGarbage, runCapturing, testHost } from "./support.js";
 
 test("run resolves with main's result", async () => {
   assert.equal(await run(function* () {
@@ -106,7 +106,10 @@ test("two runs may follow each other, each with a fresh loop", async () => {
   assert.notEqual(loops[0], loops[1]);
 });
 
-test("a failed task nobody looks at is reported as never retrieved when collected", async () => {
+test(
+  "a failed task nobody looks at is reported as never retrieved when collected",
+  { skip: testHost === "deno" ? "Deno runs FinalizationRegistry callbacks later than a forced collection and a few host turns" : false },
+  async () => {
   const outcome = await runCapturing(function* () {
     (function spawnAndForget() {
       createTask(

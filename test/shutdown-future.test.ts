@@ -1,3 +1,4 @@
+// hosts: node-only — the pools start worker threads from their entry file, which a host bundle does not carry.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Future, ThreadPoolExecutor, run } from "../src/index.js";

@@ -9,8 +9,25 @@ import { failureOf, runTestBody } from "../src/testing/harness.js";
 // tests that use runVirtual (some leave a task or a failed gather behind);
 // `KIT_CHECK_TASKS=1 KIT_CHECK_UNRETRIEVED=1 npm run test:unit` lists them.
 // Tests converted to the kit (asyncTest) have every check.
-const CHECK_TASKS = process.env["KIT_CHECK_TASKS"] === "1";
-const CHECK_UNRETRIEVED = process.env["KIT_CHECK_UNRETRIEVED"] === "1";
+/** An environment variable of the test run; `undefined` on a host without an environment (a browser). */
+export function testEnv(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+/** The JavaScript host running the tests. */
+export const testHost: "node" | "bun" | "deno" | "browser" =
+  "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string" ? "node" : "browser";
+
+/** Whether the tests run from a host bundle (test/hosts), where the executors' worker entry files are absent. */
+export const inHostBundle = (globalThis as Record<symbol, unknown>)[Symbol.for("asyncio-ts.testRegistrar")] !== undefined;
+
+/** Resolves in a later macrotask of the host (`setImmediate`, or a zero timeout where there is none). */
+export function hostTurn(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+const CHECK_TASKS = testEnv("KIT_CHECK_TASKS") === "1";
+const CHECK_UNRETRIEVED = testEnv("KIT_CHECK_UNRETRIEVED") === "1";
 
 /** Everything the loop's exception handler received during a run. */
 export interface Outcome<T> {
@@ -43,11 +60,13 @@ export async function runVirtual<T>(main: () => Coro<T>): Promise<T> {
 
 /** Forces a full garbage collection (the suite runs with --expose-gc) and lets finalizers run. */
 export async function collectGarbage(): Promise<void> {
-  const gc = (globalThis as { gc?: () => void }).gc;
+  // Node and Deno (--expose-gc, --v8-flags=--expose-gc), Chromium (--js-flags=--expose-gc), Bun (Bun.gc).
+  const host = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  const gc = host.gc ?? (host.Bun !== undefined ? () => host.Bun!.gc(true) : undefined);
   if (gc === undefined) throw new Error("run the tests with node --expose-gc");
   for (let i = 0; i < 3; i++) {
     gc();
-    await new Promise((resolve) => setImmediate(resolve));
+    await hostTurn();
   }
 }
 

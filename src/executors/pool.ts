@@ -193,10 +193,11 @@ export abstract class PoolExecutor implements Executor {
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: ExecutorOptions = {}) {
-    const maxWorkers = options.maxWorkers ?? Math.max(1, osApi.availableParallelism());
-    integerArg(maxWorkers, `${new.target.name}(): maxWorkers`, { min: 1 });
+    // Arguments first: a bad one is a TypeError/RangeError on every host, before the host is asked for its CPUs.
+    if (options.maxWorkers !== undefined) integerArg(options.maxWorkers, `${new.target.name}(): maxWorkers`, { min: 1 });
     const maxTasks = options.maxTasksPerChild ?? null;
     if (maxTasks !== null) integerArg(maxTasks, `${new.target.name}(): maxTasksPerChild`, { min: 1 });
+    const maxWorkers = options.maxWorkers ?? Math.max(1, osApi.availableParallelism());
     this.maxWorkers = maxWorkers;
     this.initializer = options.initializer === undefined ? null : toFunctionRef(options.initializer);
     this.initargs = options.initargs ?? [];

@@ -10,6 +10,20 @@ import { failureOf, runTestBody, type TestOptions } from "./harness.js";
 
 const moduleApi = lazyBuiltin<typeof nodeModule>("node:module", "asyncTest");
 
+type TestRegistrar = (name: string, fn: () => Promise<void>) => unknown;
+
+/**
+ * A host without `node:test` (a browser, or Bun and Deno running a bundle)
+ * may install its own `test(name, fn)` under this registered symbol before
+ * test files load; `asyncTest` then registers there.
+ */
+export const testRegistrarKey: unique symbol = Symbol.for("asyncio-ts.testRegistrar");
+
+function hostTestRegistrar(): TestRegistrar | null {
+  const registrar = (globalThis as { [testRegistrarKey]?: unknown })[testRegistrarKey];
+  return typeof registrar === "function" ? (registrar as TestRegistrar) : null;
+}
+
 /**
  * A test function for any runner whose `it`/`test` takes a function
  * returning a promise (Vitest, Jest, Mocha, `node:test`). The body runs as
@@ -64,7 +78,7 @@ let nodeTest: ((name: string, fn: () => Promise<void>) => unknown) | null = null
  * }, { timeout: 60 });
  */
 export function asyncTest(name: string, body: () => Coro<void>, options: TestOptions = {}): void {
-  nodeTest ??= (moduleApi.createRequire(import.meta.url)("node:test") as { test: (name: string, fn: () => Promise<void>) => unknown }).test;
+  nodeTest ??= hostTestRegistrar() ?? (moduleApi.createRequire(import.meta.url)("node:test") as { test: TestRegistrar }).test;
   const fn = namedTest(name, body, options);
   void nodeTest(name, fn);
 }
