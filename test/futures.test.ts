@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CancelledError, Future, InvalidStateError, getRunningLoop, sleep, type Coro } from "../src/index.js";
+import { CancelledError, EventLoop, Future, InvalidStateError, ensureFuture, getRunningLoop, sleep, type Coro } from "../src/index.js";
 import { runCapturing, runVirtual } from "./support.js";
 
 function* withFuture<T>(body: (future: Future<number>) => Coro<T>): Coro<T> {
@@ -243,4 +243,32 @@ test("an error thrown by a done callback is reported and the loop keeps going", 
   assert.equal(outcome.reports.length, 1);
   assert.match(outcome.reports[0]!.message, /Exception in callback/);
   assert.equal((outcome.reports[0]!.exception as Error).message, "callback failed");
+});
+
+test("ensureFuture of a promise bridges it to a future", async () => {
+  const value = await runVirtual(function* () {
+    const future = ensureFuture(Promise.resolve("bridged"));
+    assert.ok(future instanceof Future);
+    return yield* future;
+  });
+  assert.equal(value, "bridged");
+});
+
+test("ensureFuture of a future with another loop given is a RangeError", async () => {
+  const other = new EventLoop();
+  try {
+    await runVirtual(function* () {
+      const future = getRunningLoop().createFuture<number>();
+      assert.equal(ensureFuture(future, getRunningLoop()), future);
+      assert.throws(() => ensureFuture(future, other), RangeError);
+    });
+  } finally {
+    other.close();
+  }
+});
+
+test("ensureFuture of a value that is not awaitable is a TypeError naming it", async () => {
+  await runVirtual(function* () {
+    assert.throws(() => ensureFuture(7 as unknown as Promise<number>), /got 7/);
+  });
 });

@@ -699,3 +699,54 @@ test("task.signal stays aborted while cancelling() is above 0", async () => {
     yield* sleep(0);
   });
 });
+
+test("createTask of something that is no coroutine names what it got, briefly", async () => {
+  await runVirtual(function* () {
+    const cases: [unknown, string][] = [
+      [null, "a coroutine was expected, got null"],
+      [undefined, "a coroutine was expected, got undefined"],
+      [42, "a coroutine was expected, got 42"],
+      [Object.create(null), "a coroutine was expected, got Object object"],
+      [new Map(), "a coroutine was expected, got Map object"],
+      ["x".repeat(50), `a coroutine was expected, got "${"x".repeat(40)}..."`],
+      ["short", 'a coroutine was expected, got "short"'],
+    ];
+    for (const [value, message] of cases) {
+      assert.throws(() => createTask(value as Coro<unknown>), (e: unknown) => e instanceof TypeError && e.message === message);
+    }
+  });
+});
+
+test("createTask of an anonymous function suggests calling it, as f()", async () => {
+  await runVirtual(function* () {
+    const anonymous = [() => undefined][0]!;
+    assert.throws(
+      () => createTask(anonymous as unknown as Coro<void>),
+      (e: unknown) => e instanceof TypeError && e.message.includes("got function <anonymous>") && e.message.includes("createTask(f())"),
+    );
+  });
+});
+
+test("createTask of a future is a TypeError saying to await it with yield*", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    assert.throws(() => createTask(future as unknown as Coro<number>), (e: unknown) => e instanceof TypeError && /got a Future: await it with yield\*/.test(e.message));
+  });
+});
+
+test("a coroutine that yields a plain value fails its task with a TypeError naming the value", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<void> {
+        yield 42 as never;
+      })(),
+    );
+    try {
+      yield* task;
+      assert.fail("no TypeError");
+    } catch (error) {
+      assert.ok(error instanceof TypeError);
+      assert.equal(error.message, "Task got bad yield: 42");
+    }
+  });
+});
