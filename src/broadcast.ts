@@ -176,7 +176,8 @@ export class Broadcast<T> extends LoopBound {
   // Moves one cursor from `from` to `to` (null: none), then drops what no cursor needs and lets senders in.
   private moveCursor(from: number | null, to: number | null): void {
     if (from !== null) {
-      const left = (this.cursors.get(from) ?? 0) - 1;
+      // Every subscribed cursor is counted, so `from` is in the map.
+      const left = this.cursors.get(from)! - 1;
       if (left > 0) this.cursors.set(from, left);
       else this.cursors.delete(from);
     }

@@ -145,7 +145,8 @@ const runningLoops = new Set<EventLoop>();
 /** The loop running the current coroutine or callback, or `null`. */
 export function getRunningLoopOrNull(): EventLoop | null {
   if (drainingLoop !== null) return drainingLoop;
-  if (runningLoops.size === 1) return runningLoops.values().next().value ?? null;
+  // Exactly one loop in the set: its first value is that loop.
+  if (runningLoops.size === 1) return runningLoops.values().next().value as EventLoop;
   return null;
 }
 

@@ -115,15 +115,18 @@ export class AsyncExitStack {
 export function* exitStack<T>(body: (stack: AsyncExitStack) => Coro<T> | Future<T>): Coro<T> {
   if (typeof body !== "function") throw new TypeError(`exitStack() takes a function of the stack, got ${typeof body}`);
   const stack = new AsyncExitStack();
-  let result: T;
+  let result: T | undefined;
+  let failed = false;
+  let error: unknown;
   try {
     result = yield* awaitReturned<T>(body(stack), "the exitStack body");
-  } catch (error) {
-    yield* stack.unwind(true, error);
-    throw error; // not reached: unwind re-throws
+  } catch (raised) {
+    failed = true;
+    error = raised;
   }
-  yield* stack.unwind(false, undefined);
-  return result;
+  // Throws the error that is left after the cleanups, if any.
+  yield* stack.unwind(failed, error);
+  return result as T;
 }
 
 // An error raised while handling another: the other becomes its cause, unless it has one.

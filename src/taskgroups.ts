@@ -67,15 +67,18 @@ export class TaskGroup {
   /** @internal Runs `body` as the group's block. */
   *run<T>(body: (group: TaskGroup) => Awaitable<T>): Coro<T> {
     this.enter();
-    let result: T;
+    let result: T | undefined;
+    let threw = false;
+    let error: unknown;
     try {
       result = yield* body(this);
-    } catch (error) {
-      yield* this.exit(error, true);
-      throw error;
+    } catch (raised) {
+      threw = true;
+      error = raised;
     }
-    yield* this.exit(undefined, false);
-    return result;
+    // After a raise this always throws: the error, the cancellation or an ExceptionGroup.
+    yield* this.exit(error, threw);
+    return result as T;
   }
 
   private enter(): void {

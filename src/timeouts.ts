@@ -104,8 +104,8 @@ export class Timeout {
     }
   }
 
+  // Only the timer calls this, and it is cancelled whenever the block leaves "entered".
   private readonly expire = (): void => {
-    if (this.state !== "entered") return;
     this.timer = null;
     this.state = "expiring";
     this.task!.cancel();

@@ -211,3 +211,18 @@ test("the good values next to the bad ones are accepted", { skip: noBuffer }, as
     assert.equal((yield* reader.read(-5)).toString(), "xy"); // any negative n reads to the end
   });
 });
+
+test("a bad argument's message shows a bigint, a symbol, a function or an array by kind", () => {
+  const shown = (value: unknown): string => {
+    try {
+      new VirtualClock(value as number);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "accepted";
+  };
+  assert.match(shown(5n), /got 5n$/);
+  assert.match(shown(Symbol("tag")), /got Symbol\(tag\)$/);
+  assert.match(shown(() => 1), /got a function$/);
+  assert.match(shown([1]), /got an array$/);
+});

@@ -153,3 +153,42 @@ test("a promise rejecting with another task's aborted signal reason reaches the 
     assert.equal(yield* waiter, "CancelledError");
   });
 });
+
+test("fromPromise of a factory that returns no promise is a future failed with a TypeError", async () => {
+  const message = await runVirtual(function* () {
+    const future = fromPromise((() => 5) as unknown as () => Promise<number>);
+    try {
+      yield* future;
+    } catch (error) {
+      assert.ok(error instanceof TypeError);
+      return error.message;
+    }
+    return null;
+  });
+  assert.equal(message, "fromPromise(): the factory returned number, not a promise");
+});
+
+test("fromPromise of a factory that returns null names null", async () => {
+  const message = await runVirtual(function* () {
+    try {
+      yield* fromPromise((() => null) as unknown as () => Promise<number>);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return null;
+  });
+  assert.equal(message, "fromPromise(): the factory returned null, not a promise");
+});
+
+test("a promise rejected with undefined fails the future with an Error saying so", async () => {
+  const message = await runVirtual(function* () {
+    try {
+      yield* fromPromise(Promise.reject(undefined));
+    } catch (error) {
+      assert.ok(error instanceof Error);
+      return error.message;
+    }
+    return null;
+  });
+  assert.equal(message, "promise rejected with undefined");
+});

@@ -154,3 +154,108 @@ test("a broadcast validates its capacity and describes itself", async () => {
     assert.equal(inspect(news), "<Broadcast capacity=2 subscribers=0 buffered=0>");
   });
 });
+
+test("send and sendNowait on a closed broadcast are RuntimeErrors, and closing again changes nothing", async () => {
+  await runVirtual(function* () {
+    const news = new Broadcast<number>(2);
+    news.close();
+    news.close();
+    assert.equal(news.isClosed(), true);
+    assert.throws(() => news.sendNowait(1), RuntimeError);
+    try {
+      yield* news.send(1);
+      assert.fail("no RuntimeError");
+    } catch (error) {
+      assert.ok(error instanceof RuntimeError);
+      assert.equal(error.message, "send on a closed Broadcast");
+    }
+  });
+});
+
+test("a send waits behind a sender already waiting, even when it could go first", async () => {
+  await runVirtual(function* () {
+    const news = new Broadcast<number>(1);
+    const sub = news.subscribe();
+    news.sendNowait(1);
+    const first = createTask(news.send(2));
+    yield* sleep(0);
+    const second = createTask(news.send(3));
+    yield* sleep(0);
+    assert.throws(() => news.sendNowait(4), QueueFull);
+    const got: number[] = [];
+    for (let i = 0; i < 3; i++) got.push(yield* sub.receive());
+    yield* first;
+    yield* second;
+    assert.deepEqual(got, [1, 2, 3]);
+  });
+});
+
+test("a sender cancelled while waiting is skipped when room frees up", async () => {
+  await runVirtual(function* () {
+    const news = new Broadcast<number>(1);
+    const sub = news.subscribe();
+    news.sendNowait(1);
+    const withdrawn = createTask(news.send(2));
+    const kept = createTask(news.send(3));
+    yield* sleep(0);
+    withdrawn.cancel(); // its waiter is done but still queued until the task resumes
+    assert.equal(sub.receiveNowait(), 1);
+    assert.equal(yield* sub.receive(), 3);
+    yield* kept;
+    assert.equal(withdrawn.cancelled(), true);
+  });
+});
+
+test("unsubscribing wakes a task waiting in receive, which then ends with StopAsyncIteration", async () => {
+  await runVirtual(function* () {
+    const news = new Broadcast<number>(2);
+    const sub = news.subscribe();
+    const receiver = createTask(sub.receive());
+    yield* sleep(0);
+    sub.unsubscribe();
+    sub.unsubscribe();
+    try {
+      yield* receiver;
+      assert.fail("no StopAsyncIteration");
+    } catch (error) {
+      assert.ok(error instanceof StopAsyncIteration);
+    }
+    assert.equal(inspect(sub), "<Subscription unsubscribed>");
+  });
+});
+
+test("a subscription's async step passes a cancellation on", async () => {
+  await runVirtual(function* () {
+    const news = new Broadcast<number>(2);
+    const sub = news.subscribe();
+    const stepping = createTask(sub.next());
+    yield* sleep(0);
+    stepping.cancel();
+    try {
+      yield* stepping;
+      assert.fail("no CancelledError");
+    } catch (error) {
+      assert.ok(error instanceof CancelledError);
+    }
+    news.sendNowait(5);
+    assert.deepEqual(yield* sub.next(), { done: false, value: 5 });
+  });
+});
+
+test("a broadcast's repr shows its waiting senders and that it is closed", async () => {
+  await runVirtual(function* () {
+    const news = new Broadcast<number>(1);
+    news.subscribe();
+    news.sendNowait(1);
+    const sender = createTask(news.send(2));
+    yield* sleep(0);
+    assert.equal(inspect(news), "<Broadcast capacity=1 subscribers=1 buffered=1 senders:1>");
+    news.close();
+    try {
+      yield* sender;
+    } catch (error) {
+      assert.ok(error instanceof RuntimeError);
+    }
+    assert.equal(inspect(news), "<Broadcast capacity=1 subscribers=1 buffered=1 closed>");
+  });
+});

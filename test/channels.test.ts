@@ -206,3 +206,91 @@ test("a channel validates its capacity and describes itself", async () => {
     assert.deepEqual(channel.statistics(), { capacity: 3, buffered: 1, sendersWaiting: 0, receiversWaiting: 0, closed: true });
   });
 });
+
+test("closing a closed channel changes nothing", async () => {
+  await runVirtual(function* () {
+    const channel = new Channel<number>(1);
+    channel.sendNowait(1);
+    channel.close();
+    channel.close();
+    assert.equal(channel.receiveNowait(), 1);
+  });
+});
+
+test("an item sent to a receiver cancelled but not yet resumed goes to the next receiver", async () => {
+  await runVirtual(function* () {
+    const channel = new Channel<string>(0);
+    const withdrawn = createTask(channel.receive());
+    const kept = createTask(channel.receive());
+    yield* sleep(0);
+    withdrawn.cancel(); // its waiter is done but still queued until the task resumes
+    channel.sendNowait("item");
+    assert.equal(yield* kept, "item");
+    assert.equal(withdrawn.cancelled(), true);
+  });
+});
+
+test("a receive skips a sender cancelled but not yet resumed", async () => {
+  await runVirtual(function* () {
+    const channel = new Channel<string>(0);
+    const withdrawn = createTask(channel.send("withdrawn"));
+    const kept = createTask(channel.send("kept"));
+    yield* sleep(0);
+    withdrawn.cancel();
+    assert.equal(channel.receiveNowait(), "kept");
+    yield* kept;
+    assert.equal(withdrawn.cancelled(), true);
+  });
+});
+
+test("a channel's async step passes a cancellation on", async () => {
+  await runVirtual(function* () {
+    const channel = new Channel<number>(1);
+    let stepping: ReturnType<typeof createTask<void>> | null = null;
+    stepping = createTask(
+      forEach(channel, function* () {
+        yield* sleep(0);
+      }),
+    );
+    yield* sleep(0);
+    stepping.cancel();
+    yield* expectThrows(() => stepping!, (e) => e instanceof CancelledError);
+  });
+});
+
+test("a channel's repr shows waiting senders and receivers", async () => {
+  await runVirtual(function* () {
+    const senders = new Channel<number>(0);
+    const sender = createTask(senders.send(1));
+    const receivers = new Channel<number>(0);
+    const receiver = createTask(receivers.receive());
+    yield* sleep(0);
+    assert.equal(inspect(senders), "<Channel capacity=0 buffered=0 senders:1>");
+    assert.equal(inspect(receivers), "<Channel capacity=0 buffered=0 receivers:1>");
+    assert.equal(senders.receiveNowait(), 1);
+    receivers.sendNowait(2);
+    yield* sender;
+    assert.equal(yield* receiver, 2);
+  });
+});
+
+test("a send driven by hand outside any task, cancelled after its item was taken, raises the CancelledError", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const channel = new Channel<string>(0);
+    const outcome = loop.createFuture<unknown>();
+    loop.callSoon(() => {
+      const send = channel.send("by hand");
+      send.next(); // waits for a receiver
+      assert.equal(channel.receiveNowait(), "by hand");
+      const cancellation = new CancelledError("no task to re-arm");
+      try {
+        send.throw(cancellation);
+        outcome.setResult("no error");
+      } catch (error) {
+        outcome.setResult(error === cancellation ? "raised" : error);
+      }
+    });
+    assert.equal(yield* outcome, "raised");
+  });
+});

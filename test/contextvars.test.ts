@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { inspect } from "node:util";
 import {
   Context,
   ContextVar,
@@ -143,4 +144,14 @@ test("createTask refuses a context that is not a Context", async () => {
 
 test("ContextVar refuses a name that is not a string", () => {
   assert.throws(() => new ContextVar(5 as never), TypeError);
+});
+
+test("ContextVar options that are not an object are a TypeError", () => {
+  assert.throws(() => new ContextVar("bad", 5 as unknown as { default?: number }), TypeError);
+  assert.throws(() => new ContextVar("bad", null as unknown as { default?: number }), TypeError);
+});
+
+test("a ContextVar shows its name, and its default when it has one", () => {
+  assert.equal(inspect(new ContextVar("plain")), '<ContextVar name="plain">');
+  assert.equal(inspect(new ContextVar("counted", { default: 3 })), '<ContextVar name="counted" default=3>');
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { inspect } from "node:util";
 import { createServer, connect, type AddressInfo } from "node:net";
 import {
   EventLoop,
@@ -12,6 +13,8 @@ import {
   run,
   sleep,
   type Coro,
+  type Executor,
+  type Future,
 } from "../src/index.js";
 import { runCapturing, runVirtual } from "./support.js";
 
@@ -323,5 +326,440 @@ test("removeSignalHandler reports whether a handler was installed", async () => 
     loop.addSignalHandler("SIGUSR2", () => undefined);
     assert.equal(loop.removeSignalHandler("SIGUSR2"), true);
     assert.throws(() => loop.addSignalHandler("NOTASIGNAL" as NodeJS.Signals, () => undefined), RangeError);
+  });
+});
+
+/** Runs `loop` until one Node macrotask after its first turn has passed. */
+async function afterFirstTurn(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+test("getRunningLoop while two loops run, outside either, says several are running", async () => {
+  const a = new EventLoop({ clock: "virtual" });
+  const b = new EventLoop({ clock: "virtual" });
+  const runs = [a.runForever(), b.runForever()];
+  try {
+    assert.throws(() => getRunningLoop(), (e: unknown) => e instanceof RuntimeError && /several event loops are running/.test(e.message));
+  } finally {
+    a.stop();
+    b.stop();
+    await Promise.all(runs);
+    a.close();
+    b.close();
+  }
+});
+
+test("getRunningLoop outside an iteration, while one loop runs, is that loop", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const running = loop.runForever();
+  try {
+    assert.equal(getRunningLoop(), loop);
+  } finally {
+    loop.stop();
+    await running;
+    loop.close();
+  }
+});
+
+test("ASYNCIO_TS_DEBUG turns debug mode on for new loops unless it is empty or 0", () => {
+  const saved = process.env["ASYNCIO_TS_DEBUG"];
+  try {
+    const debugWith = (value: string): boolean => {
+      process.env["ASYNCIO_TS_DEBUG"] = value;
+      const loop = new EventLoop();
+      loop.close();
+      return loop.getDebug();
+    };
+    assert.equal(debugWith("1"), true);
+    assert.equal(debugWith("0"), false);
+    assert.equal(debugWith(""), false);
+  } finally {
+    if (saved === undefined) delete process.env["ASYNCIO_TS_DEBUG"];
+    else process.env["ASYNCIO_TS_DEBUG"] = saved;
+  }
+});
+
+test("a shuffling loop runs each ready batch in an order its seed reproduces", async () => {
+  const orderFor = async (seed: number): Promise<number[]> => {
+    const loop = new EventLoop({ clock: "virtual", shuffle: true, seed });
+    try {
+      assert.equal(loop.scheduleSeed, seed);
+      const seen: number[] = [];
+      for (let i = 0; i < 8; i++) loop.callSoon(() => seen.push(i));
+      loop.callSoon(() => loop.stop());
+      await loop.runForever();
+      return seen;
+    } finally {
+      loop.close();
+    }
+  };
+  const first = await orderFor(12345);
+  assert.deepEqual(await orderFor(12345), first);
+  assert.deepEqual([...first].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.notDeepEqual(first, [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
+test("a loop that does not shuffle has no schedule seed", () => {
+  const loop = new EventLoop();
+  assert.equal(loop.scheduleSeed, null);
+  loop.close();
+});
+
+test("callSoon and callAt of something that is not a function are TypeErrors", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    assert.throws(() => loop.callSoon(42 as unknown as () => void), (e: unknown) => e instanceof TypeError && /callSoon\(\) takes a function, got number/.test(e.message));
+    assert.throws(() => loop.callAt(1, "x" as unknown as () => void), (e: unknown) => e instanceof TypeError && /callAt\(\) takes a function, got string/.test(e.message));
+  });
+});
+
+test("runForever of a loop that is already running is a RuntimeError", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const running = loop.runForever();
+  try {
+    assert.throws(() => loop.runForever(), (e: unknown) => e instanceof RuntimeError && e.message === "This event loop is already running");
+  } finally {
+    loop.stop();
+    await running;
+    loop.close();
+  }
+});
+
+test("runForever of another loop from inside a coroutine is a RuntimeError", async () => {
+  const other = new EventLoop();
+  try {
+    await runVirtual(function* () {
+      assert.throws(() => other.runForever(), /Cannot run the event loop while another loop is running/);
+    });
+  } finally {
+    other.close();
+  }
+});
+
+test("runUntilComplete of a future of another loop is a RuntimeError", async () => {
+  const owner = new EventLoop();
+  const loop = new EventLoop();
+  try {
+    await assert.rejects(loop.runUntilComplete(owner.createFuture<number>()), /The future belongs to a different loop/);
+  } finally {
+    owner.close();
+    loop.close();
+  }
+});
+
+test("runUntilComplete of something that is not awaitable is a TypeError", async () => {
+  const loop = new EventLoop();
+  try {
+    await assert.rejects(loop.runUntilComplete(42 as unknown as Future<number>), TypeError);
+  } finally {
+    loop.close();
+  }
+});
+
+test("runUntilComplete of a future of the loop returns its result", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  try {
+    const future = loop.createFuture<string>();
+    loop.callLater(1, () => future.setResult("set"));
+    assert.equal(await loop.runUntilComplete(future), "set");
+  } finally {
+    loop.close();
+  }
+});
+
+test("closing a closed loop does nothing", () => {
+  const loop = new EventLoop();
+  loop.close();
+  loop.close();
+  assert.equal(loop.isClosed(), true);
+});
+
+/** An executor that records its calls and settles shutdown as told. */
+function fakeExecutor(shutdownOutcome: "resolve" | "reject"): Executor & { shutdowns: unknown[] } {
+  const shutdowns: unknown[] = [];
+  return {
+    shutdowns,
+    submit(): never {
+      throw new Error("not used");
+    },
+    shutdown(options?: { wait?: boolean }): Promise<void> {
+      shutdowns.push(options);
+      return shutdownOutcome === "resolve" ? Promise.resolve() : Promise.reject(new Error("shutdown failed"));
+    },
+  };
+}
+
+test("closing a loop shuts its default executor down without waiting, ignoring a failure", async () => {
+  const loop = new EventLoop();
+  const executor = fakeExecutor("reject");
+  loop.setDefaultExecutor(executor);
+  loop.close();
+  assert.deepEqual(executor.shutdowns, [{ wait: false }]);
+  await afterFirstTurn(); // the rejection is handled, not unhandled
+});
+
+test("shutdownDefaultExecutor waits for the default executor to shut down", async () => {
+  const executor = fakeExecutor("resolve");
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    loop.setDefaultExecutor(executor);
+    yield* loop.shutdownDefaultExecutor();
+    assert.throws(() => loop.runInExecutor(null, () => 1), /Executor shutdown has been called/);
+  });
+  assert.deepEqual(executor.shutdowns, [{ wait: true }]);
+});
+
+test("shutdownDefaultExecutor raises the error its executor's shutdown failed with", async () => {
+  const message = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    loop.setDefaultExecutor(fakeExecutor("reject"));
+    try {
+      yield* loop.shutdownDefaultExecutor();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return null;
+  });
+  assert.equal(message, "shutdown failed");
+});
+
+test("shutdownDefaultExecutor without a default executor returns at once", async () => {
+  await runVirtual(function* () {
+    yield* getRunningLoop().shutdownDefaultExecutor();
+  });
+});
+
+test("addSignalHandler of something that is not a function is a TypeError", async () => {
+  await runVirtual(function* () {
+    assert.throws(() => getRunningLoop().addSignalHandler("SIGUSR2", 5 as unknown as () => void), TypeError);
+    assert.equal(getRunningLoop().hasSignalHandler("SIGUSR2"), false);
+  });
+});
+
+/** What `console.error` received while `body` ran. */
+function capturingStderr(body: () => void): string[] {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => lines.push(args.join(" "));
+  try {
+    body();
+  } finally {
+    console.error = original;
+  }
+  return lines;
+}
+
+test("the default exception handler logs the message, every other field, then the exception", () => {
+  const loop = new EventLoop();
+  const error = new Error("boom");
+  const [logged] = capturingStderr(() => loop.defaultExceptionHandler({ message: "It failed", exception: error, task: "T-1", extra: { id: 7 } } as never));
+  loop.close();
+  assert.equal(logged, `It failed\ntask: T-1\nextra: { id: 7 }\n${error.stack}`);
+});
+
+test("the default exception handler has a message of its own and shows a non-Error exception", () => {
+  const loop = new EventLoop();
+  const [logged] = capturingStderr(() => loop.defaultExceptionHandler({ message: "", exception: "just a string" }));
+  loop.close();
+  assert.equal(logged, "Unhandled exception in event loop\n'just a string'");
+});
+
+test("the default exception handler shows an Error without a stack by its string", () => {
+  const loop = new EventLoop();
+  const error = new Error("stackless");
+  error.stack = undefined;
+  const [logged] = capturingStderr(() => loop.defaultExceptionHandler({ message: "m", exception: error }));
+  loop.close();
+  assert.equal(logged, "m\nError: stackless");
+});
+
+test("without a handler installed, an error in a callback is logged by the default handler", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const lines = await (async () => {
+    const captured: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => captured.push(args.join(" "));
+    try {
+      loop.callSoon(function failing() {
+        throw new Error("callback failed");
+      });
+      loop.callSoon(() => loop.stop());
+      await loop.runForever();
+    } finally {
+      console.error = original;
+      loop.close();
+    }
+    return captured;
+  })();
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^Exception in callback failing\n/);
+  assert.match(lines[0]!, /callback failed/);
+});
+
+test("a default handler that cannot log does not take the loop down", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const original = console.error;
+  console.error = () => {
+    throw new Error("stderr is gone");
+  };
+  let after = false;
+  try {
+    loop.callSoon(() => {
+      throw new Error("callback failed");
+    });
+    loop.callSoon(() => (after = true));
+    loop.callSoon(() => loop.stop());
+    await loop.runForever();
+  } finally {
+    console.error = original;
+    loop.close();
+  }
+  assert.equal(after, true);
+});
+
+test("an error escaping the loop's own machinery stops runForever with that error", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const broken = new Error("instrument failed");
+  loop.instrument = {
+    taskCreated: () => undefined,
+    stepStarted: () => {
+      throw broken;
+    },
+    stepEnded: () => undefined,
+    taskDone: () => undefined,
+  };
+  try {
+    loop.createTask(sleep(0));
+    await assert.rejects(loop.runForever(), (e: unknown) => e === broken);
+    assert.equal(loop.isRunning(), false);
+  } finally {
+    loop.close();
+  }
+});
+
+test("stopping a real-clock loop that waits for a timer disarms the Node timer", async () => {
+  const loop = new EventLoop();
+  let fired = false;
+  loop.callLater(3600, () => (fired = true));
+  const running = loop.runForever();
+  await afterFirstTurn(); // the first turn armed a Node timer for the hour
+  loop.callSoon(() => undefined); // a turn that finds that Node timer still right
+  await afterFirstTurn();
+  loop.stop();
+  await running;
+  loop.close();
+  assert.equal(fired, false);
+});
+
+test("a virtual-clock loop whose only timer is cancelled before time jumps stays where it is", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  let fired = false;
+  const timer = loop.callLater(10, () => (fired = true));
+  const running = loop.runForever();
+  await afterFirstTurn(); // the first turn scheduled the jump
+  timer.cancel();
+  await afterFirstTurn(); // the jump found no live timer
+  await afterFirstTurn();
+  loop.stop();
+  await running;
+  loop.close();
+  assert.equal(fired, false);
+  assert.equal(loop.time(), 0);
+});
+
+test("a loop's repr shows its state, ready callbacks, timers and debug flag", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  loop.callSoon(() => undefined);
+  loop.callLater(5, () => undefined);
+  assert.equal(inspect(loop), "<EventLoop idle ready=1 timers=1 debug=false>");
+  loop.callSoon(() => {
+    assert.match(inspect(loop), /^<EventLoop running /);
+    loop.stop();
+  });
+  await loop.runForever();
+  loop.close();
+  assert.equal(inspect(loop), "<EventLoop closed ready=0 timers=0 debug=false>");
+});
+
+test("an invalid clock option is a TypeError", () => {
+  assert.throws(() => new EventLoop({ clock: "sundial" as "real" }), (e: unknown) => e instanceof TypeError && /clock must be "real", "virtual"/.test(e.message));
+});
+
+test("cancelling a handle twice is harmless, and a cancelled handle shows as cancelled", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const handle = loop.callSoon(function named() {});
+    assert.equal(inspect(handle), "<Handle named>");
+    handle.cancel();
+    handle.cancel();
+    assert.equal(inspect(handle), "<Handle cancelled>");
+    const timer = loop.callLater(1, () => undefined);
+    timer.cancel();
+    timer.cancel();
+    assert.equal(timer.cancelled(), true);
+    assert.equal(inspect(loop.callSoon(() => undefined)), "<Handle <anonymous>>");
+  });
+});
+
+test("a shuffling loop without a seed picks one, and a seed that is not an integer is a TypeError", () => {
+  const loop = new EventLoop({ shuffle: true });
+  loop.close();
+  assert.ok(Number.isInteger(loop.scheduleSeed) && loop.scheduleSeed! >= 0 && loop.scheduleSeed! < 2 ** 32);
+  assert.throws(() => new EventLoop({ shuffle: true, seed: 1.5 }), (e: unknown) => e instanceof TypeError && /seed must be an integer, got 1.5/.test(e.message));
+});
+
+test("a handler that fails while stderr fails too does not take the loop down", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  loop.setExceptionHandler(() => {
+    throw new Error("handler failed");
+  });
+  const original = console.error;
+  console.error = () => {
+    throw new Error("stderr is gone");
+  };
+  let after = false;
+  try {
+    loop.callSoon(() => {
+      throw new Error("callback failed");
+    });
+    loop.callSoon(() => (after = true));
+    loop.callSoon(() => loop.stop());
+    await loop.runForever();
+  } finally {
+    console.error = original;
+    loop.close();
+  }
+  assert.equal(after, true);
+});
+
+test("getExceptionHandler returns the handler installed, and null for the default", () => {
+  const loop = new EventLoop();
+  const handler = (): void => undefined;
+  assert.equal(loop.getExceptionHandler(), null);
+  loop.setExceptionHandler(handler);
+  assert.equal(loop.getExceptionHandler(), handler);
+  loop.setExceptionHandler(null);
+  assert.equal(loop.getExceptionHandler(), null);
+  loop.close();
+});
+
+test("setDebug turns debug mode on and off", () => {
+  const loop = new EventLoop({ debug: false });
+  loop.setDebug(true);
+  assert.equal(loop.getDebug(), true);
+  loop.setDebug(false);
+  assert.equal(loop.getDebug(), false);
+  loop.close();
+});
+
+test("hasSignalHandler is true only while a handler for that signal is installed", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    assert.equal(loop.hasSignalHandler("SIGUSR2"), false);
+    loop.addSignalHandler("SIGUSR2", () => undefined);
+    assert.equal(loop.hasSignalHandler("SIGUSR2"), true);
+    assert.equal(loop.hasSignalHandler("SIGUSR1"), false);
+    loop.removeSignalHandler("SIGUSR2");
+    assert.equal(loop.hasSignalHandler("SIGUSR2"), false);
   });
 });

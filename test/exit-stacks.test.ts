@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { inspect } from "node:util";
 import { AsyncExitStack, CancelledError, ThreadPoolExecutor, createTask, exitStack, fromPromise, sleep, type Coro } from "../src/index.js";
 import { hostTurn, inHostBundle, runCapturing, runVirtual } from "./support.js";
 
@@ -149,4 +150,73 @@ test("an executor held by an exit stack is shut down when the block ends", { ski
   );
   assert.equal(outcome.error, undefined);
   assert.equal(outcome.value, 42);
+});
+
+test("use() of a value that is not an object names its type", () => {
+  const stack = new AsyncExitStack();
+  assert.throws(() => stack.use(5 as never), (e: unknown) => e instanceof TypeError && /got number$/.test(e.message));
+  assert.throws(() => stack.use(null as never), (e: unknown) => e instanceof TypeError && /got null$/.test(e.message));
+});
+
+test("use() accepts a function that is disposable", async () => {
+  const trail: string[] = [];
+  await runVirtual(function* () {
+    const disposable = Object.assign(() => undefined, { [Symbol.dispose]: () => void trail.push("function disposed") });
+    yield* exitStack(function* (stack) {
+      assert.equal(stack.use(disposable), disposable);
+    });
+  });
+  assert.deepEqual(trail, ["function disposed"]);
+});
+
+test("a cleanup that re-raises the body's error leaves it without itself as its cause", async () => {
+  const body = new Error("body");
+  const outcome = await runCapturing(function* () {
+    yield* exitStack(function* (stack) {
+      stack.callback(() => {
+        throw body;
+      });
+      throw body;
+    });
+  });
+  assert.equal(outcome.error, body);
+  assert.equal(body.cause, undefined);
+});
+
+test("a cleanup raising a non-object, or an error with a cause already, keeps it as raised", async () => {
+  const withCause = new Error("has a cause", { cause: "its own" });
+  const outcome = await runCapturing(function* () {
+    yield* exitStack(function* (stack) {
+      stack.callback(() => {
+        throw withCause;
+      });
+      stack.callback(() => {
+        throw "a string";
+      });
+      throw new Error("body");
+    });
+  });
+  assert.equal(outcome.error, withCause);
+  assert.equal(withCause.cause, "its own");
+});
+
+test("a frozen error raised by a cleanup keeps what it has", async () => {
+  const frozen = Object.freeze(new Error("frozen"));
+  const outcome = await runCapturing(function* () {
+    yield* exitStack(function* (stack) {
+      stack.callback(() => {
+        throw frozen;
+      });
+      throw new Error("body");
+    });
+  });
+  assert.equal(outcome.error, frozen);
+  assert.equal(frozen.cause, undefined);
+});
+
+test("an exit stack's repr counts its cleanups", () => {
+  const stack = new AsyncExitStack();
+  assert.equal(inspect(stack), "<AsyncExitStack cleanups=0>");
+  stack.callback(() => undefined);
+  assert.equal(inspect(stack), "<AsyncExitStack cleanups=1>");
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CancelledError, Future, InvalidStateError, getRunningLoop, sleep, type Coro } from "../src/index.js";
-import { runCapturing, runVirtual } from "./support.js";
+import { inspect } from "node:util";
+import { CancelledError, EventLoop, Future, InvalidStateError, createTask, ensureFuture, getRunningLoop, sleep, type Coro, type ExceptionContext } from "../src/index.js";
+import { collectGarbage, runCapturing, runVirtual } from "./support.js";
 
 function* withFuture<T>(body: (future: Future<number>) => Coro<T>): Coro<T> {
   return yield* body(getRunningLoop().createFuture<number>());
@@ -243,4 +244,162 @@ test("an error thrown by a done callback is reported and the loop keeps going", 
   assert.equal(outcome.reports.length, 1);
   assert.match(outcome.reports[0]!.message, /Exception in callback/);
   assert.equal((outcome.reports[0]!.exception as Error).message, "callback failed");
+});
+
+test("ensureFuture of a promise bridges it to a future", async () => {
+  const value = await runVirtual(function* () {
+    const future = ensureFuture(Promise.resolve("bridged"));
+    assert.ok(future instanceof Future);
+    return yield* future;
+  });
+  assert.equal(value, "bridged");
+});
+
+test("ensureFuture of a future with another loop given is a RangeError", async () => {
+  const other = new EventLoop();
+  try {
+    await runVirtual(function* () {
+      const future = getRunningLoop().createFuture<number>();
+      assert.equal(ensureFuture(future, getRunningLoop()), future);
+      assert.throws(() => ensureFuture(future, other), RangeError);
+    });
+  } finally {
+    other.close();
+  }
+});
+
+test("ensureFuture of a value that is not awaitable is a TypeError naming it", async () => {
+  await runVirtual(function* () {
+    assert.throws(() => ensureFuture(7 as unknown as Promise<number>), /got 7/);
+  });
+});
+
+test("a future's repr shows it pending, with its waiters, cancelled, failed or finished", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const pending = loop.createFuture<number>();
+    assert.equal(inspect(pending), "<Future pending>");
+    pending.addDoneCallback(() => undefined);
+    assert.equal(inspect(pending), "<Future pending waiters:1>");
+    pending.addDoneCallback(() => undefined);
+    assert.equal(inspect(pending), "<Future pending waiters:2>");
+    pending.cancel();
+    assert.equal(inspect(pending), "<Future cancelled>");
+    const failed = loop.createFuture<number>();
+    failed.setException(new Error("broke\nsecond line"));
+    assert.equal(inspect(failed), "<Future finished exception=Error: broke>");
+    failed.exception();
+    const finished = loop.createFuture<number>();
+    finished.setResult(42);
+    assert.equal(inspect(finished), "<Future finished result=42>");
+    yield* sleep(0);
+  });
+});
+
+test("addDoneCallback of something that is not a function is a TypeError", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    assert.throws(() => future.addDoneCallback("cb" as unknown as () => void), (e: unknown) => e instanceof TypeError && /got string/.test(e.message));
+  });
+});
+
+test("removeDoneCallback of a callback that was never added returns 0 and keeps the others", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    let ran = 0;
+    assert.equal(future.removeDoneCallback(() => undefined), 0);
+    future.addDoneCallback(() => ran++);
+    assert.equal(future.removeDoneCallback(() => undefined), 0);
+    const removed = (): void => {
+      ran += 100;
+    };
+    future.addDoneCallback(removed);
+    assert.equal(future.removeDoneCallback(removed), 1);
+    future.setResult(1);
+    yield* sleep(0);
+    assert.equal(ran, 1);
+  });
+});
+
+test("removing every registration of the only callback leaves none to run", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    let ran = 0;
+    const callback = (): void => {
+      ran++;
+    };
+    future.addDoneCallback(callback);
+    future.addDoneCallback(callback);
+    assert.equal(future.removeDoneCallback(callback), 2);
+    future.setResult(1);
+    const single = getRunningLoop().createFuture<number>();
+    single.addDoneCallback(callback);
+    assert.equal(single.removeDoneCallback(callback), 1);
+    single.setResult(1);
+    yield* sleep(0);
+    assert.equal(ran, 0);
+  });
+});
+
+test("awaiting a done future from native code after its loop stopped settles at once", async () => {
+  const loop = new EventLoop();
+  try {
+    const future = loop.createFuture<string>();
+    future.setResult("kept");
+    assert.equal(await future, "kept");
+    const failed = loop.createFuture<string>();
+    failed.setException(new Error("kept failure"));
+    await assert.rejects(Promise.resolve(failed), /kept failure/);
+  } finally {
+    loop.close();
+  }
+});
+
+test("a failed task nobody read is reported with its name, and in debug mode where it was created, when collected", async () => {
+  const reports: ExceptionContext[] = [];
+  const loop = new EventLoop({ clock: "virtual", debug: true });
+  loop.setExceptionHandler((_loop, context) => reports.push(context));
+  try {
+    await loop.runUntilComplete(
+      (function* (): Coro<void> {
+        createTask(
+          (function* (): Coro<void> {
+            throw new Error("nobody reads this");
+          })(),
+          { name: "forgotten" },
+        );
+        yield* sleep(0);
+        yield* sleep(0);
+      })(),
+    );
+    for (let i = 0; i < 5 && reports.length === 0; i++) {
+      await collectGarbage();
+      await loop.runUntilComplete(sleep(0));
+    }
+  } finally {
+    loop.close();
+  }
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0]!.message, "Task exception was never retrieved");
+  assert.equal(reports[0]!["taskName"], "forgotten");
+  assert.match(String(reports[0]!["sourceTraceback"]), /task created here/);
+});
+
+test("a failed future of a closed loop, collected unread, is logged to stderr", async () => {
+  const loop = new EventLoop();
+  (() => {
+    loop.createFuture<number>().setException(new Error("logged after close"));
+  })();
+  loop.close();
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => lines.push(args.join(" "));
+  try {
+    for (let i = 0; i < 5 && lines.length === 0; i++) await collectGarbage();
+  } finally {
+    console.error = original;
+  }
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^Future exception was never retrieved\n/);
+  assert.match(lines[0]!, /logged after close/);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { inspect } from "node:util";
 import { CancelledError, createTask, gather, getRunningLoop, sleep, type Coro } from "../src/index.js";
 import { after, failsAfter, runVirtual } from "./support.js";
 
@@ -220,4 +221,40 @@ test("finally blocks of every child run when a gather is cancelled", async () =>
     return trail.sort();
   });
   assert.deepEqual(cleaned, ["a", "b"]);
+});
+
+test("a gather's repr shows its state and how many children it has", async () => {
+  await runVirtual(function* () {
+    const all = gather(after(1, "a"), after(2, "b"));
+    assert.match(inspect(all), /^<GatheringFuture pending.* children=2>$/);
+    yield* all;
+    assert.equal(inspect(all), "<GatheringFuture finished result=[ 'a', 'b' ] children=2>");
+  });
+});
+
+test("a cancelled gather whose last child swallowed the cancellation is cancelled all the same", async () => {
+  await runVirtual(function* () {
+    const stubborn = createTask(
+      (function* (): Coro<string> {
+        try {
+          yield* sleep(10);
+        } catch {
+          yield* sleep(1); // swallows the cancellation and finishes later
+        }
+        return "finished anyway";
+      })(),
+    );
+    const quick = createTask(sleep(10));
+    const all = gather(quick, stubborn, { returnExceptions: true });
+    yield* sleep(0);
+    assert.equal(all.cancel(), true);
+    try {
+      yield* all;
+      assert.fail("no CancelledError");
+    } catch (error) {
+      assert.ok(error instanceof CancelledError);
+    }
+    assert.equal(quick.cancelled(), true);
+    assert.equal(stubborn.result(), "finished anyway");
+  });
 });

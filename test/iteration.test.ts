@@ -311,3 +311,118 @@ test("toAsyncIterable gives plain async code a for await over a queue", async ()
   });
   assert.deepEqual(got, [1, 2, 3]);
 });
+
+test("aiter of a source whose [aiterSymbol]() gives no iterator is a TypeError", () => {
+  assert.throws(() => aiter({ [aiterSymbol]: () => 5 } as never), (e: unknown) => e instanceof TypeError && /returned something without a next\(\) method/.test(e.message));
+});
+
+test("anext of something that is not an iterator is a TypeError", async () => {
+  const outcome = await runCapturing(function* () {
+    yield* anext(5 as never);
+  });
+  assert.ok(outcome.error instanceof TypeError);
+  assert.match((outcome.error as Error).message, /is not an async iterator/);
+});
+
+test("fromAsyncIterable of something that is not async iterable is a TypeError", () => {
+  for (const bad of [null, 5, {}]) assert.throws(() => fromAsyncIterable(bad as never), (e: unknown) => e instanceof TypeError && /is not an async iterable/.test(e.message));
+});
+
+test("fromAsyncIterable accepts a function that is async iterable", async () => {
+  const got = await runVirtual(function* () {
+    const iterable = Object.assign(() => undefined, {
+      async *[Symbol.asyncIterator]() {
+        yield "from a function";
+      },
+    });
+    const source = fromAsyncIterable(iterable);
+    return [yield* source.next(), yield* source.next()];
+  });
+  assert.deepEqual(got, [{ done: false, value: "from a function" }, { done: true, value: undefined }]);
+});
+
+test("a native source closed twice closes its iterator once, and then reports done", async () => {
+  const got = await runVirtual(function* () {
+    let closes = 0;
+    const source = fromAsyncIterable({
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve({ done: false as const, value: 1 }),
+        return: () => {
+          closes++;
+          return Promise.resolve({ done: true as const, value: undefined });
+        },
+      }),
+    });
+    assert.deepEqual(yield* source.next(), { done: false, value: 1 });
+    yield* source.return!();
+    yield* source.return!();
+    return { closes, after: yield* source.next() };
+  });
+  assert.deepEqual(got, { closes: 1, after: { done: true, value: undefined } });
+});
+
+test("closing a native source whose iterator has no return() does nothing more", async () => {
+  await runVirtual(function* () {
+    const source = fromAsyncIterable({ [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true as const, value: undefined }) }) });
+    yield* source.return!();
+    assert.deepEqual(yield* source.next(), { done: true, value: undefined });
+  });
+});
+
+test("closing a native source while its next() is outstanding calls return() without waiting for it", async () => {
+  let finishNext: (() => void) | null = null;
+  const got = await runVirtual(function* () {
+    let closed = false;
+    const source = fromAsyncIterable({
+      [Symbol.asyncIterator]: () => ({
+        next: () => new Promise<IteratorResult<number>>((resolve) => (finishNext = () => resolve({ done: true, value: undefined }))),
+        return: () => {
+          closed = true;
+          return new Promise<IteratorResult<number>>(() => undefined); // waits behind next(), as a native generator's would
+        },
+      }),
+    });
+    const stepping = createTask(source.next());
+    yield* sleep(0);
+    stepping.cancel();
+    try {
+      yield* stepping;
+    } catch (error) {
+      assert.ok(error instanceof CancelledError);
+    }
+    yield* source.return!();
+    return closed;
+  });
+  finishNext!();
+  assert.equal(got, true);
+});
+
+test("leaving a for await over toAsyncIterable early closes the source, or just ends one without return()", async () => {
+  const got = await runVirtual(function* (): Coro<string[]> {
+    // No sleeps: virtual time stands still while the main task waits on native code.
+    const log: string[] = [];
+    let i = 0;
+    const source: AsyncSource<number> = {
+      *next() {
+        yield* sleep(0);
+        return { done: false, value: ++i };
+      },
+      *return() {
+        yield* sleep(0);
+        log.push("closed");
+      },
+    };
+    const queue = new Queue<number>();
+    queue.putNowait(1);
+    const closing = toAsyncIterable({ [aiterSymbol]: () => source });
+    const plain = toAsyncIterable(queue);
+    return yield* fromPromise(
+      (async () => {
+        for await (const n of closing) if (n === 2) break;
+        for await (const n of plain) if (n === 1) break;
+        return log;
+      })(),
+    );
+  });
+  assert.deepEqual(got, ["closed"]);
+});

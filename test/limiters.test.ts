@@ -332,3 +332,91 @@ test("a rate limiter describes itself", async () => {
     assert.equal(limiter.statistics().level, 2);
   });
 });
+
+test("acquireOnBehalfOf takes a function as borrower, and refuses a value that is no object", async () => {
+  await runVirtual(function* () {
+    const limiter = new CapacityLimiter(1);
+    const borrower = (): void => undefined;
+    yield* limiter.acquireOnBehalfOf(borrower);
+    assert.deepEqual(limiter.statistics().borrowers, [borrower]);
+    limiter.releaseOnBehalfOf(borrower);
+    for (const bad of [null, 5]) {
+      try {
+        yield* limiter.acquireOnBehalfOf(bad as never);
+        assert.fail("no TypeError");
+      } catch (error) {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, /borrower must be an object, got /);
+      }
+    }
+  });
+});
+
+test("map of something that is not iterable is a TypeError", async () => {
+  await runVirtual(function* () {
+    try {
+      yield* new CapacityLimiter(1).map(null as never, function* () {});
+      assert.fail("no TypeError");
+    } catch (error) {
+      assert.ok(error instanceof TypeError);
+      assert.equal(error.message, "CapacityLimiter.map(): items must be iterable, got null");
+    }
+  });
+});
+
+test("acquire outside a task, in a plain callback, is a RuntimeError", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const limiter = new CapacityLimiter(1);
+    const outcome = loop.createFuture<unknown>();
+    loop.callSoon(() => {
+      try {
+        limiter.acquire().next();
+        outcome.setResult("acquired");
+      } catch (error) {
+        outcome.setResult(error);
+      }
+    });
+    const error = yield* outcome;
+    assert.ok(error instanceof RuntimeError);
+    assert.equal(error.message, "CapacityLimiter.acquire() must be called from a task");
+  });
+});
+
+test("a capacity limiter's repr counts its waiters", async () => {
+  await runVirtual(function* () {
+    const limiter = new CapacityLimiter(1);
+    yield* limiter.acquire();
+    const waiter = createTask(limiter.hold(function* () {}));
+    yield* sleep(0);
+    assert.equal(inspect(limiter), "<CapacityLimiter [borrowed:1/1, waiters:1]>");
+    limiter.release();
+    yield* waiter;
+  });
+});
+
+test("hasCapacity is false while a task waits, even for an amount that would fit", async () => {
+  await runVirtual(function* () {
+    const limiter = new RateLimiter(2, 1);
+    yield* limiter.acquire(2);
+    const waiter = createTask(limiter.acquire(2));
+    yield* sleep(0.5); // one unit leaked: it would fit, but the waiter is first
+    assert.equal(limiter.hasCapacity(1), false);
+    assert.equal(inspect(limiter), "<RateLimiter [2/1s, level:1, waiters:1]>");
+    yield* waiter;
+  });
+});
+
+test("a rate limiter's hold acquires one unit, then runs the body", async () => {
+  const got = await runVirtual(function* () {
+    const limiter = new RateLimiter(1, 10);
+    const first = yield* limiter.hold(function* () {
+      return getRunningLoop().time();
+    });
+    const second = yield* limiter.hold(function* () {
+      return getRunningLoop().time();
+    });
+    return [first, second];
+  });
+  assert.deepEqual(got, [0, 10]);
+});

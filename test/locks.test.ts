@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
-import { CancelledError, Condition, Event, Lock, RuntimeError, createTask, getRunningLoop, sleep, type Coro } from "../src/index.js";
+import { CancelledError, Condition, Event, EventLoop, Lock, RuntimeError, createTask, getRunningLoop, sleep, type Coro } from "../src/index.js";
 import { runVirtual } from "./support.js";
 
 // --- Lock -----------------------------------------------------------------
@@ -283,4 +283,24 @@ test("a Condition refuses something that is not a Lock", () => {
 test("getRunningLoop is not needed to construct primitives", () => {
   assert.doesNotThrow(() => [new Lock(), new Event(), new Condition()]);
   assert.throws(() => getRunningLoop());
+});
+
+test("a primitive bound to a loop that is still open refuses another loop", async () => {
+  const event = new Event();
+  const first = new EventLoop({ clock: "virtual" });
+  const second = new EventLoop({ clock: "virtual" });
+  try {
+    await first.runUntilComplete(
+      (function* (): Coro<void> {
+        const waiter = createTask(event.wait());
+        yield* sleep(0);
+        waiter.cancel();
+        yield* sleep(0);
+      })(),
+    );
+    await assert.rejects(second.runUntilComplete(event.wait()), (e: unknown) => e instanceof RuntimeError && e.message === "Event is bound to a different event loop");
+  } finally {
+    first.close();
+    second.close();
+  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
-import { LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown, createTask, getRunningLoop, sleep, type Coro } from "../src/index.js";
+import { CancelledError, LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown, createTask, forEach, getRunningLoop, sleep, type Coro } from "../src/index.js";
 import { runVirtual } from "./support.js";
 
 test("items come out in FIFO order", async () => {
@@ -202,4 +202,71 @@ test("a queue describes itself", () => {
   const q = new Queue<number>(5);
   q.putNowait(1);
   assert.equal(inspect(q), "<Queue maxsize=5 qsize=1 tasks=1>");
+});
+
+test("a PriorityQueue orders a tuple that is a prefix of another first", () => {
+  const q = new PriorityQueue<number[]>();
+  for (const x of [[1, 2, 3], [1, 2], [1]]) q.putNowait(x);
+  assert.deepEqual([q.getNowait(), q.getNowait(), q.getNowait()], [[1], [1, 2], [1, 2, 3]]);
+});
+
+test("a PriorityQueue orders bigints and strings", () => {
+  const big = new PriorityQueue<bigint>();
+  for (const x of [3n, 1n, 2n, 1n]) big.putNowait(x);
+  assert.deepEqual([big.getNowait(), big.getNowait(), big.getNowait(), big.getNowait()], [1n, 1n, 2n, 3n]);
+  const words = new PriorityQueue<string>();
+  for (const x of ["pear", "apple", "fig", "apple"]) words.putNowait(x);
+  assert.deepEqual([words.getNowait(), words.getNowait(), words.getNowait(), words.getNowait()], ["apple", "apple", "fig", "pear"]);
+});
+
+test("a PriorityQueue refuses to compare a bigint with a number", () => {
+  const q = new PriorityQueue<number | bigint>();
+  q.putNowait(1n);
+  assert.throws(() => q.putNowait(2), (e: unknown) => e instanceof TypeError && /cannot order number and bigint/.test(e.message));
+});
+
+test("a PriorityQueue keeps heap order when the right child is the smaller one", () => {
+  const q = new PriorityQueue<number>();
+  for (const x of [1, 5, 2, 6, 7, 3, 4]) q.putNowait(x);
+  const out: number[] = [];
+  while (!q.empty()) out.push(q.getNowait());
+  assert.deepEqual(out, [1, 2, 3, 4, 5, 6, 7]);
+});
+
+test("a queue's async step passes a cancellation on", async () => {
+  await runVirtual(function* () {
+    const q = new Queue<number>();
+    const consumer = createTask(
+      forEach(q, function* () {
+        yield* sleep(0);
+      }),
+    );
+    yield* sleep(0);
+    consumer.cancel();
+    try {
+      yield* consumer;
+      assert.fail("no CancelledError");
+    } catch (error) {
+      assert.ok(error instanceof CancelledError);
+    }
+  });
+});
+
+test("a queue's repr shows waiting getters and putters and that it is shut down", async () => {
+  await runVirtual(function* () {
+    const empty = new Queue<number>(1);
+    const getter = createTask(empty.get());
+    const full = new Queue<number>(1);
+    full.putNowait(1);
+    const putter = createTask(full.put(2));
+    yield* sleep(0);
+    assert.equal(inspect(empty), "<Queue maxsize=1 qsize=0 getters:1>");
+    assert.equal(inspect(full), "<Queue maxsize=1 qsize=1 putters:1 tasks=1>");
+    empty.putNowait(3);
+    assert.equal(yield* getter, 3);
+    assert.equal(full.getNowait(), 1);
+    yield* putter;
+    full.shutdown();
+    assert.equal(inspect(full), "<Queue maxsize=1 qsize=1 tasks=2 shutdown>");
+  });
 });

@@ -157,3 +157,31 @@ test("retry validates its arguments, naming each", () => {
   }
   assert.throws(() => retry(1 as never).next(), (e: unknown) => e instanceof TypeError && /fn/.test((e as Error).message));
 });
+
+test("a deadline after one failed attempt says so in the singular", async () => {
+  const calls: number[] = [];
+  const outcome = await runCapturing(() => retry(flaky(10, calls, 1), { attempts: Infinity, delay: 1, timeout: 3 }));
+  assert.deepEqual(calls, [0, 2]);
+  assert.ok(outcome.error instanceof TimeoutError);
+  assert.equal(outcome.error.message, "retry() timed out after 3 s and 1 failed attempt");
+  assert.equal((outcome.error.cause as ExceptionGroup).message, "1 attempt failed before the deadline");
+});
+
+test("a deadline during the first attempt keeps the cancellation as the TimeoutError's cause", async () => {
+  const outcome = await runCapturing(() =>
+    retry(function* (): Coro<string> {
+      yield* sleep(10);
+      return "too late";
+    }, { timeout: 2 }),
+  );
+  assert.ok(outcome.error instanceof TimeoutError);
+  assert.equal(outcome.error.message, "retry() timed out after 2 s and 0 failed attempts");
+  assert.ok(outcome.error.cause instanceof CancelledError);
+});
+
+test("with a timeout, running out of attempts before the deadline raises the last error", async () => {
+  const calls: number[] = [];
+  const outcome = await runCapturing(() => retry(flaky(10, calls), { attempts: 2, timeout: 100 }));
+  assert.equal(calls.length, 2);
+  assert.equal((outcome.error as Error).message, "failure 2");
+});

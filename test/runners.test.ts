@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { CancelledError, ContextVar, Runner, RuntimeError, allTasks, createTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
 import { collectGarbage, runCapturing, testHost } from "./support.js";
 
@@ -220,4 +222,84 @@ test("a Runner refuses a second run while one is in progress", async () => {
 test("a Runner's options are checked", () => {
   assert.throws(() => new Runner({ handleSignals: "yes" as never }), TypeError);
   assert.throws(() => new Runner(null as never), TypeError);
+});
+
+test("Runner.run from inside a coroutine is a RuntimeError", async () => {
+  await using runner = new Runner({ clock: "virtual" });
+  let attempt: Promise<void> | null = null;
+  await runCapturing(function* () {
+    attempt = runner.run(sleep(0));
+    attempt.catch(() => undefined);
+    yield* sleep(0);
+  });
+  await assert.rejects(attempt!, (e: unknown) => e instanceof RuntimeError && /cannot be called from a running event loop/.test(e.message));
+});
+
+test("Runner.run of something that is not a coroutine is a TypeError naming what it got", async () => {
+  await using runner = new Runner({ clock: "virtual" });
+  await assert.rejects(runner.run((() => null) as unknown as () => Coro<void>), (e: unknown) => e instanceof TypeError && /got null$/.test(e.message));
+  await assert.rejects(runner.run(7 as unknown as Coro<void>), (e: unknown) => e instanceof TypeError && /got number$/.test(e.message));
+});
+
+test("run of a function returning null is a TypeError naming null", () => {
+  assert.throws(() => run((() => null) as unknown as () => Coro<void>), (e: unknown) => e instanceof TypeError && /got null$/.test(e.message));
+});
+
+test("Runner.close while a run is in progress is a RuntimeError", async () => {
+  const runner = new Runner({ clock: "virtual" });
+  let closing: Promise<void> | null = null;
+  await runner.run(function* () {
+    closing = runner.close();
+    closing.catch(() => undefined);
+    yield* sleep(0);
+  });
+  await assert.rejects(closing!, (e: unknown) => e instanceof RuntimeError && /while a run\(\) is in progress/.test(e.message));
+  await runner.close();
+});
+
+test("a Runner passes debug, shuffle and seed to its loop", async () => {
+  await using runner = new Runner({ clock: "virtual", debug: true, shuffle: true, seed: 7 });
+  assert.equal(runner.getLoop().scheduleSeed, 7);
+  assert.equal(runner.getLoop().getDebug(), true);
+});
+
+test("with handleSignals false, a run does not listen for SIGINT", async () => {
+  const before = process.listenerCount("SIGINT");
+  const during = await run(
+    function* () {
+      yield* sleep(0);
+      return process.listenerCount("SIGINT");
+    },
+    { clock: "virtual", handleSignals: false },
+  );
+  assert.equal(during, before);
+});
+
+test("a run steps aside from Ctrl-C when the program has a SIGINT listener of its own", async () => {
+  const own = (): void => undefined;
+  process.on("SIGINT", own);
+  try {
+    const during = await run(
+      function* () {
+        yield* sleep(0);
+        return process.listeners("SIGINT");
+      },
+      { clock: "virtual" },
+    );
+    assert.deepEqual(during, [own]);
+  } finally {
+    process.removeListener("SIGINT", own);
+  }
+});
+
+test("a run in a worker thread does not listen for SIGINT", async () => {
+  // Loader hooks are per thread: the worker registers tsx itself before loading the TypeScript fixture.
+  const fixture = new URL("./fixtures/run-in-worker.ts", import.meta.url).href;
+  const worker = new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(fixture)}); })`, { eval: true });
+  try {
+    const [seen] = (await once(worker, "message")) as [{ before: number; during: number }];
+    assert.equal(seen.during, seen.before);
+  } finally {
+    await worker.terminate();
+  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, createTask, getRunningLoop, shield, sleep, type Coro } from "../src/index.js";
-import { after, runVirtual } from "./support.js";
+import { after, failsAfter, runCapturing, runVirtual } from "./support.js";
 
 test("shield passes the inner result through", async () => {
   assert.equal(await runVirtual(() => shield(after(1, "through")) as unknown as Coro<string>), "through");
@@ -71,5 +71,42 @@ test("shield of a done future returns that future", async () => {
     const f = getRunningLoop().createFuture<number>();
     f.setResult(1);
     assert.equal(shield(f), f);
+  });
+});
+
+test("shield of a function shields the awaitable it returns", async () => {
+  const value = await runVirtual(function* () {
+    return yield* shield(() => after(1, "made by the function"));
+  });
+  assert.equal(value, "made by the function");
+});
+
+test("an inner failure after the shield's awaiter was cancelled is not reported as never retrieved", async () => {
+  const outcome = await runCapturing(function* () {
+    const inner = createTask(failsAfter(2, "lost behind the shield"));
+    const outer = createTask(
+      (function* (): Coro<void> {
+        yield* shield(inner);
+      })(),
+    );
+    yield* sleep(1);
+    outer.cancel();
+    yield* sleep(2);
+    assert.equal(outer.cancelled(), true);
+    assert.equal(inner.done(), true);
+  });
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(outcome.reports, []);
+});
+
+test("an inner that is cancelled after the shield's awaiter was cancelled stays cancelled", async () => {
+  await runVirtual(function* () {
+    const inner = createTask(after(5, "never"));
+    const guard = shield(inner);
+    guard.cancel();
+    inner.cancel();
+    yield* sleep(0);
+    assert.equal(inner.cancelled(), true);
+    assert.equal(guard.cancelled(), true);
   });
 });

@@ -94,3 +94,15 @@ asyncTest(
   },
   { clock: "real" },
 );
+
+asyncTest("a sleep driven again after it finished is done with no value, like a finished generator", function* () {
+  const nap = sleep(1, "slept");
+  assert.equal(yield* nap, "slept");
+  assert.deepEqual(nap.next(), { value: undefined, done: true });
+});
+
+test("return() on a sleep(0) that has not yielded finishes it with the given value", () => {
+  const nap = sleep(0, "unused");
+  assert.deepEqual(nap.return("closed"), { value: "closed", done: true });
+  assert.deepEqual(nap.next(), { value: "unused", done: true });
+});

@@ -14,7 +14,7 @@ import {
   type Coro,
   type Task,
 } from "../src/index.js";
-import { after, failsAfter, runVirtual } from "./support.js";
+import { after, failsAfter, runCapturing, runVirtual } from "./support.js";
 
 test("the block waits for every task of the group", async () => {
   const outcome = await runVirtual(function* () {
@@ -307,4 +307,40 @@ test("a group outside a task is a RuntimeError", async () => {
     yield* sleep(0);
     assert.ok(error instanceof RuntimeError);
   });
+});
+
+test("a TaskGroup entered a second time is a RuntimeError", async () => {
+  await runVirtual(function* () {
+    const group = new TaskGroup();
+    yield* group.run(function* () {});
+    try {
+      yield* group.run(function* () {});
+      assert.fail("no RuntimeError");
+    } catch (error) {
+      assert.ok(error instanceof RuntimeError);
+      assert.match(error.message, /^TaskGroup <TaskGroup tasks=0> has already been entered$/);
+    }
+  });
+});
+
+test("a task of a group whose parent already completed reports its error to the loop", async () => {
+  const outcome = await runCapturing(function* () {
+    const parent = createTask(
+      (function* (): Coro<void> {
+        // The parent drives the group's block by hand for one step, then ends without finishing it.
+        const block = taskGroup(function* (tg) {
+          tg.createTask(failsAfter(1, "orphaned failure"), { name: "orphan" });
+          yield* sleep(100);
+        });
+        block.next();
+      })(),
+      { name: "parent" },
+    );
+    yield* parent;
+    yield* sleep(2);
+  });
+  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.reports.length, 1);
+  assert.equal(outcome.reports[0]!.message, "Task orphan has errored out but its parent task parent is already completed");
+  assert.equal((outcome.reports[0]!.exception as Error).message, "orphaned failure");
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { inspect } from "node:util";
 import {
   CancelledError,
   RuntimeError,
@@ -13,6 +14,7 @@ import {
   type Coro,
   type Future,
 } from "../src/index.js";
+import { EventLoop, type LoopInstrument } from "../src/events.js";
 import { runCapturing, runVirtual } from "./support.js";
 import { TimeoutError, timeout } from "../src/index.js";
 
@@ -698,4 +700,239 @@ test("task.signal stays aborted while cancelling() is above 0", async () => {
     assert.equal(task.signal.aborted, true);
     yield* sleep(0);
   });
+});
+
+test("createTask of something that is no coroutine names what it got, briefly", async () => {
+  await runVirtual(function* () {
+    const cases: [unknown, string][] = [
+      [null, "a coroutine was expected, got null"],
+      [undefined, "a coroutine was expected, got undefined"],
+      [42, "a coroutine was expected, got 42"],
+      [Object.create(null), "a coroutine was expected, got Object object"],
+      [new Map(), "a coroutine was expected, got Map object"],
+      ["x".repeat(50), `a coroutine was expected, got "${"x".repeat(40)}..."`],
+      ["short", 'a coroutine was expected, got "short"'],
+    ];
+    for (const [value, message] of cases) {
+      assert.throws(() => createTask(value as Coro<unknown>), (e: unknown) => e instanceof TypeError && e.message === message);
+    }
+  });
+});
+
+test("createTask of an anonymous function suggests calling it, as f()", async () => {
+  await runVirtual(function* () {
+    const anonymous = [() => undefined][0]!;
+    assert.throws(
+      () => createTask(anonymous as unknown as Coro<void>),
+      (e: unknown) => e instanceof TypeError && e.message.includes("got function <anonymous>") && e.message.includes("createTask(f())"),
+    );
+  });
+});
+
+test("createTask of a future is a TypeError saying to await it with yield*", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    assert.throws(() => createTask(future as unknown as Coro<number>), (e: unknown) => e instanceof TypeError && /got a Future: await it with yield\*/.test(e.message));
+  });
+});
+
+test("a coroutine that yields a plain value fails its task with a TypeError naming the value", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<void> {
+        yield 42 as never;
+      })(),
+    );
+    try {
+      yield* task;
+      assert.fail("no TypeError");
+    } catch (error) {
+      assert.ok(error instanceof TypeError);
+      assert.equal(error.message, "Task got bad yield: 42");
+    }
+  });
+});
+
+test("new Task with a loop given runs on that loop", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const task = new Task(returns("on the given loop"), { loop });
+    assert.equal(task.getLoop(), loop);
+    assert.equal(yield* task, "on the given loop");
+    assert.equal(yield* new Task(returns("on the running loop")), "on the running loop");
+  });
+});
+
+test("getCoro of a task driving a coroutine object that is not a generator returns that object", async () => {
+  await runVirtual(function* () {
+    const nap = sleep(0);
+    const task = createTask(nap);
+    assert.equal(task.getCoro(), nap);
+    yield* task;
+  });
+});
+
+test("uncancel() of a task never cancelled returns 0", async () => {
+  await runVirtual(function* () {
+    const task = createTask(returns(1));
+    assert.equal(task.cancelling(), 0);
+    assert.equal(task.uncancel(), 0);
+    yield* task;
+  });
+});
+
+test("a task awaiting a future of another loop fails with a RuntimeError", async () => {
+  const other = new EventLoop();
+  try {
+    await runVirtual(function* () {
+      const task = createTask(
+        (function* (): Coro<void> {
+          yield* other.createFuture<void>();
+        })(),
+        { name: "crossing" },
+      );
+      try {
+        yield* task;
+        assert.fail("no RuntimeError");
+      } catch (error) {
+        assert.ok(error instanceof RuntimeError);
+        assert.equal(error.message, "Task crossing got a Future attached to a different loop");
+      }
+    });
+  } finally {
+    other.close();
+  }
+});
+
+test("a task whose awaited future completed before it suspended resumes at the next iteration", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const task = createTask(
+      (function* (): Coro<string> {
+        const future = loop.createFuture<string>();
+        // A hand-written awaitable: it starts awaiting the future, finishes it, then suspends on it.
+        const step = future[Symbol.iterator]().next();
+        future.setResult("already done");
+        // eslint-disable-next-line asyncio-ts/no-floating-coroutine -- the plain yield of an already-awaited future is the point
+        yield step.value as Future<unknown>;
+        return future.result();
+      })(),
+    );
+    assert.equal(yield* task, "already done");
+  });
+});
+
+test("a task that raises CancelledError itself aborts the signal it handed out with that error", async () => {
+  await runVirtual(function* () {
+    let signal: AbortSignal | null = null;
+    const own = new CancelledError("by itself");
+    const task = createTask(
+      (function* (): Coro<void> {
+        signal = currentTask()!.signal;
+        yield* sleep(1);
+        throw own;
+      })(),
+    );
+    try {
+      yield* task;
+    } catch (error) {
+      assert.equal(error, own);
+    }
+    assert.equal(task.cancelled(), true);
+    assert.equal(signal!.aborted, true);
+    assert.equal(signal!.reason, own);
+  });
+});
+
+test("a task's repr shows it cancelling until done, and the future it waits on", async () => {
+  await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<void>();
+    const task = createTask(
+      (function* (): Coro<void> {
+        yield* future;
+      })(),
+      { name: "waiter" },
+    );
+    yield* sleep(0);
+    assert.equal(inspect(task), '<Task pending name="waiter" wait_for=<Future pending waiters:1>>');
+    task.cancel();
+    assert.match(inspect(task), /^<Task cancelling name="waiter"/);
+    yield* sleep(0);
+    assert.equal(inspect(task), '<Task cancelled name="waiter">');
+  });
+});
+
+test("allTasks outside a running loop is a RuntimeError unless a loop is given", () => {
+  assert.throws(() => allTasks(), (e: unknown) => e instanceof RuntimeError && e.message === "no running event loop");
+  const loop = new EventLoop();
+  assert.equal(allTasks(loop).size, 0);
+  loop.close();
+});
+
+test("in debug mode a task that fails or is cancelled is no longer tracked as pending", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      const failing = createTask(
+        (function* (): Coro<void> {
+          yield* sleep(1);
+          throw new Error("failed in debug mode");
+        })(),
+      );
+      const cancelled = createTask(sleep(10));
+      yield* sleep(0);
+      cancelled.cancel();
+      try {
+        yield* failing;
+      } catch (error) {
+        assert.equal((error as Error).message, "failed in debug mode");
+      }
+      assert.equal(cancelled.cancelled(), true);
+      assert.equal(allTasks().has(failing), false);
+      assert.equal(allTasks().has(cancelled), false);
+    },
+    { debug: true },
+  );
+  assert.equal(outcome.error, undefined);
+  assert.deepEqual(outcome.reports, []);
+});
+
+/** An instrument that records what it is told, as "event:task name". */
+function recordingInstrument(seen: string[]): LoopInstrument {
+  return {
+    taskCreated: (task) => seen.push(`created:${task.getName()}`),
+    stepStarted: (task) => seen.push(`started:${task.getName()}`),
+    stepEnded: (task) => seen.push(`ended:${task.getName()}`),
+    taskDone: (task) => seen.push(`done:${task.getName()}`),
+  };
+}
+
+test("a loop's instrument is told of each task created, each step and each task done", async () => {
+  const seen = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const seen: string[] = [];
+    loop.instrument = recordingInstrument(seen);
+    try {
+      yield* createTask(sleep(1), { name: "napper" });
+    } finally {
+      loop.instrument = null;
+    }
+    return seen.filter((entry) => entry.endsWith(":napper")); // the main task's own step is seen too
+  });
+  assert.deepEqual(seen, ["created:napper", "started:napper", "ended:napper", "started:napper", "ended:napper", "done:napper"]);
+});
+
+test("a loop's instrument is told of an eager task before its first step", async () => {
+  const seen = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const seen: string[] = [];
+    loop.instrument = recordingInstrument(seen);
+    try {
+      const task = createTask(returns(1), { name: "eager", eagerStart: true });
+      assert.equal(task.done(), true);
+    } finally {
+      loop.instrument = null;
+    }
+    return seen;
+  });
+  assert.deepEqual(seen, ["created:eager", "started:eager", "ended:eager", "done:eager"]);
 });

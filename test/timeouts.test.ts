@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
-import { CancelledError, RuntimeError, TimeoutError, createTask, currentTask, getRunningLoop, sleep, timeout, timeoutAt } from "../src/index.js";
+import { CancelledError, RuntimeError, Timeout, TimeoutError, createTask, currentTask, getRunningLoop, sleep, timeout, timeoutAt } from "../src/index.js";
 import { runVirtual } from "./support.js";
 
 test("a block that finishes in time returns its value", async () => {
@@ -212,4 +212,51 @@ test("finally blocks inside a timed-out block run", async () => {
     }
     return cleaned;
   }), true);
+});
+
+test("reschedule before the block is entered is a RuntimeError saying so", () => {
+  assert.throws(() => new Timeout(5).reschedule(3), (e: unknown) => e instanceof RuntimeError && e.message === "Timeout has not been entered");
+});
+
+test("a Timeout entered a second time is a RuntimeError", async () => {
+  await runVirtual(function* () {
+    const cm = new Timeout(null);
+    yield* cm.run(function* () {});
+    try {
+      yield* cm.run(function* () {});
+      assert.fail("no RuntimeError");
+    } catch (error) {
+      assert.ok(error instanceof RuntimeError);
+      assert.equal(error.message, "Timeout has already been entered");
+    }
+  });
+});
+
+test("a Timeout entered outside a task, in a plain callback, is a RuntimeError", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const outcome = loop.createFuture<unknown>();
+    loop.callSoon(() => {
+      try {
+        new Timeout(5).run(function* () {}).next();
+        outcome.setResult("entered");
+      } catch (error) {
+        outcome.setResult(error);
+      }
+    });
+    const error = yield* outcome;
+    assert.ok(error instanceof RuntimeError);
+    assert.equal(error.message, "Timeout should be used inside a task");
+  });
+});
+
+test("a Timeout shows no deadline before it is entered, and null inside a block without one", async () => {
+  await runVirtual(function* () {
+    const cm = new Timeout(null);
+    assert.equal(inspect(cm), "<Timeout [created]>");
+    yield* cm.run(function* () {
+      assert.equal(inspect(cm), "<Timeout [active] when=null>");
+    });
+    assert.equal(inspect(cm), "<Timeout [finished]>");
+  });
 });

@@ -5,7 +5,9 @@ import {
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   TimeoutError,
+  CancelledError,
   asCompleted,
+  aiterSymbol,
   createTask,
   getRunningLoop,
   sleep,
@@ -197,4 +199,139 @@ test("asCompleted handles futures that are done already", async () => {
     for (const next of asCompleted([after(1, "later"), f])) results.push(yield* next);
     return results;
   }), ["ready", "later"]);
+});
+
+test("wait of something that is not iterable, or of plain values, is a TypeError", async () => {
+  await runVirtual(function* () {
+    for (const bad of [null, 5]) {
+      try {
+        yield* wait(bad as unknown as Future<unknown>[]);
+        assert.fail("no TypeError");
+      } catch (error) {
+        assert.ok(error instanceof TypeError);
+        assert.equal(error.message, "wait() expects an iterable of futures");
+      }
+    }
+    try {
+      yield* wait([5] as unknown as Future<unknown>[]);
+      assert.fail("no TypeError");
+    } catch (error) {
+      assert.ok(error instanceof TypeError);
+      assert.equal(error.message, "wait() expects futures or tasks, got number");
+    }
+  });
+});
+
+test("asCompleted counts an awaitable given twice once", async () => {
+  await runVirtual(function* () {
+    const task = createTask(after(1, "once"));
+    const slots = [...asCompleted([task, task])];
+    assert.equal(slots.length, 1);
+    assert.equal(yield* slots[0]!, "once");
+  });
+});
+
+test("a future from asCompleted given a done callback and then awaited takes one completion", async () => {
+  await runVirtual(function* () {
+    const [first, second] = [...asCompleted([after(1, "a"), after(2, "b")])];
+    let called = 0;
+    first!.addDoneCallback(() => called++);
+    assert.equal(yield* first!, "a");
+    assert.equal(yield* second!, "b");
+    yield* sleep(0);
+    assert.equal(called, 1);
+  });
+});
+
+test("a future from asCompleted first awaited after the deadline raises TimeoutError", async () => {
+  await runVirtual(function* () {
+    const never = getRunningLoop().createFuture<string>();
+    const [slot] = [...asCompleted([never], { timeout: 1 })];
+    yield* sleep(2);
+    try {
+      yield* slot!;
+      assert.fail("no TimeoutError");
+    } catch (error) {
+      assert.ok(error instanceof TimeoutError);
+    }
+    assert.equal(never.done(), false);
+  });
+});
+
+test("an input that completes in the very instant of the deadline is not delivered", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const input = loop.createFuture<string>();
+    loop.callLater(1, () => input.setResult("on the deadline")); // fires just before the deadline's own timer
+    const [slot] = [...asCompleted([input], { timeout: 1 })];
+    try {
+      yield* slot!;
+      assert.fail("no TimeoutError");
+    } catch (error) {
+      assert.ok(error instanceof TimeoutError);
+    }
+    assert.equal(input.result(), "on the deadline");
+  });
+});
+
+test("asCompleted drops its deadline once every input completed", async () => {
+  await runVirtual(function* () {
+    for (const next of asCompleted([after(1, "a")], { timeout: 100 })) yield* next;
+    assert.equal(getRunningLoop().nextTimerDeadline(), undefined);
+  });
+});
+
+test("the async form of asCompleted hands out inputs done already, then ends", async () => {
+  await runVirtual(function* () {
+    const done = getRunningLoop().createFuture<string>();
+    done.setResult("ready");
+    const source = asCompleted([done])[aiterSymbol]();
+    assert.deepEqual(yield* source.next(), { done: false, value: done });
+    assert.deepEqual(yield* source.next(), { done: true, value: undefined });
+  });
+});
+
+test("the async form of asCompleted asked after the deadline raises TimeoutError", async () => {
+  await runVirtual(function* () {
+    const never = getRunningLoop().createFuture<string>();
+    const source = asCompleted([never], { timeout: 1 })[aiterSymbol]();
+    yield* sleep(2);
+    try {
+      yield* source.next();
+      assert.fail("no TimeoutError");
+    } catch (error) {
+      assert.ok(error instanceof TimeoutError);
+    }
+  });
+});
+
+test("a taker of the async form cancelled just after it was handed an input gives that input back", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const input = loop.createFuture<string>();
+    const source = asCompleted([input])[aiterSymbol]();
+    const taker = createTask(source.next());
+    yield* sleep(0); // the taker waits
+    // Registered after asCompleted's own callback: runs right after the input was handed to the taker.
+    input.addDoneCallback(() => taker.cancel());
+    input.setResult("handed over");
+    try {
+      yield* taker;
+      assert.fail("the taker was not cancelled");
+    } catch (error) {
+      assert.ok(error instanceof CancelledError);
+    }
+    assert.deepEqual(yield* source.next(), { done: false, value: input });
+  });
+});
+
+test("the async form of asCompleted keeps inputs that completed before anyone asked, in order", async () => {
+  await runVirtual(function* () {
+    const first = createTask(after(1, "first"));
+    const second = createTask(after(2, "second"));
+    const source = asCompleted([second, first])[aiterSymbol]();
+    yield* sleep(3);
+    assert.deepEqual(yield* source.next(), { done: false, value: first });
+    assert.deepEqual(yield* source.next(), { done: false, value: second });
+  });
 });

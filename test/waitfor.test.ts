@@ -204,3 +204,25 @@ test("finally blocks of the inner coroutine run on timeout", async () => {
     return cleaned;
   }), true);
 });
+
+test("waitFor with a zero timeout raises the error a task fails with while being cancelled", async () => {
+  await runVirtual(function* () {
+    const task = createTask(
+      (function* (): Coro<void> {
+        try {
+          yield* sleep(10);
+        } catch {
+          throw new Error("cleanup failed");
+        }
+      })(),
+    );
+    yield* sleep(0);
+    try {
+      yield* waitFor(task, 0);
+      assert.fail("no error");
+    } catch (error) {
+      assert.ok(!(error instanceof TimeoutError));
+      assert.equal((error as Error).message, "cleanup failed");
+    }
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The internal data structures under the loop and the primitives, tested on
+ * their own: the ring-buffer deque, the timer heap and the live-task list.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Deque } from "../src/deque.js";
+import { TimerHeap } from "../src/heap.js";
+import { LiveTaskList, type LiveLink } from "../src/live-tasks.js";
+import type { Timer } from "../src/handles.js";
+
+test("a deque pops from the back and peeks at both ends", () => {
+  const deque = new Deque<number>();
+  assert.equal(deque.pop(), undefined);
+  assert.equal(deque.peekBack(), undefined);
+  for (const n of [1, 2, 3]) deque.push(n);
+  assert.equal(deque.peekFront(), 1);
+  assert.equal(deque.peekBack(), 3);
+  assert.equal(deque.pop(), 3);
+  assert.deepEqual([...deque], [1, 2]);
+});
+
+test("a deque grows when items are added at the front beyond its capacity", () => {
+  const deque = new Deque<number>(4);
+  for (let n = 0; n < 10; n++) deque.unshift(n);
+  assert.deepEqual([...deque], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  assert.equal(deque.length, 10);
+});
+
+test("a deque grows when items are pushed beyond its capacity, and shifts undefined once empty", () => {
+  const deque = new Deque<number>(4);
+  for (let n = 0; n < 9; n++) deque.push(n);
+  const out: (number | undefined)[] = [];
+  for (let i = 0; i < 10; i++) out.push(deque.shift());
+  assert.deepEqual(out, [0, 1, 2, 3, 4, 5, 6, 7, 8, undefined]);
+});
+
+test("a deque's at() is undefined outside its range", () => {
+  const deque = new Deque<string>();
+  deque.push("a");
+  deque.push("b");
+  assert.equal(deque.at(1), "b");
+  assert.equal(deque.at(-1), undefined);
+  assert.equal(deque.at(2), undefined);
+});
+
+test("a deque removes an item from its middle, keeping the others in order, and reports a missing one", () => {
+  const deque = new Deque<number>();
+  for (const n of [1, 2, 3, 4]) deque.push(n);
+  assert.equal(deque.remove(3), true);
+  assert.equal(deque.remove(7), false);
+  assert.deepEqual([...deque], [1, 2, 4]);
+});
+
+function timer(deadline: number, sequence: number): Timer {
+  return { deadline, sequence, inHeap: true, isCancelled: false } as unknown as Timer;
+}
+
+test("a timer heap lists every timer it holds", () => {
+  const heap = new TimerHeap();
+  const timers = [timer(3, 1), timer(1, 2), timer(2, 3)];
+  for (const t of timers) heap.push(t);
+  assert.deepEqual(new Set(heap.values()), new Set(timers));
+  assert.equal(heap.pop(), timers[1]);
+});
+
+interface Member extends LiveLink {
+  name: string;
+}
+
+function member(name: string): Member {
+  return { name, livePrev: null, liveNext: null };
+}
+
+test("a live-task list counts and recognises its members, strong and weak", () => {
+  const list = new LiveTaskList<Member>();
+  const strong = member("strong");
+  const weak = member("weak");
+  const outsider = member("outsider");
+  list.add(strong);
+  list.addWeak(weak);
+  assert.equal(list.size, 2);
+  assert.equal(list.has(strong), true);
+  assert.equal(list.has(weak), true);
+  assert.equal(list.has(outsider), false);
+  assert.deepEqual([...list].map((m) => m.name), ["strong", "weak"]);
+});
+
+test("deleting a non-member from a live-task list returns false and leaves the list alone", () => {
+  const list = new LiveTaskList<Member>();
+  const first = member("first");
+  const second = member("second");
+  list.add(first);
+  list.add(second);
+  assert.equal(list.delete(member("stranger")), false);
+  assert.deepEqual([...list].map((m) => m.name), ["first", "second"]);
+  assert.equal(list.delete(first), true);
+  assert.deepEqual([...list].map((m) => m.name), ["second"]);
+});
