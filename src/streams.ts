@@ -275,8 +275,8 @@ export class StreamReader {
   }
 
   // Joins the chunks into one buffer (needed to search across chunk borders).
+  // Only called with data buffered (size > 0), so there is at least one chunk.
   private flatten(): Buffer {
-    if (this.chunks.length === 0) return EMPTY;
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
     return this.chunks[0]!;
   }
@@ -337,8 +337,8 @@ function uncork(writer: StreamWriter): void {
 }
 
 /** A connection error for a connection lost while writing (Python's `ConnectionResetError`). */
-function connectionLost(cause?: unknown): Error {
-  return Object.assign(new Error("Connection lost", cause === undefined ? undefined : { cause }), { code: "ECONNRESET" });
+function connectionLost(): Error {
+  return Object.assign(new Error("Connection lost"), { code: "ECONNRESET" });
 }
 
 /**
@@ -584,34 +584,28 @@ function resolveTls(option: StreamTlsOption | undefined): tls.ConnectionOptions 
 function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean): Coro<net.Socket> {
   const connected = loop.createFuture<net.Socket>();
   loop.externalWaitStarted();
-  let settled = false;
   const socket = makeSocket();
+  const connectEvent = secure ? "secureConnect" : "connect";
+  // Each listener removes the other: at most one of them runs.
   const onConnect = (): void => {
-    if (settled) return;
-    settled = true;
-    loop.externalWaitEnded();
     socket.removeListener("error", onError);
     if (!connected.done()) connected.setResult(socket);
   };
   const onError = (error: Error): void => {
-    if (settled) return;
-    settled = true;
-    loop.externalWaitEnded();
+    socket.removeListener(connectEvent, onConnect);
     socket.destroy();
     if (!connected.done()) connected.setException(error);
   };
-  socket.once(secure ? "secureConnect" : "connect", onConnect);
+  socket.once(connectEvent, onConnect);
   socket.once("error", onError);
   try {
     return yield* connected;
   } catch (error) {
-    // Cancelled while connecting: the socket must not leak.
-    if (!settled) {
-      settled = true;
-      loop.externalWaitEnded();
-      socket.destroy();
-    }
+    // Failed, or cancelled (even after the connection completed): the socket must not leak.
+    socket.destroy();
     throw error;
+  } finally {
+    loop.externalWaitEnded();
   }
 }
 

@@ -89,8 +89,8 @@ function checkLimit(limit: unknown): number {
   return limit;
 }
 
+// The public functions default their options to {}, so undefined never gets here.
 function checkOptions(options: unknown): SubprocessOptions {
-  if (options === undefined) return {};
   if (options === null || typeof options !== "object") throw new TypeError(`subprocess options must be an object, got ${describe(options)}`);
   const opts = options as SubprocessOptions;
   if (opts.cwd !== undefined && typeof opts.cwd !== "string") throw new TypeError(`cwd must be a string, got ${describe(opts.cwd)}`);
@@ -121,7 +121,8 @@ function programExists(program: string, env: Record<string, string | undefined>,
 }
 
 function signalNumber(signal: NodeJS.Signals): number {
-  return (osApi.constants.signals as Record<string, number | undefined>)[signal] ?? 0;
+  // Node names an exit signal from this same table.
+  return osApi.constants.signals[signal];
 }
 
 /** The error for signalling a process that has exited (Python's `ProcessLookupError`). */
@@ -335,7 +336,7 @@ function killChild(child: ChildProcess, group: boolean): void {
 
 function checkArgs(program: unknown, args: unknown): string[] {
   if (typeof program !== "string" || program.length === 0) throw new TypeError(`createSubprocessExec() takes a program name, got ${describe(program)}`);
-  if (args === undefined) return [];
+  // createSubprocessExec defaults args to [], so undefined never gets here.
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw new TypeError("createSubprocessExec() takes its arguments as an array of strings");
   return [...(args as string[])];
 }

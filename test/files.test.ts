@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, mkdtempSync, openSync, promises as fsPromises, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, mkdtempSync, openSync, promises as fsPromises, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -253,6 +253,8 @@ test("bad arguments are a TypeError or a RangeError", async () => {
       [() => openFile(bigPath, { highWaterMark: -1 }), RangeError],
       [() => readFile(bigPath, { encoding: "klingon" as BufferEncoding }), RangeError],
       [() => writeFile(join(dir, "x"), 42 as never), TypeError],
+      [() => readFile(""), TypeError],
+      [() => writeFile("", "data"), TypeError],
     ];
     for (const [call, kind] of cases) {
       try {
@@ -273,4 +275,64 @@ test("FileStream describes itself with its path", async () => {
     yield* file.close();
     assert.equal(inspect(file), `<FileStream ${JSON.stringify(bigPath)} closed>`);
   });
+});
+
+test("an empty path is a TypeError that says so", async () => {
+  const outcome = await runCapturing(() => openFile(""), { clock: "real" });
+  assert.ok(outcome.error instanceof TypeError);
+  assert.equal(outcome.error.message, "openFile() takes a path, got an empty string");
+});
+
+test("close() raises the error of a write that failed (ENOSPC on /dev/full)", { skip: readdirSync("/dev").includes("full") ? false : "no /dev/full on this host" }, async () => {
+  const outcome = await runCapturing(function* () {
+    const file = yield* openFile("/dev/full", { flags: "w" });
+    file.writer!.write("no room for this");
+    yield* file.close();
+  }, { clock: "real" });
+  assert.equal((outcome.error as NodeJS.ErrnoException).code, "ENOSPC");
+});
+
+test("closing a file whose write stream was destroyed is not an error", async () => {
+  const path = join(dir, "destroyed.txt");
+  await runReal(function* () {
+    const file = yield* openFile(path, { flags: "w" });
+    (file.writer!.getExtraInfo("pipe") as NodeJS.WritableStream & { destroy(): void }).destroy();
+    yield* file.close();
+  });
+});
+
+test("a file opened by a task cancelled while opening is closed when the open completes", async () => {
+  const path = join(dir, "cancelled-open.txt");
+  await fsPromises.writeFile(path, "x");
+  const fdsOnPath = (): number => readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === realpathSync(path);
+    } catch {
+      return false;
+    }
+  }).length;
+  // Keep the handle the cancelled open produces: only openFile can close it (not the GC).
+  const realOpen = fsPromises.open;
+  let opened: Promise<fsPromises.FileHandle> | null = null;
+  fsPromises.open = ((...args: Parameters<typeof realOpen>) => (opened = realOpen(...args))) as typeof realOpen;
+  let outcome;
+  try {
+    outcome = await runCapturing(function* () {
+      const opening = createTask(openFile(path), { eagerStart: true });
+      opening.cancel();
+      try {
+        yield* opening;
+      } catch (error) {
+        return error;
+      }
+      return "opened";
+    }, { clock: "real" });
+  } finally {
+    fsPromises.open = realOpen;
+  }
+  assert.ok(outcome.value instanceof CancelledError, String(outcome.value));
+  const handle = await opened!;
+  for (let waited = 0; fdsOnPath() > 0 && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(fdsOnPath(), 0);
+  assert.equal(handle.fd, -1, "the handle is closed");
 });
