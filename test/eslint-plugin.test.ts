@@ -9,7 +9,7 @@ import asyncio, { rules } from "../src/eslint-plugin/index.js";
 const fixture = fileURLToPath(new URL("./fixtures/floating-coroutines.ts", import.meta.url));
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-function linter(fix = false): ESLint {
+function linter(fix = false, ruleOptions?: Linter.RuleEntry): ESLint {
   return new ESLint({
     cwd: root,
     overrideConfigFile: true,
@@ -20,6 +20,7 @@ function linter(fix = false): ESLint {
         languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true, tsconfigRootDir: root } },
       },
       asyncio.configs.recommended as Linter.Config,
+      ...(ruleOptions !== undefined ? [{ rules: { "asyncio-ts/no-floating-coroutine": ruleOptions } }] : []),
     ],
   });
 }
@@ -60,12 +61,28 @@ test("the report names the kind of awaitable and suggests yield* inside a genera
   assert.deepEqual(outside?.suggestions ?? [], [], "no yield* suggestion outside a generator");
 });
 
+test("a floating call at the top level of a module is reported, with no yield* suggestion", async () => {
+  const result = await linted;
+  const lines = readFileSync(fixture, "utf8").split("\n");
+  const topLevel = markedLines("floating").find((line) => /^sleep\(/.test(lines[line - 1]!));
+  assert.ok(topLevel !== undefined, "the fixture has a top-level floating call");
+  const report = result.messages.find((m) => m.line === topLevel);
+  assert.equal(report?.messageId, "floating");
+  assert.deepEqual(report.suggestions ?? [], []);
+});
+
 test("the fix turns a plain yield into yield*", async () => {
   const [result] = await linter(true).lintFiles([fixture]);
   assert.ok(result!.output !== undefined);
   for (const line of markedLines("plain yield")) {
     assert.match(result!.output!.split("\n")[line - 1]!, /yield\* /);
   }
+});
+
+test("an allowedCalls option set to undefined keeps the default allowed calls", async () => {
+  const [result] = await linter(false, ["error", { allowedCalls: undefined }]).lintFiles([fixture]);
+  const floating = result!.messages.filter((m) => m.messageId === "floating").map((m) => m.line);
+  assert.deepEqual(floating, markedLines("floating"));
 });
 
 test("the plugin exposes the rule and a recommended config", () => {

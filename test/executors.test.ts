@@ -475,3 +475,48 @@ test("a worker thread that dies of a thrown non-Error says what was thrown, not 
     }
   });
 });
+
+/** Submits the fixture job `name` and returns the error it fails with (or fails the test). */
+function* jobFailure(pool: Pool, name: string, ...args: unknown[]): Coro<Error> {
+  try {
+    yield* pool.submit({ module: jobs, name }, ...args);
+  } catch (e) {
+    return e as Error;
+  }
+  return assert.fail("the job did not fail");
+}
+
+test("a worker thread that dies of an uncaught Error names it in the broken-pool error", async () => {
+  await withPool(() => new ThreadPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    const error = yield* jobFailure(pool, "crashWithError");
+    assert.ok(error instanceof BrokenThreadPool, String(error));
+    assert.match(error.message, /terminated abruptly \(RangeError: gone\)/);
+  });
+});
+
+test("a worker thread that dies of a value String() cannot convert still breaks the pool, naming its type", async () => {
+  await withPool(() => new ThreadPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    const error = yield* jobFailure(pool, "crashWithUnprintable");
+    assert.ok(error instanceof BrokenThreadPool, String(error));
+    assert.match(error.message, /terminated abruptly \(uncaught object\)/);
+  });
+});
+
+test("a child process killed by a signal breaks the pool, and the error names the signal", async () => {
+  await withPool(() => new ProcessPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    const error = yield* jobFailure(pool, "killSelf", "SIGTERM");
+    assert.ok(error instanceof BrokenProcessPool, String(error));
+    assert.match(error.message, /terminated abruptly \(killed by SIGTERM\)/);
+  });
+});
+
+test("ProcessPoolExecutor: an argument that clones but cannot cross the IPC channel fails only its job, with a TypeError", async () => {
+  const value = await withPool(() => new ProcessPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    // structuredClone shares a SharedArrayBuffer; another process cannot share it.
+    const error = yield* jobFailure(pool, "double", new SharedArrayBuffer(8));
+    assert.ok(error instanceof TypeError, String(error));
+    assert.match(error.message, /^the job cannot be sent to a worker: .*SharedArrayBuffer/);
+    return yield* pool.submit({ module: jobs, name: "double" }, 21);
+  });
+  assert.equal(value, 42);
+});

@@ -1,7 +1,7 @@
 // hosts: node-only — the pools start worker threads from their entry file, which a host bundle does not carry.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Future, ThreadPoolExecutor, run } from "../src/index.js";
+import { CancelledError, Future, ShutdownFuture, ThreadPoolExecutor, run } from "../src/index.js";
 
 test("pool.shutdown() is a Future a coroutine waits for with yield*", async () => {
   const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
@@ -44,4 +44,26 @@ test("shutdown({ wait: false }) gives an already-settling future", async () => {
     yield* pool.shutdown({ wait: false });
   });
   await pool.shutdown();
+});
+
+test("a cancelled shutdown future rejects its awaiters with CancelledError, while the shutdown goes on", async () => {
+  const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const stopping = pool.shutdown();
+  assert.equal(stopping.cancel(), true);
+  await assert.rejects(Promise.resolve(stopping), CancelledError);
+  assert.equal(pool.statistics().shutdown, true);
+});
+
+test("a shutdown whose completion fails fails its future with that error", async () => {
+  const failure = new Error("could not stop");
+  const seen = await run(function* () {
+    const stopping = new ShutdownFuture(Promise.reject(failure));
+    try {
+      yield* stopping;
+    } catch (error) {
+      return error;
+    }
+    return null;
+  });
+  assert.equal(seen, failure);
 });

@@ -24,6 +24,7 @@ import {
   type StreamWriter,
 } from "../src/index.js";
 import { advanceTime, asyncTest, coroutineTest, exploreSchedules } from "../src/testing/index.js";
+import { runTestBody } from "../src/testing/harness.js";
 
 /** The error a coroutine test fails with (asserts that it fails). */
 async function failureOf(body: () => Coro<void>, options: Parameters<typeof coroutineTest>[1] = {}): Promise<Error> {
@@ -192,6 +193,105 @@ describe("coroutine tests", () => {
     assert.equal(yield* toThread((a: number, b: number) => a + b, 2, 3), 5);
   });
 
+  test("a body that is not a function is refused at once", () => {
+    assert.throws(() => coroutineTest("not a body" as unknown as () => Coro<void>), TypeError);
+  });
+
+  test("a timeout that is not a positive number is refused", async () => {
+    await assert.rejects(coroutineTest(function* () {}, { timeout: 0 })(), RangeError);
+  });
+
+  test("the debug option turns on the loop's debug mode", async () => {
+    let debug: boolean | null = null;
+    await coroutineTest(
+      function* () {
+        debug = getRunningLoop().getDebug();
+      },
+      { debug: true },
+    )();
+    assert.equal(debug, true);
+  });
+
+  test("two tasks still pending are both listed", async () => {
+    const error = await failureOf(function* () {
+      createTask(sleep(10), { name: "first" });
+      createTask(sleep(10), { name: "second" });
+      yield* sleep(1);
+    });
+    assert.match(error.message, /2 tasks are still pending after the body returned/);
+    assert.match(error.message, /\* Task "first" \[pending\]/);
+    assert.match(error.message, /\* Task "second" \[pending\]/);
+  });
+
+  test("with the resource check off, a server left listening is not reported", async () => {
+    let server: NodeServer | null = null;
+    try {
+      const outcome = await runTestBody(
+        function* () {
+          server = createServer().listen(0, "127.0.0.1");
+          yield* sleep(0);
+        },
+        { clock: "real", checkResources: false },
+      );
+      assert.deepEqual(outcome.openResources, []);
+      assert.equal("error" in outcome, false);
+    } finally {
+      (server as NodeServer | null)?.close();
+    }
+  });
+
+  test("a plain Future whose exception is never retrieved fails the test as a Future", async () => {
+    const error = await failureOf(function* () {
+      getRunningLoop().createFuture<void>().setException(new RangeError("unread"));
+      yield* sleep(0);
+    });
+    assert.match(error.message, /\n {2}Future exception was never retrieved: RangeError: unread/);
+  });
+
+  test("a report without an exception, or with one that is not an Error, is listed as it is", async () => {
+    const error = await failureOf(function* () {
+      getRunningLoop().callExceptionHandler({ message: "just a message" });
+      getRunningLoop().callExceptionHandler({ message: "odd value", exception: 42 });
+      yield* sleep(0);
+    });
+    assert.match(error.message, /\n {2}just a message\n {2}odd value: 42$/);
+    assert.equal(error.cause, 42);
+  });
+
+  test("a report that arrives after the test has ended goes to the loop's default handler", async () => {
+    let loop: ReturnType<typeof getRunningLoop> | null = null;
+    const outcome = await runTestBody(function* () {
+      loop = getRunningLoop();
+      yield* sleep(0);
+    });
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      loop!.callExceptionHandler({ message: "too late" });
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(outcome.reports, []);
+    assert.deepEqual(logged, [["too late"]]);
+  });
+
+  test("two servers left listening are counted in the failure", async () => {
+    const servers: NodeServer[] = [];
+    try {
+      const error = await failureOf(
+        function* () {
+          for (let i = 0; i < 2; i++) servers.push(createServer().listen(0, "127.0.0.1"));
+          yield* sleep(0);
+        },
+        { clock: "real" },
+      );
+      assert.match(error.message, /still open at its end: TCP server \(x2\)/);
+    } finally {
+      for (const server of servers) server.close();
+    }
+  });
+
   test("a worker thread left running fails the test", async () => {
     let worker: Worker | null = null;
     try {
@@ -298,6 +398,49 @@ function* racyCounter(): Coro<void> {
   assert.equal(counter, 2, "an increment was lost");
 }
 
+describe("the seed line on failures that are not plain Errors", () => {
+  const seedLine = "schedule seed 5 (reproduce with { shuffle: true, seed: 5 })";
+  const shuffled = { shuffle: true, seed: 5 };
+
+  test("a thrown value that is not an Error is wrapped in one that names it and the seed", async () => {
+    const error = await failureOf(function* () {
+      throw "a string";
+    }, shuffled);
+    assert.equal(error.message, `test failed: a string\n${seedLine}`);
+    assert.equal(error.cause, "a string");
+  });
+
+  test("an error-like object from another realm gets the seed appended to its message", async () => {
+    const thrown = { message: "from a vm context" };
+    try {
+      await coroutineTest(function* () {
+        throw thrown;
+      }, shuffled)();
+      assert.fail("expected the test to fail");
+    } catch (error) {
+      assert.equal(error, thrown);
+    }
+    assert.equal(thrown.message, `from a vm context\n${seedLine}`);
+  });
+
+  test("an Error with an empty message gets the seed line before its stack", async () => {
+    const error = await failureOf(function* () {
+      throw new Error("");
+    }, shuffled);
+    assert.equal(error.message, `\n${seedLine}`);
+    assert.ok(error.stack!.startsWith(`${seedLine}\nError\n`), error.stack);
+  });
+
+  test("a frozen Error is wrapped in a new one that has the seed line", async () => {
+    const frozen = Object.freeze(new Error("frozen"));
+    const error = await failureOf(function* () {
+      throw frozen;
+    }, shuffled);
+    assert.equal(error.message, `Error: frozen\n${seedLine}`);
+    assert.equal(error.cause, frozen);
+  });
+});
+
 describe("exploreSchedules", () => {
   test("the planted race passes in FIFO order", async () => {
     await coroutineTest(racyCounter)();
@@ -348,6 +491,20 @@ describe("exploreSchedules", () => {
   test("rejects a bad number of runs", async () => {
     await assert.rejects(exploreSchedules(racyCounter, { runs: 0 }), RangeError);
   });
+
+  test("rejects a seed that is not an integer", async () => {
+    await assert.rejects(exploreSchedules(racyCounter, { seed: 1.5 }), TypeError);
+  });
+
+  test("without options it tries 100 distinct shuffled schedules from a random seed", async () => {
+    const seeds = new Set<number | null>();
+    const result = await exploreSchedules(function* () {
+      seeds.add(getRunningLoop().scheduleSeed);
+    });
+    assert.deepEqual(result, { failingSeed: null });
+    assert.equal(seeds.size, 100);
+    assert.ok(!seeds.has(null));
+  });
 });
 
 describe("advanceTime", () => {
@@ -385,6 +542,15 @@ describe("advanceTime", () => {
     assert.equal(timed.result(), "late");
     stop = true;
     yield* spinner;
+  });
+
+  test("refuses a negative or non-numeric number of seconds", async () => {
+    for (const seconds of [-1, Number.NaN, "1" as unknown as number]) {
+      const error = await failureOf(function* () {
+        yield* advanceTime(seconds);
+      });
+      assert.ok(error instanceof RangeError, String(seconds));
+    }
   });
 
   test("needs a virtual clock", async () => {

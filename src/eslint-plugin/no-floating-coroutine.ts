@@ -79,7 +79,8 @@ function unwrap(expression: TSESTree.Expression): TSESTree.Expression {
 type FunctionNode = TSESTree.FunctionDeclaration | TSESTree.FunctionExpression | TSESTree.ArrowFunctionExpression;
 
 function enclosingFunction(node: TSESTree.Node): FunctionNode | null {
-  for (let current = node.parent; current !== undefined; current = current.parent) {
+  // The Program node's parent is null (not undefined, as its type says).
+  for (let current = node.parent; current; current = current.parent) {
     if (current.type === "FunctionDeclaration" || current.type === "FunctionExpression" || current.type === "ArrowFunctionExpression") return current;
   }
   return null;
@@ -117,13 +118,13 @@ export const noFloatingCoroutine: TSESLint.RuleModule<MessageIds, [NoFloatingCor
     // Generators that are coroutines: annotated Coro, or delegating with yield* somewhere.
     const delegatingGenerators = new WeakSet<FunctionNode>();
 
-    const isCoroutineFunction = (fn: FunctionNode | null): boolean => {
-      if (fn === null || !fn.generator) return false;
+    // `fn` encloses a yield, so it is a generator function.
+    const isCoroutineFunction = (fn: FunctionNode): boolean => {
       if (delegatingGenerators.has(fn)) return true;
       const returnType = fn.returnType?.typeAnnotation;
       return returnType?.type === "TSTypeReference" && returnType.typeName.type === "Identifier" && returnType.typeName.name === "Coro";
     };
-    const plainYields: Array<{ node: TSESTree.YieldExpression; kind: AwaitableKind }> = [];
+    const plainYields: Array<{ node: TSESTree.YieldExpression; fn: FunctionNode; kind: AwaitableKind }> = [];
 
     return {
       ExpressionStatement(statement) {
@@ -147,26 +148,27 @@ export const noFloatingCoroutine: TSESLint.RuleModule<MessageIds, [NoFloatingCor
         });
       },
       YieldExpression(node) {
+        // A yield is always inside a generator function.
+        const fn = enclosingFunction(node)!;
         if (node.delegate) {
-          const fn = enclosingFunction(node);
-          if (fn !== null) delegatingGenerators.add(fn);
+          delegatingGenerators.add(fn);
           return;
         }
         if (node.argument === null) return;
         const kind = classify(services.getTypeAtLocation(node.argument), checker);
-        if (kind !== null) plainYields.push({ node, kind });
+        if (kind !== null) plainYields.push({ node, fn, kind });
       },
       // Decided at the end: a `yield*` later in the same generator makes it a coroutine.
       "Program:exit"() {
-        for (const { node, kind } of plainYields) {
-          if (!isCoroutineFunction(enclosingFunction(node))) continue;
-          const source = context.sourceCode;
-          const yieldToken = source.getFirstToken(node);
+        for (const { node, fn, kind } of plainYields) {
+          if (!isCoroutineFunction(fn)) continue;
+          // A yield expression's first token is its `yield` keyword.
+          const yieldToken = context.sourceCode.getFirstToken(node)!;
           context.report({
             node,
             messageId: "plainYield",
             data: { kind },
-            fix: yieldToken === null ? null : (fixer) => fixer.replaceText(yieldToken, "yield*"),
+            fix: (fixer) => fixer.replaceText(yieldToken, "yield*"),
           });
         }
       },

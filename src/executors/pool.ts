@@ -113,7 +113,8 @@ export class ExecutorFuture<T> extends Future<T> {
         }
       };
       if (!this.done()) (this.nativeWaiters ??= []).push(deliver);
-      else if (!this.loop.isRunning() || this.loop.isClosed()) deliver();
+      // A loop that is not running (closed, or never started) cannot run the callback; a running loop is never closed.
+      else if (!this.loop.isRunning()) deliver();
       else this.loop.callSoon(deliver);
     });
     return promise.then(onFulfilled, onRejected);
@@ -169,14 +170,15 @@ function rebuildError(remote: RemoteError): Error {
 }
 
 function describeCloneFailure(args: readonly unknown[], error: unknown): TypeError {
+  const detail = String((error as Error).message ?? error);
   for (let i = 0; i < args.length; i++) {
     try {
       structuredClone(args[i]);
     } catch {
-      return new TypeError(`argument ${i} (${typeof args[i]}) cannot be sent to a worker: ${String((error as Error).message ?? error)}`);
+      return new TypeError(`argument ${i} (${typeof args[i]}) cannot be sent to a worker: ${detail}`);
     }
   }
-  return new TypeError(`the job cannot be sent to a worker: ${String((error as Error).message ?? error)}`);
+  return new TypeError(`the job cannot be sent to a worker: ${detail}`);
 }
 
 export abstract class PoolExecutor implements Executor {
@@ -289,8 +291,9 @@ export abstract class PoolExecutor implements Executor {
     loop.externalWaitStarted();
     future.addDoneCallback(() => loop.externalWaitEnded());
     future.onCancel = () => {
-      if (job.worker === null) this.queue.remove(job);
-      else this.stopRunning(job);
+      const worker = job.worker;
+      if (worker === null) this.queue.remove(job);
+      else this.stopRunning(job, worker);
     };
     this.queue.push(job);
     this.dispatch();
@@ -386,9 +389,7 @@ export abstract class PoolExecutor implements Executor {
     this.afterWork();
   }
 
-  private stopRunning(job: Job): void {
-    const worker = job.worker;
-    if (worker === null) return;
+  private stopRunning(job: Job, worker: PoolWorker): void {
     worker.job = null;
     job.worker = null;
     // The worker is busy with work nobody wants: end it; a replacement starts if work is queued.

@@ -7,7 +7,8 @@ import type { FromWorker } from "./protocol.js";
 
 const childProcessApi = lazyBuiltin<typeof childProcess>("node:child_process", "ProcessPoolExecutor");
 
-const entry = new URL(import.meta.url.endsWith(".ts") ? "./process-entry.ts" : "./process-entry.js", import.meta.url);
+// The sibling entry, with this module's own extension: .ts under a TypeScript loader (tests, tsx), .js when built.
+const entry = new URL(`./process-entry${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
 
 /**
  * Runs functions in child processes (Python's

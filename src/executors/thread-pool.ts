@@ -9,7 +9,7 @@ const workerThreadsApi = lazyBuiltin<typeof workerThreads>("node:worker_threads"
 
 // Under a TypeScript loader (tests, tsx) this module is .ts and so is its sibling entry.
 const fromSource = import.meta.url.endsWith(".ts");
-const entry = new URL(fromSource ? "./thread-entry.ts" : "./thread-entry.js", import.meta.url);
+const entry = new URL(`./thread-entry${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
 
 // Loader hooks are per thread: a worker started from TypeScript sources registers tsx itself first.
 function startThread(): Worker {
