@@ -1,3 +1,4 @@
+// hosts: node-only — a host bundle loads every module up front, so nothing is "not yet loaded" there.
 /**
  * The core modules loaded one at a time, before the package's entry point
  * wires them together: each refuses what needs a module not yet loaded with
