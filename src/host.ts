@@ -88,18 +88,29 @@ export function hostEnv(name: string): string | undefined {
  * `MessageChannel` message (browsers; unlike `setTimeout(0)` it is not
  * clamped to 4 ms when nested), else `setTimeout(0)`.
  */
-export const scheduleHostTurn: (callback: () => void) => unknown = pickHostTurn();
+export const scheduleHostTurn: (callback: () => void) => unknown = pickHostTurn(globalThis);
 
-function pickHostTurn(): (callback: () => void) => unknown {
-  // setImmediate itself, not a wrapper: this is on the loop's path once per macrotask.
-  if (typeof setImmediate === "function") return setImmediate;
-  if (typeof MessageChannel === "function") return messageChannelTurns(new MessageChannel());
-  return (callback) => setTimeout(callback, 0);
+/** The timer functions {@link pickHostTurn} looks for on a host's global object. */
+export interface HostTimers {
+  setImmediate?: unknown;
+  MessageChannel?: unknown;
+  setTimeout: (callback: () => void, ms: number) => unknown;
 }
 
-// One message per callback, run in the order posted. The queue's head index
-// moves instead of shifting the array; it is reset whenever the queue drains.
-function messageChannelTurns(channel: InstanceType<typeof MessageChannel>): (callback: () => void) => void {
+/** @internal How to give the host a turn, chosen from what `host` (a global object) offers. */
+export function pickHostTurn(host: HostTimers): (callback: () => void) => unknown {
+  // setImmediate itself, not a wrapper: this is on the loop's path once per macrotask.
+  if (typeof host.setImmediate === "function") return host.setImmediate as (callback: () => void) => unknown;
+  if (typeof host.MessageChannel === "function") return messageChannelTurns(new (host.MessageChannel as typeof MessageChannel)());
+  return (callback) => host.setTimeout(callback, 0);
+}
+
+/**
+ * @internal A host turn per message of `channel`: one message per callback,
+ * run in the order posted. The queue's head index moves instead of shifting
+ * the array, and is reset whenever the queue drains.
+ */
+export function messageChannelTurns(channel: InstanceType<typeof MessageChannel>): (callback: () => void) => void {
   const queue: ((() => void) | undefined)[] = [];
   let head = 0;
   // A browser MessagePort (Node's has no onmessage property in its types).

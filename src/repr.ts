@@ -28,7 +28,8 @@ export function formatValue(value: unknown, options: FormatOptions = {}): string
   return hostInspect !== null ? hostInspect(value, options) : portableFormat(value, options.depth ?? 2);
 }
 
-function portableFormat(value: unknown, depth: number): string {
+/** @internal The formatter of hosts without `util.inspect` (exported for its tests). */
+export function portableFormat(value: unknown, depth: number): string {
   if (typeof value === "string") return `'${value}'`;
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "symbol" || typeof value === "number" || typeof value === "boolean" || value == null) return String(value);
