@@ -591,9 +591,9 @@ test("without a handler installed, an error in a callback is logged by the defau
     }
     return captured;
   })();
-  assert.equal(lines.length, 1);
-  assert.match(lines[0]!, /^Exception in callback failing\n/);
-  assert.match(lines[0]!, /callback failed/);
+  const ours = lines.filter((line) => line.startsWith("Exception in callback failing\n"));
+  assert.equal(ours.length, 1);
+  assert.match(ours[0]!, /callback failed/);
 });
 
 test("a default handler that cannot log does not take the loop down", async () => {

@@ -24,3 +24,14 @@ test("createTask on a loop, before the tasks module is loaded, is a RuntimeError
     loop.close();
   }
 });
+
+test("runInExecutor with the default executor, before the executors module is loaded, is a RuntimeError", async () => {
+  const { EventLoop } = await import("../src/events.js");
+  const { RuntimeError } = await import("../src/errors.js");
+  const loop = new EventLoop();
+  try {
+    assert.throws(() => loop.runInExecutor(null, () => 1), (e: unknown) => e instanceof RuntimeError && /no default executor is available/.test(e.message));
+  } finally {
+    loop.close();
+  }
+});

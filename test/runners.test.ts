@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
-import { CancelledError, ContextVar, Runner, RuntimeError, allTasks, createTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
+import { CancelledError, ContextVar, Runner, RuntimeError, allTasks, createTask, currentTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
 import { collectGarbage, runCapturing, testHost } from "./support.js";
 
 test("run resolves with main's result", async () => {
@@ -302,4 +302,22 @@ test("a run in a worker thread does not listen for SIGINT", async () => {
   } finally {
     await worker.terminate();
   }
+});
+
+test("a Ctrl-C while the program handles SIGINT on the loop goes to its handler and does not cancel main", async () => {
+  const got = await run(
+    function* () {
+      const loop = getRunningLoop();
+      const seen: string[] = [];
+      loop.addSignalHandler("SIGINT", () => seen.push("handled by the program"));
+      process.kill(process.pid, "SIGINT");
+      for (let i = 0; i < 100 && seen.length === 0; i++) {
+        yield* fromPromise(new Promise((resolve) => setImmediate(resolve)));
+      }
+      loop.removeSignalHandler("SIGINT");
+      return { seen, cancelling: currentTask()!.cancelling() };
+    },
+    { clock: "virtual" },
+  );
+  assert.deepEqual(got, { seen: ["handled by the program"], cancelling: 0 });
 });
