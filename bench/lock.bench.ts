@@ -6,31 +6,11 @@
 import { Mutex } from "async-mutex";
 import { Lock, createTask, run, sleep, type Coro } from "../src/index.js";
 import { measure, report, size } from "./harness.js";
+import { PromiseMutex } from "./promise-mutex.js";
 
 const TASKS = size(1_000, 10);
 const ROUNDS = size(100, 5);
 const TOTAL = TASKS * ROUNDS;
-
-class PromiseMutex {
-  private locked = false;
-  private waiters: Array<() => void> = [];
-  private head = 0;
-  async acquire(): Promise<void> {
-    if (!this.locked) {
-      this.locked = true;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  release(): void {
-    if (this.head < this.waiters.length) this.waiters[this.head++]!();
-    else {
-      this.locked = false;
-      this.waiters = [];
-      this.head = 0;
-    }
-  }
-}
 
 const handWritten = await measure("hand-written promise mutex", TOTAL, async () => {
   const mutex = new PromiseMutex();

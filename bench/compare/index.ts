@@ -29,9 +29,12 @@ const PYTHON_SCRIPTS: Record<string, string> = {
 };
 const DESCRIPTIONS: Record<string, string> = {
   spawn: `spawn and await ${sizes.spawn} tasks`,
+  "spawn-inline": `the same, an inline function* (native: an inline async arrow) per task`,
+  "spawn-eager": `the same, eager tasks (eagerTaskFactory)`,
   switches: `${sizes.switchTasks} tasks x ${sizes.switches} sleep(0)`,
   queue: `bounded queue (100), ${sizes.queueItems} items`,
-  lock: `${sizes.lockTasks} tasks x ${sizes.lockRounds} lock acquisitions`,
+  lock: `${sizes.lockTasks} tasks x ${sizes.lockRounds} lock acquisitions (native: async-mutex)`,
+  "lock-promise-mutex": `the same, native: a hand-written promise mutex`,
   sleepers: `${sizes.sleepers} concurrent ${sizes.sleepSeconds} s sleeps`,
   "line-echo": `line echo, ${sizes.echoClients} clients x ${sizes.echoLines} lines`,
   pizza: `pizza server at bake 0, ${sizes.orders} orders`,

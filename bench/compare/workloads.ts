@@ -9,11 +9,14 @@ import { performance } from "node:perf_hooks";
 import { Mutex } from "async-mutex";
 import * as effection from "effection";
 import { lineClient, plainLineServer } from "../net-baselines.js";
+import { PromiseMutex } from "../promise-mutex.js";
 import {
   Lock,
   ProcessPoolExecutor,
   Queue,
   createTask,
+  eagerTaskFactory,
+  getRunningLoop,
   fromPromise,
   gather,
   openConnection,
@@ -143,6 +146,38 @@ export const workloads: Record<string, Workload> = {
       for (const t of tasks) yield* t;
     })),
   },
+  "spawn-inline": {
+    // The way most users write it: an anonymous function* per task, against an inline async arrow.
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      const tasks = new Array<Task<number>>(s.spawn);
+      for (let i = 0; i < s.spawn; i++) tasks[i] = createTask((function* (): Coro<number> {
+        return i;
+      })());
+      for (let i = 0; i < s.spawn; i++) yield* tasks[i]!;
+    })),
+    native: (s) => timed(async () => {
+      const promises = new Array<Promise<number>>(s.spawn);
+      for (let i = 0; i < s.spawn; i++) promises[i] = (async () => i)();
+      await Promise.all(promises);
+    }),
+  },
+  "spawn-eager": {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      getRunningLoop().setTaskFactory(eagerTaskFactory);
+      function* trivial(i: number): Coro<number> {
+        return i;
+      }
+      const tasks = new Array<Task<number>>(s.spawn);
+      for (let i = 0; i < s.spawn; i++) tasks[i] = createTask(trivial(i));
+      for (let i = 0; i < s.spawn; i++) yield* tasks[i]!;
+    })),
+    native: (s) => timed(async () => {
+      const trivial = async (i: number): Promise<number> => i;
+      const promises = new Array<Promise<number>>(s.spawn);
+      for (let i = 0; i < s.spawn; i++) promises[i] = trivial(i);
+      await Promise.all(promises);
+    }),
+  },
   switches: {
     "asyncio-ts": (s) => timed(() => run(function* () {
       function* worker(): Coro<void> {
@@ -216,6 +251,29 @@ export const workloads: Record<string, Workload> = {
       const mutex = new Mutex();
       await Promise.all(Array.from({ length: s.lockTasks }, async () => {
         for (let i = 0; i < s.lockRounds; i++) await mutex.runExclusive(async () => void (await null));
+      }));
+    }),
+  },
+  "lock-promise-mutex": {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      const lock = new Lock();
+      const worker = function* (): Coro<void> {
+        for (let i = 0; i < s.lockRounds; i++) yield* lock.hold(() => sleep(0));
+      };
+      const tasks = Array.from({ length: s.lockTasks }, () => createTask(worker()));
+      for (const t of tasks) yield* t;
+    })),
+    native: (s) => timed(async () => {
+      const mutex = new PromiseMutex();
+      await Promise.all(Array.from({ length: s.lockTasks }, async () => {
+        for (let i = 0; i < s.lockRounds; i++) {
+          await mutex.acquire();
+          try {
+            await null;
+          } finally {
+            mutex.release();
+          }
+        }
       }));
     }),
   },
