@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import type { TraceFile } from "../src/index.js";
+import { onEnding, warn } from "../src/debug/endings.js";
 
 const fixture = new URL("./fixtures/ending.ts", import.meta.url).pathname;
 const uid = process.getuid!();
@@ -113,4 +114,35 @@ test("SIGINT: the process ends by it (or by run()'s own Ctrl-C handling, with a 
   const ended = await end(t, "wait", "SIGINT");
   assert.ok(ended.signal === "SIGINT" || (ended.code !== null && ended.code !== 0), `${ended.code} ${ended.signal}`);
   assertClean(ended);
+});
+
+test("a cleanup that throws does not stop the others", () => {
+  const ran: string[] = [];
+  const unregisterFailing = onEnding(() => {
+    throw new Error("cleanup broke");
+  });
+  const unregisterOther = onEnding(() => void ran.push("other"));
+  // Another listener of the signal: the ending's own only cleans up and leaves the decision to it (no re-raise).
+  const keepAlive = (): void => {};
+  process.on("SIGHUP", keepAlive);
+  try {
+    process.emit("SIGHUP", "SIGHUP");
+  } finally {
+    process.removeListener("SIGHUP", keepAlive);
+    unregisterFailing();
+    unregisterOther();
+  }
+  assert.deepEqual(ran, ["other"]);
+});
+
+test("a warning with stderr gone is dropped without throwing", () => {
+  const write = process.stderr.write;
+  process.stderr.write = (() => {
+    throw new Error("EPIPE");
+  }) as typeof process.stderr.write;
+  try {
+    assert.doesNotThrow(() => warn("nobody hears this"));
+  } finally {
+    process.stderr.write = write;
+  }
 });

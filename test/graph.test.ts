@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Queue, captureCallGraph, createTask, currentTask, formatCallGraph, gather, getRunningLoop, sleep, taskGroup, waitFor, type Coro } from "../src/index.js";
+import { EventLoop, Queue, captureCallGraph, createTask, currentTask, formatCallGraph, gather, getRunningLoop, sleep, taskGroup, waitFor, type Coro, type Task } from "../src/index.js";
 import { after, runCapturing, runVirtual } from "./support.js";
 
 test("the graph of a task blocked in gather shows the gather and its children", async () => {
@@ -156,4 +156,97 @@ test("debug mode reports a pending task that was destroyed, with where it was cr
   assert.ok(report, JSON.stringify(outcome.reports.map((r) => r.message)));
   assert.equal(report.taskName, "forgotten");
   assert.match(String(report.sourceTraceback), /task created here/);
+});
+
+test("the graph of a finished task and of a cancelled task shows their state", async () => {
+  const [finished, cancelled] = await runVirtual(function* () {
+    const done = createTask(sleep(1), { name: "done" });
+    const stopped = createTask(sleep(10), { name: "stopped" });
+    yield* done;
+    stopped.cancel();
+    yield* sleep(0);
+    return [formatCallGraph(captureCallGraph(done)!), formatCallGraph(captureCallGraph(stopped)!)];
+  });
+  assert.equal(finished, '* Task "done" [finished]');
+  assert.equal(cancelled, '* Task "stopped" [cancelled]');
+});
+
+test("in debug mode a task's node says where it was created", async () => {
+  const outcome = await runCapturing(
+    function* () {
+      const worker = createTask(sleep(10), { name: "worker" });
+      yield* sleep(1);
+      const text = formatCallGraph(captureCallGraph(worker)!);
+      worker.cancel();
+      return text;
+    },
+    { debug: true },
+  );
+  assert.match(outcome.value as string, /^\* Task "worker" \[pending\] created at .*graph\.test\.ts:\d+:\d+/);
+});
+
+test("captureCallGraph outside a task, in a plain callback, is null", async () => {
+  const graph = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const seen = loop.createFuture<unknown>();
+    loop.callSoon(() => seen.setResult(captureCallGraph()));
+    return yield* seen;
+  });
+  assert.equal(graph, null);
+});
+
+test("the awaited-by chain stops 65 levels above the task", async () => {
+  const depth = await runVirtual(function* () {
+    const bottom = createTask(sleep(10), { name: "bottom" });
+    let top = bottom;
+    for (let i = 0; i < 80; i++) {
+      const below = top;
+      top = createTask((function* (): Coro<void> { yield* below; })(), { name: `level-${i}` });
+    }
+    yield* sleep(1);
+    let node = captureCallGraph(bottom)!;
+    let levels = 0;
+    while (node.awaitedBy.length > 0) {
+      node = node.awaitedBy[0]!;
+      levels++;
+    }
+    top.cancel();
+    yield* sleep(0);
+    return levels;
+  });
+  assert.equal(depth, 65);
+});
+
+test("two tasks awaiting each other each appear once in the awaited-by chain", async () => {
+  // A deadlock that cancellation cannot undo (cancelling one cancels the other,
+  // back and forth, as in CPython): run it on a loop of its own, closed without
+  // cancelling anything.
+  const loop = new EventLoop({ clock: "virtual" });
+  const text = await loop.runUntilComplete(
+    (function* (): Coro<string> {
+      const tasks: Task<void>[] = [];
+      const awaitOther = function* (other: number): Coro<void> {
+        yield* sleep(0);
+        yield* tasks[other]!;
+      };
+      tasks.push(createTask(awaitOther(1), { name: "a" }), createTask(awaitOther(0), { name: "b" }));
+      yield* sleep(1);
+      return formatCallGraph(captureCallGraph(tasks[0])!);
+    })(),
+  );
+  loop.close();
+  assert.equal(text, '* Task "a" [pending]\n  └─ Task "b" [pending]\n    └─ Task "a" [pending]\nawaited by:\n  Task "b" [pending]');
+});
+
+test("a task awaiting a plain future shows it as a Future node", async () => {
+  const text = await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<void>();
+    const waiter = createTask((function* (): Coro<void> { yield* future; })(), { name: "waiter" });
+    yield* sleep(1);
+    const rendered = formatCallGraph(captureCallGraph(waiter)!);
+    future.setResult(undefined);
+    yield* waiter;
+    return rendered;
+  });
+  assert.equal(text, '* Task "waiter" [pending]\n  └─ Future [pending]');
 });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
@@ -223,4 +223,146 @@ test("a traced run of 1M tasks keeps its peak RSS within 64 MB of the same run u
   const [plain, traced] = await Promise.all([peakRss(["1000000"]), peakRss(["1000000", "/dev/null"])]);
   assert.equal(traced.result, 1_000_000);
   assert.ok(traced.peakRss - plain.peakRss < 64 * 1024 * 1024, `peak RSS ${traced.peakRss} traced vs ${plain.peakRss} untraced`);
+});
+
+test("traceEventJSON writes every field it is given, as JSON.stringify of the event would", () => {
+  const event = { name: 'a "quoted" step', ph: "X" as const, ts: 5, dur: 7, pid: 1, tid: 3, cat: "step", args: { n: 1 } };
+  assert.deepEqual(JSON.parse(traceEventJSON(event)), event);
+});
+
+test("a traced wait on a plain future is named 'future'", async () => {
+  let trace: TraceFile | undefined;
+  await run(
+    function* () {
+      const loop = getRunningLoop();
+      const tracer = new TaskTracer(loop);
+      loop.instrument = tracer;
+      const future = loop.createFuture<void>();
+      const waiter = createTask((function* (): Coro<void> { yield* future; })(), { name: "waiter" });
+      yield* sleep(1);
+      future.setResult(undefined);
+      yield* waiter;
+      loop.instrument = null;
+      trace = tracer.toJSON();
+    },
+    { clock: "virtual" },
+  );
+  assert.ok(trace!.traceEvents.some((e) => e.name === "wait: future" && e.dur === 1_000_000), JSON.stringify(trace!.traceEvents));
+});
+
+/** The descriptor this process holds open on `file`. */
+function fdOf(file: string): number {
+  const target = realpathSync(file);
+  const fd = readdirSync("/proc/self/fd").find((n) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${n}`) === target;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(fd !== undefined, `no descriptor on ${file}`);
+  return Number(fd);
+}
+
+test("a trace file that fails mid-run is one warning: tracing stops at once (the loop's instrument is cleared), the run goes on", async (t) => {
+  const file = join(sandbox(t), "run.json");
+  let cleared = false;
+  let result: number | undefined;
+  const stderr = await capturingStderr(async () => {
+    result = await run(
+      function* () {
+        const loop = getRunningLoop();
+        const fd = fdOf(file);
+        closeSync(fd);
+        // The same number again, read-only: every later write of the trace fails (EBADF), and no other file gets them.
+        assert.equal(openSync(file, "r"), fd);
+        const sum = yield* spawnMany(2000);
+        for (let i = 0; i < 10_000 && loop.instrument !== null; i++) yield* sleep(0.001);
+        cleared = loop.instrument === null;
+        return sum;
+      },
+      { clock: "virtual", trace: file },
+    );
+  });
+  assert.equal(result, 2000);
+  assert.equal(cleared, true);
+  assert.match(stderr, /^asyncio-ts: trace .*run\.json: EBADF.*; tracing stopped, the run goes on\n$/);
+});
+
+// --- the file writer at its edges (its descriptor closed under it: EBADF) -------
+
+/** A writer on a fresh file whose descriptor is then closed behind its back, so that every write fails with EBADF. */
+function brokenWriter(t: TestContext): { writer: TraceFileWriter; stderr: () => string } {
+  const writer = new TraceFileWriter(join(sandbox(t), "run.json"));
+  const write = process.stderr.write;
+  let captured = "";
+  process.stderr.write = ((chunk: string) => ((captured += chunk), true)) as typeof process.stderr.write;
+  t.after(() => {
+    process.stderr.write = write;
+  });
+  closeSync(writer["fd"]!);
+  return { writer, stderr: () => captured };
+}
+
+const bigEvent = (i: number): string => traceEventJSON({ name: `e${i}-${"x".repeat(200)}`, ph: "i", s: "t", ts: i, pid: 1, tid: 1 });
+
+test("background writes that all fail are one warning, and the writer closes once they are done", async (t) => {
+  const { writer, stderr } = brokenWriter(t);
+  // Enough for two chunks in flight at once: both fail.
+  for (let i = 0; i < 700; i++) writer.append(bigEvent(i));
+  assert.equal(writer["inFlight"].size, 2);
+  await writer.closed();
+  assert.equal(writer.ok, false);
+  assert.match(stderr(), /^asyncio-ts: trace .*run\.json: EBADF.*; tracing stopped, the run goes on\n$/);
+});
+
+test("a checkpoint whose first write fails skips the rest, and later checkpoints and appends do nothing", async (t) => {
+  const { writer, stderr } = brokenWriter(t);
+  writer.append(bigEvent(0));
+  writer.checkpoint();
+  assert.equal(writer.ok, false);
+  writer.checkpoint();
+  writer.append(bigEvent(1));
+  writer.close();
+  await writer.closed();
+  assert.equal(stderr().split("\n").length, 2, stderr());
+});
+
+test("after close() the writer ignores appends, and closing again does nothing", async (t) => {
+  const file = join(sandbox(t), "run.json");
+  const writer = new TraceFileWriter(file);
+  writer.append(bigEvent(0));
+  writer.close();
+  writer.append(bigEvent(1));
+  writer.close();
+  await writer.closed();
+  assert.deepEqual((JSON.parse(readFileSync(file, "utf8")) as TraceFile).traceEvents.map((e) => e.ts), [0]);
+});
+
+// --- the timeline at its edges ---------------------------------------------------
+
+test("the timeline names a track by its number when it has no name, and skips events of tracks it never named", () => {
+  const html = renderTimeline({
+    displayTimeUnit: "ms",
+    traceEvents: [
+      { name: "thread_name", ph: "M", ts: 0, pid: 1, tid: 7 },
+      { name: "step", ph: "X", ts: 0, dur: 10, pid: 1, tid: 7, cat: "step" },
+      { name: "step", ph: "X", ts: 0, dur: 10, pid: 1, tid: 8, cat: "step" },
+      { name: "done", ph: "i", ts: 10, pid: 1, tid: 8, s: "t" },
+    ],
+  });
+  assert.match(html, /<text class="track"[^>]*>7<\/text>/);
+  assert.equal((html.match(/<rect class="step"/g) ?? []).length, 1);
+  assert.equal((html.match(/<circle /g) ?? []).length, 0);
+});
+
+test("the timeline colours each ending: failed red, cancelled orange, done green, anything else grey", () => {
+  const html = renderTimeline({
+    displayTimeUnit: "ms",
+    traceEvents: [
+      { name: "thread_name", ph: "M", ts: 0, pid: 1, tid: 1, args: { name: "t" } },
+      ...["failed", "cancelled", "done", "created"].map((name, i) => ({ name, ph: "i" as const, ts: i, pid: 1, tid: 1, s: "t" as const })),
+    ],
+  });
+  assert.deepEqual([...html.matchAll(/<circle [^>]*fill="([^"]+)"><title>(\w+)</g)].map((m) => `${m[2]} ${m[1]}`), ["failed #d33", "cancelled #e90", "done #2a2", "created #888"]);
 });

@@ -48,11 +48,14 @@ function creationSite(task: Task<unknown>): string | undefined {
 
 function describe(future: Future<unknown>, seen: Set<Future<unknown>>, depth: number): CallGraphNode {
   const node: CallGraphNode = { kind: "future", name: "Future", future, state: stateOf(future), awaits: [], awaitedBy: [] };
-  if (seen.has(future) || depth > 64) return node;
-  seen.add(future);
+  // A task met again (a cycle of tasks awaiting each other) or too deep still shows as itself, unexpanded.
   if (future instanceof Task) {
     node.kind = "task";
     node.name = future.getName();
+  }
+  if (seen.has(future) || depth > 64) return node;
+  seen.add(future);
+  if (future instanceof Task) {
     const createdAt = creationSite(future as Task<unknown>);
     if (createdAt !== undefined) node.createdAt = createdAt;
     const waitingOn = future.getWaitingOn();

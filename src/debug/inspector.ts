@@ -77,7 +77,8 @@ export function taskTable(loop: EventLoop): TaskRow[] {
     return {
       id: task.taskId,
       name: task.getName(),
-      state: !task.done() ? "pending" : task.cancelled() ? "cancelled" : "finished",
+      // liveTasks holds only tasks not yet done (a task leaves it as it finishes).
+      state: "pending",
       awaiting: wait.text,
       awaitsTasks: wait.tasks.map((t) => t.taskId),
     };
@@ -210,8 +211,8 @@ export function startInspector(loop: EventLoop, limits: InspectorLimits = defaul
     });
   });
   server.on("listening", () => {
+    // Never after stop(): server.close() drops the pending 'listening' (and libuv removes the file).
     listening = true;
-    if (stopped) return removeFile();
     try {
       // The directory is private already; owner-only on the socket as well,
       // without process.umask() (unavailable in worker threads).

@@ -27,8 +27,9 @@ const chunkChars = 64 * 1024;
 /** Chunks written in the background at once; more are written synchronously. */
 const maxInFlight = 2;
 
+// What fails here is the fs (open, write): always an Error.
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return (error as Error).message;
 }
 
 /** Appends JSON events to a trace file, streaming. */
@@ -81,15 +82,17 @@ export class TraceFileWriter {
   }
 
   /** Starts writing the buffered events (in the background while few writes are in flight). */
+  // Called by append() only: with events pending, and an fd (append ignores
+  // everything once failed or closing, the only states without one).
   private flush(): void {
-    if (this.pending.length === 0 || this.fd === null) return;
+    const fd = this.fd!;
     const chunk = Buffer.from(this.pending);
     this.pending = "";
     const at = this.position;
     this.position += chunk.length;
     if (this.inFlight.size >= maxInFlight) return this.writeNow(chunk, at);
     this.inFlight.set(at, chunk);
-    fsApi.write(this.fd, chunk, 0, chunk.length, at, (error) => {
+    fsApi.write(fd, chunk, 0, chunk.length, at, (error) => {
       this.inFlight.delete(at);
       if (error !== null) this.fail(error);
       this.closeIfDone();

@@ -35,7 +35,8 @@ function errorKind(error: unknown): string {
   if (error instanceof TimeoutError) return "timeout";
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") return code;
-  return error instanceof Error ? error.name : "error";
+  // Everything an order can fail with is an Error.
+  return (error as Error).name;
 }
 
 /** Places the orders and measures them. */

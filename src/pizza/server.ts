@@ -161,11 +161,8 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
         if (!baking.done()) baking.cancel();
       }
       if (hangUp.done() && !hangUp.cancelled()) {
-        try {
-          yield* baking;
-        } catch {
-          // cancelled: the oven is free again
-        }
+        // Let the cancelled bake finish (wait() never raises): the oven is free again.
+        yield* wait([baking]);
         outcome = "cancelled";
         return;
       }
