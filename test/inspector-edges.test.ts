@@ -166,7 +166,7 @@ test("a socket file removed before the inspector could make it owner-only disabl
   assert.match(stderr(), /^asyncio-ts: inspector disabled: .*asyncio-ts-\d+\.sock: ENOENT[^\n]*\n$/);
 });
 
-test("an inspector stopped before its takeover probe connects warns nothing", async (t) => {
+test("an inspector stopped before its takeover probe connects warns nothing", { timeout: 20_000 }, async (t) => {
   sandbox(t);
   const stderr = captureStderr(t);
   mkdirSync(privateDir(), { mode: 0o700 });
@@ -239,7 +239,7 @@ test("ASYNCIO_TS_INSPECT set to 0 or to nothing does not inspect", async (t) => 
   }
 });
 
-test("a worker thread's inspected loop, while the main thread's is inspected, warns once, naming the worker thread", async (t) => {
+test("a worker thread's inspected loop, while the main thread's is inspected, warns once, naming the worker thread", { timeout: 20_000 }, async (t) => {
   await withInspector(t, function* (path) {
     process.env["ASYNCIO_TS_INSPECT"] = "1";
     const worker = new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(workerFixture)}); })`, { eval: true, stderr: true });

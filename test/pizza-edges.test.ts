@@ -9,7 +9,7 @@ import { Socket, connect } from "node:net";
 import { test } from "node:test";
 import { getRunningLoop, sleep, startServer, type Coro } from "../src/index.js";
 import { placeOrders } from "../src/pizza/order.js";
-import { startPizzeria, type Pizzeria } from "../src/pizza/server.js";
+import { startPizzeria, type OrderOutcome, type Pizzeria } from "../src/pizza/server.js";
 import { formatSummary, summarise } from "../src/pizza/stats.js";
 import { runCapturing, runVirtual } from "./support.js";
 
@@ -18,6 +18,14 @@ function handConnection(pizzeria: Pizzeria): Socket {
   const socket = new Socket();
   pizzeria.server["nodeServer"].emit("connection", socket);
   return socket;
+}
+
+/** Waits (virtual time, up to 60 s) until the pizzeria counted an order with `outcome`. */
+function* untilCounted(pizzeria: Pizzeria, outcome: OrderOutcome): Coro<void> {
+  for (let waited = 0; pizzeria.outcomes[outcome] === 0; waited += 0.01) {
+    if (waited > 60) throw new Error(`no ${outcome} order after 60 s: ${JSON.stringify(pizzeria.outcomes)}`);
+    yield* sleep(0.01);
+  }
 }
 
 test("bake must be a number of seconds >= 0", async () => {
@@ -47,7 +55,7 @@ test("a client that closes without ordering is counted as empty", async () => {
   const outcomes = await runVirtual(function* () {
     const pizzeria = yield* startPizzeria({ bake: 1 });
     const client = connect(pizzeria.port, "127.0.0.1", () => client.end());
-    while (pizzeria.outcomes.empty === 0) yield* sleep(0.01);
+    yield* untilCounted(pizzeria, "empty");
     client.destroy();
     yield* pizzeria.shutdown(1);
     return pizzeria.outcomes;
@@ -65,7 +73,7 @@ test("a connection already gone when its order is read cancels the pizza at once
     socket.push("margherita");
     socket.destroy();
     const start = loop.time();
-    while (pizzeria.outcomes.cancelled === 0) yield* sleep(0.01);
+    yield* untilCounted(pizzeria, "cancelled");
     const elapsed = loop.time() - start;
     yield* pizzeria.shutdown(1);
     return { elapsed, outcomes: pizzeria.outcomes };
@@ -84,7 +92,7 @@ test("a connection closed mid-bake cancels the pizza", async () => {
     yield* sleep(1);
     assert.equal(pizzeria.inFlight(), 1);
     socket.destroy();
-    while (pizzeria.outcomes.cancelled === 0) yield* sleep(0.01);
+    yield* untilCounted(pizzeria, "cancelled");
     const at = loop.time();
     yield* pizzeria.shutdown(1);
     return { at, outcomes: pizzeria.outcomes };
@@ -100,7 +108,7 @@ test("a reset before the order arrives counts as a cancelled order, not a server
     const socket = handConnection(pizzeria);
     yield* sleep(0.1);
     socket.destroy(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
-    while (pizzeria.outcomes.cancelled === 0) yield* sleep(0.01);
+    yield* untilCounted(pizzeria, "cancelled");
     yield* pizzeria.shutdown(1);
     return pizzeria.outcomes;
   });
@@ -115,7 +123,7 @@ test("a read that fails for another reason is an order error, reported to the ex
     const socket = handConnection(pizzeria);
     yield* sleep(0.1);
     socket.destroy(new Error("disk on fire"));
-    while (pizzeria.outcomes.error === 0) yield* sleep(0.01);
+    yield* untilCounted(pizzeria, "error");
     yield* pizzeria.shutdown(1);
     return pizzeria.outcomes;
   });

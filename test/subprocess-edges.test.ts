@@ -247,7 +247,8 @@ test("cancelling runProcess after its leader exited, while a grandchild holds th
     const outcome = await runCapturing(function* () {
       // The leader writes its pid and exits; the background sleep keeps stdout open, so communicate() waits on.
       const task = createTask(runProcess(["sh", "-c", `sleep 30 & echo $$ > ${pidFile}`], { gracePeriod: 30 }));
-      while (leader === 0 || !isGone(leader)) {
+      for (let waited = 0; leader === 0 || !isGone(leader); waited += 0.01) {
+        if (waited > 10) throw new Error("the leader never wrote its pid and exited");
         yield* sleep(0.01);
         if (leader === 0 && existsSync(pidFile)) leader = Number(readFileSync(pidFile, "utf8")) || 0;
       }
