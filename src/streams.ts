@@ -26,7 +26,9 @@ const tlsApi = lazyBuiltin<typeof tls>("node:tls", "TLS streams");
 
 /** Default buffer limit of a reader: 64 KiB (2**16), as in asyncio. */
 export const DEFAULT_LIMIT = 2 ** 16;
-// Node, Bun and Deno have Buffer; elsewhere a stream has no socket to read from anyway.
+// Node, Bun and Deno have Buffer; elsewhere a stream has no socket to read from anyway
+// (that arm runs in browsers only, never under c8).
+/* c8 ignore next */
 const EMPTY: Buffer = typeof Buffer === "function" ? Buffer.alloc(0) : (new Uint8Array(0) as Buffer);
 
 /**
