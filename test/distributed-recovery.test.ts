@@ -37,7 +37,7 @@ describe("DistributedExecutor recovery", { skip: redisSkip }, () => {
   });
 
   after(async () => {
-    await Promise.all(workers.map((w) => w.kill()));
+    await Promise.all(workers.map((w) => w.stop()));
     await redis?.stop();
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   });

@@ -87,7 +87,7 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
 
   after(async () => {
     await observer?.close();
-    await Promise.all(workers.map((w) => w.kill()));
+    await Promise.all(workers.map((w) => w.stop()));
     await redis?.stop();
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   });

@@ -520,3 +520,25 @@ test("ProcessPoolExecutor: an argument that clones but cannot cross the IPC chan
   });
   assert.equal(value, 42);
 });
+
+test("ProcessPoolExecutor: a child process that cannot be started fails the job with BrokenProcessPool, instead of hanging", async () => {
+  const error = await withPool(() => new ProcessPoolExecutor({ maxWorkers: 1 }), function* (pool) {
+    const real = process.execPath;
+    let future: Future<number>;
+    // fork() runs process.execPath: a path that does not exist makes the spawn fail.
+    process.execPath = "/nonexistent/node";
+    try {
+      future = pool.submit((x: number) => x, 1);
+    } finally {
+      process.execPath = real;
+    }
+    try {
+      yield* future;
+    } catch (e) {
+      return e as Error;
+    }
+    return assert.fail("the job did not fail");
+  });
+  assert.ok(error instanceof BrokenProcessPool, String(error));
+  assert.match(error.message, /terminated abruptly \(could not be started: spawn \/nonexistent\/node ENOENT\)/);
+});

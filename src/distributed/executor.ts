@@ -33,6 +33,7 @@ import {
   decode,
   encode,
   fromRemoteError,
+  messageOf,
   v8Serializer,
   type JobData,
   type JobFunction,
@@ -77,7 +78,6 @@ interface PendingJob {
   // Resolves when the job's end was seen (completed, failed, removed) or it was given up.
   gone: Promise<void>;
   markGone: () => void;
-  cancelling: boolean;
 }
 
 const DEFAULT_JOB_OPTIONS: DistributedJobOptions = { attempts: 3, removeOnComplete: true, removeOnFail: true };
@@ -253,7 +253,7 @@ export class DistributedExecutor implements Executor {
     try {
       payload = encode(this.serializer, values);
     } catch (error) {
-      future.setException(new TypeError(`the ${kind === "run" ? "arguments" : "items"} cannot be serialised for a worker: ${String((error as Error).message ?? error)}`));
+      future.setException(new TypeError(`the ${kind === "run" ? "arguments" : "items"} cannot be serialised for a worker: ${messageOf(error)}`));
       return future as unknown as Future<R>;
     }
     this.start();
@@ -261,11 +261,11 @@ export class DistributedExecutor implements Executor {
     let markGone!: () => void;
     const gone = new Promise<void>((resolve) => (markGone = resolve));
     const data: JobData = { v: 1, kind, fn, payload };
-    const job: PendingJob = { id, fn, future, loop, submittedAt: Date.now(), added: Promise.resolve(false), gone, markGone, cancelling: false };
+    const job: PendingJob = { id, fn, future, loop, submittedAt: Date.now(), added: Promise.resolve(false), gone, markGone };
     job.added = this.ready!.then(() => this.queue!.add(fn.name, data, { ...this.jobOptions, jobId: id })).then(
       () => true,
       (error: unknown) => {
-        this.finish(job, new BrokenExecutorError(`job ${id} (${fn.name}) could not be queued on ${describeConnection(this.connectionOptions)}: ${String((error as Error).message ?? error)}`, { cause: error }));
+        this.finish(job, new BrokenExecutorError(`job ${id} (${fn.name}) could not be queued on ${describeConnection(this.connectionOptions)}: ${messageOf(error)}`, { cause: error }));
         return false;
       },
     );
@@ -325,7 +325,7 @@ export class DistributedExecutor implements Executor {
       if (typeof returnvalue !== "string") throw new TypeError(`not an asyncio-ts worker's result: ${typeof returnvalue}`);
       outcome = decode(this.serializer, returnvalue) as JobOutcome;
     } catch (error) {
-      this.finish(job, new BrokenExecutorError(`job ${jobId} (${job.fn.name}) returned a result that cannot be read: ${String((error as Error).message ?? error)}`, { cause: error }));
+      this.finish(job, new BrokenExecutorError(`job ${jobId} (${job.fn.name}) returned a result that cannot be read: ${messageOf(error)}`, { cause: error }));
       return;
     }
     this.finish(job, outcome.ok ? { value: outcome.value } : fromRemoteError(outcome.error));
@@ -334,7 +334,8 @@ export class DistributedExecutor implements Executor {
   private onFailed(jobId: string, failedReason: string): void {
     const job = this.pending.get(jobId);
     if (job === undefined) return;
-    const attempts = this.jobOptions.attempts ?? 1;
+    // No attempts, or 0 (BullMQ's default), means one attempt.
+    const attempts = Math.max(1, this.jobOptions.attempts ?? 1);
     this.finish(job, new BrokenExecutorError(`job ${jobId} (${job.fn.name} from ${job.fn.module}) failed after at most ${attempts} attempt${attempts === 1 ? "" : "s"}: ${failedReason}`));
   }
 
@@ -348,6 +349,7 @@ export class DistributedExecutor implements Executor {
   /** Settles the job's future (unless already done) and forgets the job. */
   private finish(job: PendingJob, outcome: { value: unknown } | Error): void {
     if (this.pending.get(job.id) === job) this.pending.delete(job.id);
+    if (this.pending.size === 0) this.disarmWatchdog();
     job.markGone();
     if (!job.future.done()) {
       if (outcome instanceof Error) job.future.setException(outcome);
@@ -358,11 +360,10 @@ export class DistributedExecutor implements Executor {
   /**
    * A cancelled future: mark the job cancelled (a worker checks the mark
    * when it takes the job), remove it if still queued, otherwise tell the
-   * workers to stop it. The job stays pending until its end is seen.
+   * workers to stop it. The job stays pending until its end is seen. Called
+   * once per job: an ExecutorFuture runs its onCancel only on its first cancel.
    */
   private cancel(job: PendingJob): void {
-    if (job.cancelling) return;
-    job.cancelling = true;
     const key = cancelKey(this.prefix, this.queueName, job.id);
     void (async () => {
       if (!(await job.added)) return;
@@ -388,12 +389,8 @@ export class DistributedExecutor implements Executor {
   /** While jobs are pending and Redis is away, fails the ones that waited longer than `connectionTimeout`. */
   private armWatchdog(): void {
     if (this.watchdog !== null || this.pending.size === 0) return;
+    // Disarmed by finish() when the last pending job ends.
     this.watchdog = setInterval(() => {
-      if (this.pending.size === 0) {
-        clearInterval(this.watchdog!);
-        this.watchdog = null;
-        return;
-      }
       const since = this.disconnectedSince;
       if (since === null) return;
       const now = Date.now();
@@ -415,6 +412,12 @@ export class DistributedExecutor implements Executor {
     this.watchdog.unref();
   }
 
+  private disarmWatchdog(): void {
+    if (this.watchdog === null) return;
+    clearInterval(this.watchdog);
+    this.watchdog = null;
+  }
+
   private dropConnections(): void {
     const control = this.control;
     this.control = this.ready = null;
@@ -425,8 +428,7 @@ export class DistributedExecutor implements Executor {
   private async closeWhenIdle(): Promise<void> {
     // No submit can add a job now; one await covers every pending job.
     await Promise.all([...this.pending.values()].map((job) => job.gone));
-    if (this.watchdog !== null) clearInterval(this.watchdog);
-    this.watchdog = null;
+    this.disarmWatchdog();
     const queue = this.queue;
     const events = this.events;
     const control = this.control;

@@ -51,6 +51,11 @@ export function decode(serializer: Serializer, text: string): unknown {
   return serializer.deserialize(Buffer.from(text, "base64"));
 }
 
+/** What a message names a thrown value by: its `message`, else the value itself. */
+export function messageOf(error: unknown): string {
+  return String((error as Error).message ?? error);
+}
+
 /** A thrown value, as data that keeps name, message, stack (and `code`). */
 export function toRemoteError(error: unknown): RemoteError {
   if (error instanceof Error) {

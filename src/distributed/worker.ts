@@ -27,6 +27,7 @@ import {
   cancelKey,
   decode,
   encode,
+  messageOf,
   toRemoteError,
   v8Serializer,
   type JobData,
@@ -124,7 +125,8 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
   const processJob = async (job: Job<JobData, string>, _token?: string, signal?: AbortSignal): Promise<string> => {
     const data = job.data;
     if (data === null || typeof data !== "object" || data.v !== 1) throw new UnrecoverableError("not an asyncio-ts job");
-    const attempts = job.opts.attempts ?? 1;
+    // BullMQ's Job defaults attempts to 0, which means one attempt, as does 1.
+    const attempts = Math.max(1, job.opts.attempts!);
     if (job.attemptsStarted > attempts) {
       throw new UnrecoverableError(`started ${job.attemptsStarted} times, more than its ${attempts} attempts: the workers running it died or stalled`);
     }
@@ -164,7 +166,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     try {
       return encode(serializer, outcome);
     } catch (error) {
-      return encode(serializer, { ok: false, error: toRemoteError(new TypeError(`the result cannot be serialised: ${String((error as Error).message ?? error)}`)) });
+      return encode(serializer, { ok: false, error: toRemoteError(new TypeError(`the result cannot be serialised: ${messageOf(error)}`)) });
     }
   };
 

@@ -25,7 +25,11 @@ export class ProcessPoolExecutor extends PoolExecutor {
     let requested = false;
     let lastError: Error | null = null;
     child.on("message", (message) => events.message(message as FromWorker));
-    child.on("error", (error) => (lastError = error));
+    child.on("error", (error) => {
+      lastError = error;
+      // A child that could not be started (no pid) emits no 'exit': report its end here.
+      if (child.pid === undefined) events.exit(`could not be started: ${error.message}`);
+    });
     child.on("exit", (code, signal) =>
       events.exit(requested ? "terminated" : lastError !== null ? lastError.message : signal !== null ? `killed by ${signal}` : `exit code ${code}`),
     );
