@@ -1,4 +1,4 @@
-// TypeDoc plugin: leaves out `[util.inspect.custom]()` methods, which are how
+// TypeDoc plugin: leaves out `[inspectCustom]()` (util.inspect.custom) methods, which are how
 // objects print themselves in Node, not API a caller uses.
 import { Converter, ReflectionKind } from "typedoc";
 
@@ -6,7 +6,7 @@ import { Converter, ReflectionKind } from "typedoc";
 export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     for (const reflection of context.project.getReflectionsByKind(ReflectionKind.Method)) {
-      if (reflection.name === "[custom]") context.project.removeReflection(reflection);
+      if (reflection.name === "[custom]" || reflection.name === "[inspectCustom]") context.project.removeReflection(reflection);
     }
   });
 }
