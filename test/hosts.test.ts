@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { build } from "esbuild";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundlePortableTests, type BundleHost } from "./hosts/bundle.js";
 import type { RunReport } from "./hosts/harness.js";
@@ -50,6 +52,26 @@ test("the package root bundles for the browser without a single node: built-in",
   });
   assert.equal(result.errors.length, 0);
   assert.match(result.outputFiles[0]!.text, /\bEventLoop\b/);
+});
+
+test("for a browser bundle the package resolves its root and refuses the Node-only subpaths by their export conditions", async () => {
+  // As a user's project sees the built package: node_modules/asyncio-ts -> this repository (npm test builds dist/ first).
+  const project = mkdtempSync(join(tmpdir(), "asyncio-ts-conditions-"));
+  try {
+    mkdirSync(join(project, "node_modules"));
+    symlinkSync(root, join(project, "node_modules", "asyncio-ts"), "dir");
+    const bundleFor = (specifier: string) =>
+      build({ stdin: { contents: `export * from ${JSON.stringify(specifier)};`, resolveDir: project }, bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent" });
+    const rootBundle = await bundleFor("asyncio-ts");
+    assert.equal(rootBundle.errors.length, 0);
+    for (const subpath of ["asyncio-ts/executors", "asyncio-ts/distributed"]) {
+      await assert.rejects(bundleFor(subpath), (error: { errors?: { notes?: { text: string }[] }[] }) =>
+        (error.errors ?? []).some((e) => (e.notes ?? []).some((note) => /is not currently exported by package "asyncio-ts"/.test(note.text))),
+      );
+    }
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
 });
 
 const bun = hostBinary("bun");
