@@ -107,7 +107,8 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
   const bake = options.bake ?? 2;
   const ovens = options.ovens ?? 0;
   const readTimeout = options.readTimeout ?? 10;
-  const log = options.log ?? (() => undefined);
+  // No logger, no log line: the peer and latency text is built only for one.
+  const log = options.log ?? null;
   if (!(bake >= 0)) throw new RangeError("bake must be >= 0 seconds");
   if (!Number.isInteger(ovens) || ovens < 0) throw new RangeError("ovens must be a whole number >= 0");
   const oven = ovens > 0 ? new Semaphore(ovens) : null;
@@ -122,7 +123,8 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
 
   function* handleClient(reader: StreamReader, writer: StreamWriter): Coro<void> {
     const started = loop.time();
-    const peer = writer.getExtraInfo("peername");
+    // Read now: once the peer has gone its address may be unknown.
+    const peer = log === null ? null : writer.getExtraInfo("peername");
     const peerText = Array.isArray(peer) ? `${peer[0]}:${peer[1]}` : String(peer);
     let order = "";
     let outcome: OrderOutcome = "error";
@@ -188,8 +190,10 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
     } finally {
       outcomes[outcome]++;
       writer.close();
-      const latency = ((loop.time() - started) * 1000).toFixed(1);
-      log(`${peerText} order=${JSON.stringify(order.trim())} ${outcome} ${latency} ms`);
+      if (log !== null) {
+        const latency = ((loop.time() - started) * 1000).toFixed(1);
+        log(`${peerText} order=${JSON.stringify(order.trim())} ${outcome} ${latency} ms`);
+      }
     }
   }
 
