@@ -6,36 +6,19 @@
  * sandbox TMPDIR of its own (without XDG_RUNTIME_DIR).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { connect, createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { Worker } from "node:worker_threads";
 import { createTask, fromPromise, getRunningLoop, inspectorSocketPath, run, sleep, type Coro } from "../src/index.js";
 import { startInspector, taskTable } from "../src/debug/inspector.js";
+import { privateDir, request, sandbox, withInspector } from "./inspector-support.js";
 import { runVirtual } from "./support.js";
 
-const uid = process.getuid!();
-const realTmp = tmpdir();
 const workerFixture = new URL("./fixtures/inspected-worker.ts", import.meta.url).pathname;
 delete process.env["XDG_RUNTIME_DIR"];
 delete process.env["ASYNCIO_TS_INSPECT"];
-
-/** A fresh TMPDIR for this process (os.tmpdir() reads it at each call); removed after the test. */
-function sandbox(t: TestContext): string {
-  const dir = mkdtempSync(join(realTmp, "aio-insp-"));
-  process.env["TMPDIR"] = dir;
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-    process.env["TMPDIR"] = realTmp;
-  });
-  return dir;
-}
-
-function privateDir(): string {
-  return join(tmpdir(), `asyncio-ts-${uid}`);
-}
 
 /** Captures this process's stderr for the rest of the test. */
 function captureStderr(t: TestContext): () => string {
@@ -57,51 +40,6 @@ function* until(condition: () => boolean, what: string): Coro<void> {
     if (i > 500) throw new Error(`timed out waiting until ${what}`);
     yield* sleep(0.01);
   }
-}
-
-/** Sends `data` and resolves with everything read until the server closes. */
-function request(path: string, data: string): Promise<string> {
-  return new Promise((resolve) => {
-    let reply = "";
-    const socket = connect(path, () => socket.write(data));
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => (reply += chunk));
-    socket.on("error", () => {});
-    socket.on("close", () => resolve(reply));
-  });
-}
-
-/** Sleeps (real time) until `path` accepts connections. */
-function* waitForSocket(path: string): Coro<void> {
-  for (let i = 0; i < 500; i++) {
-    const up = yield* fromPromise(
-      new Promise<boolean>((resolve) => {
-        const probe = connect(path, () => {
-          probe.destroy();
-          resolve(true);
-        });
-        probe.on("error", () => resolve(false));
-      }),
-    );
-    if (up) return;
-    yield* sleep(0.01);
-  }
-  throw new Error(`${path} never listened`);
-}
-
-/** Runs `body` with an inspector of the running loop listening on this process's path. */
-function withInspector<T>(t: TestContext, body: (path: string) => Coro<T>): Promise<T> {
-  sandbox(t);
-  return run(function* () {
-    const stop = startInspector(getRunningLoop());
-    try {
-      const path = inspectorSocketPath(process.pid);
-      yield* waitForSocket(path);
-      return yield* body(path);
-    } finally {
-      stop();
-    }
-  });
 }
 
 // --- the task table ------------------------------------------------------------

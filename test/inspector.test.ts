@@ -12,34 +12,21 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { Worker } from "node:worker_threads";
 import { fromPromise, getRunningLoop, inspectorSocketPath, run, sleep, type Coro } from "../src/index.js";
 import { startInspector } from "../src/debug/inspector.js";
+import { privateDir, realTmp, request, sandbox, uid, waitForSocket, withInspector } from "./inspector-support.js";
 
 const cli = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const fixture = new URL("./fixtures/ending.ts", import.meta.url).pathname;
 const workerFixture = new URL("./fixtures/inspected-worker.ts", import.meta.url).pathname;
 const skip = existsSync(cli) ? false : "dist/ is not built (npm test builds it first)";
-const uid = process.getuid!();
-const realTmp = tmpdir();
 delete process.env["XDG_RUNTIME_DIR"];
 delete process.env["ASYNCIO_TS_INSPECT"];
-
-/** A fresh TMPDIR for this process (os.tmpdir() reads it at each call) and its children; removed after the test. */
-function sandbox(t: TestContext): string {
-  const dir = mkdtempSync(join(realTmp, "aio-insp-"));
-  process.env["TMPDIR"] = dir;
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-    process.env["TMPDIR"] = realTmp;
-  });
-  return dir;
-}
 
 /**
  * The environment of a fixture: it takes the sandbox as its TMPDIR from
@@ -94,10 +81,6 @@ function cliRun(args: string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<{ st
   child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
   child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
-}
-
-function privateDir(): string {
-  return join(tmpdir(), `asyncio-ts-${uid}`);
 }
 
 test("ps and pstree show the tasks of a process that opted in; directory 0700, socket 0600, removed at exit", { skip }, async (t) => {
@@ -307,52 +290,6 @@ test("a stale socket left by a killed process of the same pid is replaced", asyn
   });
   assert.match(reply, /"pid":\d+/);
 });
-
-/** Sleeps (real time) until `path` accepts connections. */
-function* waitForSocket(path: string): Coro<void> {
-  for (let i = 0; i < 500; i++) {
-    const up = yield* fromPromise(
-      new Promise<boolean>((resolve) => {
-        const probe = connect(path, () => {
-          probe.destroy();
-          resolve(true);
-        });
-        probe.on("error", () => resolve(false));
-      }),
-    );
-    if (up) return;
-    yield* sleep(0.01);
-  }
-  throw new Error(`${path} never listened`);
-}
-
-/** Sends `data` and resolves with everything read until the server closes. */
-function request(path: string, data: string | Buffer, hold?: Socket[]): Promise<string> {
-  return new Promise((resolve) => {
-    let reply = "";
-    const socket = connect(path, () => socket.write(data));
-    hold?.push(socket);
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => (reply += chunk));
-    socket.on("error", () => {});
-    socket.on("close", () => resolve(reply));
-  });
-}
-
-/** Runs `body` with an inspector of the running loop (short idle time) listening on this process's path. */
-function withInspector<T>(t: TestContext, body: (path: string) => Coro<T>, idleMs = 10_000): Promise<T> {
-  sandbox(t);
-  return run(function* () {
-    const stop = startInspector(getRunningLoop(), { maxRequestBytes: 64 * 1024, maxConnections: 16, idleMs });
-    try {
-      const path = inspectorSocketPath(process.pid);
-      yield* waitForSocket(path);
-      return yield* body(path);
-    } finally {
-      stop();
-    }
-  });
-}
 
 test("a request line longer than 64 KiB closes the connection without an answer", async (t) => {
   await withInspector(t, function* (path) {
