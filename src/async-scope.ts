@@ -16,6 +16,7 @@
  *
  * Hosts without `node:async_hooks` (browsers) get no resource and pay nothing.
  */
+import { optionalBuiltin } from "./host.js";
 
 /** What a task steps inside: an `AsyncResource`, seen through the one method used. */
 export interface AsyncScope {
@@ -40,22 +41,8 @@ let storesInUse = false;
  */
 export let storelessScope: AsyncScope | null = null;
 
-function loadAsyncHooks(): AsyncHooksModule | null {
-  const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  // Only a non-Node host (no process.getBuiltinModule, or no node:async_hooks) takes the null arms
-  // below; the suite runs on Node, so coverage ignores them.
-  /* c8 ignore next */
-  if (typeof host?.getBuiltinModule !== "function") return null;
-  try {
-    /* c8 ignore start */
-    return (host.getBuiltinModule("node:async_hooks") as AsyncHooksModule | undefined) ?? null;
-  } catch {
-    return null;
-  }
-  /* c8 ignore stop */
-}
-
-const hooks = loadAsyncHooks();
+// null on a host without node:async_hooks (a browser): tasks then carry no stores.
+const hooks = optionalBuiltin<AsyncHooksModule>("node:async_hooks");
 if (hooks !== null) {
   asyncResource = hooks.AsyncResource;
   const proto = hooks.AsyncLocalStorage.prototype;

@@ -10,6 +10,7 @@ import { copyContext, type Context } from "./contextvars.js";
 import { isCoroutine, type Coro } from "./coroutines.js";
 import { KeyboardInterrupt, RuntimeError } from "./errors.js";
 import { EventLoop, isInsideLoopIteration } from "./events.js";
+import { hostProcess, optionalBuiltin } from "./host.js";
 import type { Future } from "./futures.js";
 import type { Task } from "./tasks.js";
 
@@ -234,8 +235,8 @@ class CtrlC {
   ) {}
 
   static listen(loop: EventLoop, mainTask: Task<unknown>): CtrlC | null {
-    const host = (globalThis as { process?: NodeJS.Process }).process;
-    if (host === undefined || typeof host.on !== "function" || !isMainThread()) return null;
+    const host = hostProcess();
+    if (host === null || !isMainThread()) return null;
     if (host.listeners("SIGINT").some((listener) => !(passiveListener in listener))) return null;
     const interrupts = new CtrlC(loop, mainTask);
     host.on("SIGINT", interrupts.onSigint);
@@ -261,9 +262,7 @@ class CtrlC {
 }
 
 function isMainThread(): boolean {
-  const host = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const threads = host?.getBuiltinModule?.("node:worker_threads") as { isMainThread?: boolean } | undefined;
-  return threads?.isMainThread !== false;
+  return optionalBuiltin<{ isMainThread?: boolean }>("node:worker_threads")?.isMainThread !== false;
 }
 
 // Marks a signal listener of our own tooling that only cleans up (the
