@@ -5,14 +5,11 @@
  * is bundled once per host with esbuild; a host that is not installed is
  * reported as missing.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { smoke } from "./harness.js";
-import { hostBinary, launchChromium, serveFiles } from "../test/hosts/runners.js";
+import { hostBinary, runBundleInChromium, runBundleWith } from "../test/hosts/runners.js";
 
 interface Timing {
   name: string;
@@ -36,36 +33,16 @@ async function bundle(host: string): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-function runProcess(binary: string, args: string[], code: string): Timing[] | string {
-  const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-host-bench-"));
+// A failed host is reported in the table, not thrown: the other hosts' figures still count.
+async function timingsOf(run: () => Promise<{ timings: Timing[] }>): Promise<Timing[] | string> {
   try {
-    const file = join(dir, "workload.mjs");
-    writeFileSync(file, code);
-    const out = spawnSync(binary, [...args, file], { encoding: "utf8", timeout: 600_000 });
-    const line = `${out.stdout}`.split("\n").find((text) => text.startsWith("HOST-BENCH "));
-    if (line === undefined) return `no result (status ${out.status}): ${`${out.stderr}`.slice(-300)}`;
-    return (JSON.parse(line.slice("HOST-BENCH ".length)) as { timings: Timing[] }).timings;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    return (await run()).timings;
+  } catch (error) {
+    return `no result: ${String(error).slice(0, 300)}`;
   }
 }
 
-async function runChromium(binary: string, code: string): Promise<Timing[] | string> {
-  const site = await serveFiles({
-    "/": { type: "text/html", body: '<!doctype html><meta charset="utf-8"><script type="module" src="/w.js"></script>' },
-    "/w.js": { type: "text/javascript", body: code },
-  });
-  const browser = await launchChromium(binary);
-  try {
-    const page = await browser.newPage();
-    await page.goto(site.origin);
-    const handle = await page.waitForFunction(() => (globalThis as { __asyncioTsHostBench?: unknown }).__asyncioTsHostBench, null, { timeout: 600_000, polling: 500 });
-    return ((await handle.jsonValue()) as { timings: Timing[] }).timings;
-  } finally {
-    await browser.close();
-    await site.close();
-  }
-}
+const bench = { marker: "HOST-BENCH ", global: "__asyncioTsHostBench", timeoutMs: 600_000 };
 
 function print(host: string, timings: Timing[] | string): void {
   console.log(`\n## ${host}`);
@@ -84,10 +61,10 @@ function print(host: string, timings: Timing[] | string): void {
 }
 
 const nodeCode = await bundle("node");
-print(`Node ${process.version}`, runProcess(process.execPath, ["--expose-gc"], nodeCode));
+print(`Node ${process.version}`, await timingsOf(() => runBundleWith(process.execPath, ["--expose-gc"], nodeCode, bench)));
 const bun = hostBinary("bun");
-print("Bun", bun === null ? "missing (npm ci installs the bun package)" : runProcess(bun, [], await bundle("bun")));
+print("Bun", bun === null ? "missing (npm ci installs the bun package)" : await timingsOf(async () => runBundleWith(bun, [], await bundle("bun"), bench)));
 const deno = hostBinary("deno");
-print("Deno", deno === null ? "missing (npm ci installs the deno package)" : runProcess(deno, ["run", "--allow-all", "--v8-flags=--expose-gc"], await bundle("deno")));
+print("Deno", deno === null ? "missing (npm ci installs the deno package)" : await timingsOf(async () => runBundleWith(deno, ["run", "--allow-all", "--v8-flags=--expose-gc"], await bundle("deno"), bench)));
 const chromium = hostBinary("chromium");
-print("Chromium (headless)", chromium === null ? "missing (.ci/run installs Debian's chromium)" : await runChromium(chromium, await bundle("browser")));
+print("Chromium (headless)", chromium === null ? "missing (.ci/run installs Debian's chromium)" : await timingsOf(async () => runBundleInChromium(chromium, await bundle("browser"), bench)));

@@ -17,13 +17,23 @@ export function hostBinary(host: "bun" | "deno" | "chromium"): string | null {
   return candidates.find((path) => existsSync(path)) ?? null;
 }
 
-function parseReport(output: string): RunReport | null {
-  const line = output.split("\n").find((text) => text.startsWith("HOST-REPORT "));
-  return line === undefined ? null : (JSON.parse(line.slice("HOST-REPORT ".length)) as RunReport);
+/** Where a bundle leaves its result: a `MARKER {json}` line on stdout, or a property of `globalThis` in a page. */
+export interface BundleResult {
+  /** The stdout line prefix (default `"HOST-REPORT "`, the test harness's). */
+  marker?: string;
+  /** The `globalThis` property a page sets (default `"__asyncioTsHostReport"`). */
+  global?: string;
+  timeoutMs?: number;
 }
 
-/** Runs `code` (a bundle) with `binary` and `args` before the file; rejects with the output if no report came. */
-export async function runBundleWith(binary: string, args: readonly string[], code: string, timeoutMs = 300_000): Promise<RunReport> {
+function parseMarked<T>(output: string, marker: string): T | null {
+  const line = output.split("\n").find((text) => text.startsWith(marker));
+  return line === undefined ? null : (JSON.parse(line.slice(marker.length)) as T);
+}
+
+/** Runs `code` (a bundle) with `binary` and `args` before the file; rejects with the output if no result came. */
+export async function runBundleWith<T = RunReport>(binary: string, args: readonly string[], code: string, result: BundleResult = {}): Promise<T> {
+  const marker = result.marker ?? "HOST-REPORT ";
   const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-host-"));
   const file = join(dir, "portable.mjs");
   writeFileSync(file, code);
@@ -33,16 +43,16 @@ export async function runBundleWith(binary: string, args: readonly string[], cod
       let text = "";
       child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
       child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const timer = setTimeout(() => child.kill("SIGKILL"), result.timeoutMs ?? 300_000);
       child.on("error", reject);
       child.on("close", () => {
         clearTimeout(timer);
         resolve(text);
       });
     });
-    const report = parseReport(output);
-    if (report === null) throw new Error(`no report from ${binary}:\n${output.slice(-4000)}`);
-    return report;
+    const parsed = parseMarked<T>(output, marker);
+    if (parsed === null) throw new Error(`no result from ${binary}:\n${output.slice(-4000)}`);
+    return parsed;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -89,11 +99,12 @@ export async function launchChromium(binary: string): Promise<import("playwright
   return chromium.launch({ executablePath: binary, args: CHROMIUM_ARGS, headless: true });
 }
 
-/** Loads `code` as a module script in a Chromium page and waits for the harness's report. */
-export async function runBundleInChromium(binary: string, code: string, timeoutMs = 300_000): Promise<RunReport> {
+/** Loads `code` as a module script in a Chromium page and waits for the result it leaves on `globalThis`. */
+export async function runBundleInChromium<T = RunReport>(binary: string, code: string, result: BundleResult = {}): Promise<T> {
+  const global = result.global ?? "__asyncioTsHostReport";
   const site = await serveFiles({
-    "/": { type: "text/html", body: '<!doctype html><meta charset="utf-8"><title>asyncio-ts portable tests</title><script type="module" src="/portable.js"></script>' },
-    "/portable.js": { type: "text/javascript", body: code },
+    "/": { type: "text/html", body: '<!doctype html><meta charset="utf-8"><title>asyncio-ts on this host</title><script type="module" src="/bundle.js"></script>' },
+    "/bundle.js": { type: "text/javascript", body: code },
   });
   const browser = await launchChromium(binary);
   try {
@@ -102,11 +113,11 @@ export async function runBundleInChromium(binary: string, code: string, timeoutM
     page.on("pageerror", (error) => errors.push(error.stack ?? error.message));
     await page.goto(site.origin);
     const handle = await page
-      .waitForFunction(() => (globalThis as { __asyncioTsHostReport?: unknown }).__asyncioTsHostReport, null, { timeout: timeoutMs, polling: 200 })
+      .waitForFunction((name) => (globalThis as Record<string, unknown>)[name], global, { timeout: result.timeoutMs ?? 300_000, polling: 200 })
       .catch((error: unknown) => {
-        throw new Error(`no report from Chromium (${String(error)}); page errors:\n${errors.join("\n")}`);
+        throw new Error(`no result from Chromium (${String(error)}); page errors:\n${errors.join("\n")}`);
       });
-    return (await handle.jsonValue()) as RunReport;
+    return (await handle.jsonValue()) as T;
   } finally {
     await browser.close();
     await site.close();
