@@ -9,39 +9,20 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gather, openConnection, run, type Coro } from "../src/index.js";
+import { run } from "../src/index.js";
 import { startPizzeria } from "../src/pizza/server.js";
-import { fullSizes, smokeSizes, workloads, type Sample } from "./compare/workloads.js";
+import { fullSizes, placeChapterOrders, smokeSizes, workloads, type Sample } from "./compare/workloads.js";
 import { runs, smoke } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sizes = smoke ? smokeSizes : fullSizes;
 const ORDERS = sizes.orders;
 
-function* placeOrders(port: number, orders: number): Coro<void> {
-  let remaining = orders;
-  function* order(): Coro<void> {
-    const [reader, writer] = yield* openConnection("127.0.0.1", port);
-    writer.write("margherita");
-    yield* writer.drain();
-    yield* reader.read();
-    writer.close();
-    yield* writer.waitClosed();
-  }
-  function* worker(): Coro<void> {
-    while (remaining > 0) {
-      remaining--;
-      yield* order();
-    }
-  }
-  yield* gather(...Array.from({ length: 50 }, worker));
-}
-
 async function pizzeria(): Promise<Sample> {
   const start = performance.now();
   await run(function* () {
     const shop = yield* startPizzeria({ host: "127.0.0.1", port: 0, bake: 0 });
-    yield* placeOrders(shop.port, ORDERS);
+    yield* placeChapterOrders(shop.port, ORDERS);
     if (shop.outcomes.served !== ORDERS) throw new Error(`served ${shop.outcomes.served} of ${ORDERS}`);
     yield* shop.shutdown(1);
   });

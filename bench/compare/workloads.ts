@@ -118,26 +118,69 @@ async function nativePizza(orders: number): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
 }
 
+// ------------------------------------------------ bodies used by several rows
+
+/** Spawns and awaits `n` tasks of a named coroutine function, eagerly or not. */
+function spawnNamed(n: number, eager: boolean): () => Coro<void> {
+  function* trivial(i: number): Coro<number> {
+    return i;
+  }
+  return function* () {
+    if (eager) getRunningLoop().setTaskFactory(eagerTaskFactory);
+    const tasks = new Array<Task<number>>(n);
+    for (let i = 0; i < n; i++) tasks[i] = createTask(trivial(i));
+    for (let i = 0; i < n; i++) yield* tasks[i]!;
+  };
+}
+
+/** The native spawn baseline: `n` async functions through `Promise.all`. */
+async function nativeSpawn(n: number): Promise<void> {
+  const trivial = async (i: number): Promise<number> => i;
+  const promises = new Array<Promise<number>>(n);
+  for (let i = 0; i < n; i++) promises[i] = trivial(i);
+  await Promise.all(promises);
+}
+
+/** `lockTasks` tasks, each taking the same `Lock` `lockRounds` times with a `sleep(0)` inside. */
+function lockContention(s: Sizes): () => Coro<void> {
+  return function* () {
+    const lock = new Lock();
+    const worker = function* (): Coro<void> {
+      for (let i = 0; i < s.lockRounds; i++) yield* lock.hold(() => sleep(0));
+    };
+    const tasks = Array.from({ length: s.lockTasks }, () => createTask(worker()));
+    for (const t of tasks) yield* t;
+  };
+}
+
+/** The chapter's load generator: `orders` orders to `port`, 50 connections at a time, each read to the end. */
+export function* placeChapterOrders(port: number, orders: number): Coro<void> {
+  let remaining = orders;
+  function* order(): Coro<void> {
+    const [reader, writer] = yield* openConnection("127.0.0.1", port);
+    writer.write("margherita");
+    yield* writer.drain();
+    yield* reader.read();
+    writer.close();
+    yield* writer.waitClosed();
+  }
+  function* worker(): Coro<void> {
+    while (remaining > 0) {
+      remaining--;
+      yield* order();
+    }
+  }
+  yield* gather(...Array.from({ length: 50 }, worker));
+}
+
 // ---------------------------------------------------------------- workloads
 
 type Workload = Partial<Record<System, (s: Sizes) => Promise<Sample>>>;
 
 export const workloads: Record<string, Workload> = {
   spawn: {
-    "asyncio-ts": (s) => timed(() => run(function* () {
-      function* trivial(i: number): Coro<number> {
-        return i;
-      }
-      const tasks = new Array<Task<number>>(s.spawn);
-      for (let i = 0; i < s.spawn; i++) tasks[i] = createTask(trivial(i));
-      for (let i = 0; i < s.spawn; i++) yield* tasks[i]!;
-    })),
-    native: (s) => timed(async () => {
-      const trivial = async (i: number): Promise<number> => i;
-      const promises = new Array<Promise<number>>(s.spawn);
-      for (let i = 0; i < s.spawn; i++) promises[i] = trivial(i);
-      await Promise.all(promises);
-    }),
+    "asyncio-ts": (s) => timed(() => run(spawnNamed(s.spawn, false))),
+    native: (s) => timed(() => nativeSpawn(s.spawn)),
     effection: (s) => timed(() => effection.run(function* () {
       const tasks: effection.Task<number>[] = [];
       for (let i = 0; i < s.spawn; i++) tasks.push(yield* effection.spawn(function* () {
@@ -162,21 +205,8 @@ export const workloads: Record<string, Workload> = {
     }),
   },
   "spawn-eager": {
-    "asyncio-ts": (s) => timed(() => run(function* () {
-      getRunningLoop().setTaskFactory(eagerTaskFactory);
-      function* trivial(i: number): Coro<number> {
-        return i;
-      }
-      const tasks = new Array<Task<number>>(s.spawn);
-      for (let i = 0; i < s.spawn; i++) tasks[i] = createTask(trivial(i));
-      for (let i = 0; i < s.spawn; i++) yield* tasks[i]!;
-    })),
-    native: (s) => timed(async () => {
-      const trivial = async (i: number): Promise<number> => i;
-      const promises = new Array<Promise<number>>(s.spawn);
-      for (let i = 0; i < s.spawn; i++) promises[i] = trivial(i);
-      await Promise.all(promises);
-    }),
+    "asyncio-ts": (s) => timed(() => run(spawnNamed(s.spawn, true))),
+    native: (s) => timed(() => nativeSpawn(s.spawn)),
   },
   switches: {
     "asyncio-ts": (s) => timed(() => run(function* () {
@@ -239,14 +269,7 @@ export const workloads: Record<string, Workload> = {
     }),
   },
   lock: {
-    "asyncio-ts": (s) => timed(() => run(function* () {
-      const lock = new Lock();
-      const worker = function* (): Coro<void> {
-        for (let i = 0; i < s.lockRounds; i++) yield* lock.hold(() => sleep(0));
-      };
-      const tasks = Array.from({ length: s.lockTasks }, () => createTask(worker()));
-      for (const t of tasks) yield* t;
-    })),
+    "asyncio-ts": (s) => timed(() => run(lockContention(s))),
     native: (s) => timed(async () => {
       const mutex = new Mutex();
       await Promise.all(Array.from({ length: s.lockTasks }, async () => {
@@ -255,14 +278,7 @@ export const workloads: Record<string, Workload> = {
     }),
   },
   "lock-promise-mutex": {
-    "asyncio-ts": (s) => timed(() => run(function* () {
-      const lock = new Lock();
-      const worker = function* (): Coro<void> {
-        for (let i = 0; i < s.lockRounds; i++) yield* lock.hold(() => sleep(0));
-      };
-      const tasks = Array.from({ length: s.lockTasks }, () => createTask(worker()));
-      for (const t of tasks) yield* t;
-    })),
+    "asyncio-ts": (s) => timed(() => run(lockContention(s))),
     native: (s) => timed(async () => {
       const mutex = new PromiseMutex();
       await Promise.all(Array.from({ length: s.lockTasks }, async () => {
@@ -343,23 +359,7 @@ export const workloads: Record<string, Workload> = {
         writer.close();
         yield* writer.waitClosed();
       }, "127.0.0.1", 0);
-      const port = (server.sockets[0] as net.AddressInfo).port;
-      let remaining = s.orders;
-      function* order(): Coro<void> {
-        const [reader, writer] = yield* openConnection("127.0.0.1", port);
-        writer.write("margherita");
-        yield* writer.drain();
-        yield* reader.read();
-        writer.close();
-        yield* writer.waitClosed();
-      }
-      function* worker(): Coro<void> {
-        while (remaining > 0) {
-          remaining--;
-          yield* order();
-        }
-      }
-      yield* gather(...Array.from({ length: 50 }, worker));
+      yield* placeChapterOrders((server.sockets[0] as net.AddressInfo).port, s.orders);
       server.close();
       yield* server.waitClosed();
     })),
