@@ -10,7 +10,7 @@ import { build } from "esbuild";
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundlePortableTests, type BundleHost } from "./hosts/bundle.js";
+import { browserNodeImports, bundlePortableTests, type BundleHost } from "./hosts/bundle.js";
 import type { RunReport } from "./hosts/harness.js";
 import { root } from "./hosts/portable-files.js";
 import { hostBinary, runBundleInChromium, runBundleWith } from "./hosts/runners.js";
@@ -41,14 +41,7 @@ test("the package root bundles for the browser without a single node: built-in",
     format: "esm",
     write: false,
     logLevel: "silent",
-    plugins: [
-      {
-        name: "no-node-builtins",
-        setup(builder) {
-          builder.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `${args.path} imported by ${args.importer}` }] }));
-        },
-      },
-    ],
+    plugins: [browserNodeImports()],
   });
   assert.equal(result.errors.length, 0);
   assert.match(result.outputFiles[0]!.text, /\bEventLoop\b/);

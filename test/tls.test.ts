@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSecureContext } from "node:tls";
 import type { AddressInfo } from "node:net";
-import { RuntimeError, openConnection, openUnixConnection, startServer, startUnixServer, type Coro } from "../src/index.js";
+import { RuntimeError, openConnection, openUnixConnection, startServer, startUnixServer, type Coro, type Server, type StreamTlsOption } from "../src/index.js";
 import { runCapturing } from "./support.js";
 
 function makeCertificate(): { key: string; cert: string } | null {
@@ -36,10 +36,15 @@ function* tlsEcho(reader: import("../src/index.js").StreamReader, writer: import
   writer.close();
 }
 
+/** The echo server on 127.0.0.1 with `tls` (default: the test certificate and key); the server and its port. */
+function* startTlsEcho(tls: StreamTlsOption = { key: credentials!.key, cert: credentials!.cert }): Coro<[Server, number]> {
+  const server = yield* startServer(tlsEcho, "127.0.0.1", 0, { tls });
+  return [server, (server.sockets[0] as AddressInfo).port];
+}
+
 test("a TLS server and client exchange data over a self-signed certificate", { skip }, async () => {
   const outcome = await runCapturing(function* () {
-    const server = yield* startServer(tlsEcho, "127.0.0.1", 0, { tls: { key: credentials!.key, cert: credentials!.cert } });
-    const port = (server.sockets[0] as AddressInfo).port;
+    const [server, port] = yield* startTlsEcho();
     const [reader, writer] = yield* openConnection("127.0.0.1", port, { tls: { ca: credentials!.cert } });
     assert.equal(writer.canWriteEof(), false);
     assert.ok(writer.getExtraInfo("peercert"));
@@ -59,8 +64,7 @@ test("a TLS server and client exchange data over a self-signed certificate", { s
 test("a TLS server accepts a SecureContext", { skip }, async () => {
   const outcome = await runCapturing(function* () {
     const context = createSecureContext({ key: credentials!.key, cert: credentials!.cert });
-    const server = yield* startServer(tlsEcho, "127.0.0.1", 0, { tls: context });
-    const port = (server.sockets[0] as AddressInfo).port;
+    const [server, port] = yield* startTlsEcho(context);
     const [reader, writer] = yield* openConnection("127.0.0.1", port, { tls: { ca: credentials!.cert } });
     writer.write("ctx\n");
     const reply = (yield* reader.read()).toString();
@@ -75,8 +79,7 @@ test("a TLS server accepts a SecureContext", { skip }, async () => {
 
 test("a client that does not trust the certificate fails to connect", { skip }, async () => {
   const outcome = await runCapturing(function* () {
-    const server = yield* startServer(tlsEcho, "127.0.0.1", 0, { tls: { key: credentials!.key, cert: credentials!.cert } });
-    const port = (server.sockets[0] as AddressInfo).port;
+    const [server, port] = yield* startTlsEcho();
     try {
       yield* openConnection("127.0.0.1", port, { tls: true });
       return "connected";
@@ -92,8 +95,7 @@ test("a client that does not trust the certificate fails to connect", { skip }, 
 
 test("a TLS client accepts a SecureContext carrying the trusted CA", { skip }, async () => {
   const outcome = await runCapturing(function* () {
-    const server = yield* startServer(tlsEcho, "127.0.0.1", 0, { tls: { key: credentials!.key, cert: credentials!.cert } });
-    const port = (server.sockets[0] as AddressInfo).port;
+    const [server, port] = yield* startTlsEcho();
     const [reader, writer] = yield* openConnection("127.0.0.1", port, { tls: createSecureContext({ ca: credentials!.cert }) });
     writer.write("context\n");
     const reply = (yield* reader.read()).toString();
@@ -167,8 +169,7 @@ test("TLS works over a Unix socket", { skip }, async () => {
 
 test("writeEof on a TLS connection is a RuntimeError (TLS cannot half-close)", { skip }, async () => {
   const outcome = await runCapturing(function* () {
-    const server = yield* startServer(tlsEcho, "127.0.0.1", 0, { tls: { key: credentials!.key, cert: credentials!.cert } });
-    const port = (server.sockets[0] as AddressInfo).port;
+    const [server, port] = yield* startTlsEcho();
     const [, writer] = yield* openConnection("127.0.0.1", port, { tls: { ca: credentials!.cert } });
     try {
       writer.writeEof();

@@ -18,25 +18,29 @@ export interface HostBundle {
   readonly files: readonly string[];
 }
 
-// The browser has no node:* modules; these stand in for the three the portable tests use.
-function browserAliases(): Plugin {
-  const targets: Record<string, string> = {
-    "node:test": join(root, "test/hosts/harness.ts"),
-    "node:assert/strict": join(root, "test/hosts/browser-assert.ts"),
-    "node:assert": join(root, "test/hosts/browser-assert.ts"),
-    "node:util": join(root, "test/hosts/browser-util.ts"),
-  };
+/**
+ * An esbuild plugin for a browser build: each `node:*` import in `standIns`
+ * resolves to that file; any other fails the build, naming the importer.
+ */
+export function browserNodeImports(standIns: Record<string, string> = {}): Plugin {
   return {
-    name: "browser-node-aliases",
+    name: "browser-node-imports",
     setup(builder) {
       builder.onResolve({ filter: /^node:/ }, (args) => {
-        const target = targets[args.path];
-        // Any other node: import fails the build: the portable set must not need one.
+        const target = standIns[args.path];
         return target !== undefined ? { path: target } : { errors: [{ text: `${args.path} is not available in the browser (imported by ${args.importer})` }] };
       });
     },
   };
 }
+
+// The browser has no node:* modules; these stand in for the three the portable tests use.
+const browserStandIns: Record<string, string> = {
+  "node:test": join(root, "test/hosts/harness.ts"),
+  "node:assert/strict": join(root, "test/hosts/browser-assert.ts"),
+  "node:assert": join(root, "test/hosts/browser-assert.ts"),
+  "node:util": join(root, "test/hosts/browser-util.ts"),
+};
 
 function entrySource(host: BundleHost, files: readonly string[]): string {
   const imports = files.map((file) => `import ${JSON.stringify(`./${file}`)};`).join("\n");
@@ -62,7 +66,7 @@ export async function bundlePortableTests(host: BundleHost): Promise<HostBundle>
     target: "es2022",
     platform: host === "browser" ? "browser" : "node",
     // On Bun and Deno the node: built-ins are the host's own; only node:test is ours.
-    ...(host === "browser" ? { plugins: [browserAliases()] } : { alias: { "node:test": join(root, "test/hosts/harness.ts") } }),
+    ...(host === "browser" ? { plugins: [browserNodeImports(browserStandIns)] } : { alias: { "node:test": join(root, "test/hosts/harness.ts") } }),
     write: false,
     logLevel: "silent",
     sourcemap: "inline",
