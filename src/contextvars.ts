@@ -143,11 +143,6 @@ export function copyContext(): Context {
   return new Context(active.contextVars);
 }
 
-/** @internal The running holder, so that a `Runner` can keep the context of its `run` calls. */
-export function activeContextHolder(): ContextHolder {
-  return active;
-}
-
 const MISSING: unique symbol = Symbol("Token.MISSING");
 
 /**

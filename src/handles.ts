@@ -37,7 +37,6 @@ export interface Timer extends Runnable {
 
 /** A callback scheduled on the loop; `cancel()` keeps it from running. */
 export class Handle {
-  /** @internal A shared empty argument list. */ static readonly noArguments = noArguments;
   /** @internal */ callback: ((...args: never[]) => unknown) | null;
   /** @internal */ args: readonly unknown[];
   /** @internal */ isCancelled = false;
