@@ -29,7 +29,7 @@ import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { RuntimeError } from "./errors.js";
 import { Future, setRunningLoopLookup } from "./futures.js";
-import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable, type Timer } from "./handles.js";
+import { Handle, runStep, TimerHandle, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
 import type { Task } from "./tasks.js";
@@ -85,7 +85,7 @@ export interface Executor {
 }
 
 /**
- * @internal Hooks for debug tooling (await graph, trace, debug-mode checks).
+ * Internal (not exported by the package): Hooks for debug tooling (await graph, trace, debug-mode checks).
  * The loop's `instrument` is `null` unless a tool installs one, so the task
  * hot path pays one null check per step.
  */
@@ -215,7 +215,7 @@ function seededRandom(seed: number): () => number {
  * An event loop. Most programs never touch it: `run(main)` makes one, runs
  * `main` on it and closes it. Inside a coroutine, `getRunningLoop()` returns it.
  */
-export class EventLoop implements HandleOwner {
+export class EventLoop {
   /** Seconds a single callback or task step may take before debug mode warns (Python's `slow_callback_duration`). */
   slowCallbackDuration = 0.1;
 

@@ -20,10 +20,10 @@ import { formatValue, inspectCustom } from "./repr.js";
 import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
-import { Context, currentContextVars, enterContext, restoreContext, type ContextHolder, type VarMap } from "./contextvars.js";
+import { Context, currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
 import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskFactory, type TaskOptions } from "./events.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
-import { runStep, type Runnable } from "./handles.js";
+import { runStep } from "./handles.js";
 import type { LiveLink } from "./live-tasks.js";
 
 // The generator methods, called with .call so that a step stays monomorphic
@@ -80,7 +80,7 @@ interface TaskExtras {
  * result; `cancel()` throws `CancelledError` into the coroutine at its
  * current `yield*`.
  */
-export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHolder {
+export class Task<T> extends Future<T> {
   private readonly coro: Coro<T>;
   private readonly id: number;
   /**

@@ -37,7 +37,7 @@ export interface ExecutorOptions {
   maxTasksPerChild?: number | null;
 }
 
-/** @internal One worker, as the pool sees it. */
+/** Internal (not exported by the package): One worker, as the pool sees it. */
 export interface WorkerHandle {
   /** Sends a message; throws synchronously if it cannot be serialised. */
   send(message: ToWorker): void;
@@ -47,7 +47,7 @@ export interface WorkerHandle {
   setActive(active: boolean): void;
 }
 
-/** @internal What a worker reports to its pool. */
+/** Internal (not exported by the package): What a worker reports to its pool. */
 export interface WorkerEvents {
   message(message: FromWorker): void;
   exit(description: string): void;
