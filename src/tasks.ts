@@ -21,7 +21,8 @@ import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isTh
 import { CancelledError, RuntimeError } from "./errors.js";
 import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
 import { Context, currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
-import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskFactory, type TaskOptions } from "./events.js";
+import type { EventLoop, TaskFactory, TaskOptions } from "./events.js";
+import { getRunningLoop, getRunningLoopOrNull } from "./running-loop.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
 import { runStep } from "./handles.js";
 import type { LiveLink } from "./live-tasks.js";
@@ -436,15 +437,14 @@ function badYieldMessage(value: unknown): string {
 // keeps none (no options object allocated per task on the spawn path).
 const factoryOptions: TaskOptions & { loop?: EventLoop } = {};
 
-function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
+/** @internal Makes a task for `loop.createTask`; `eagerByDefault` for `eagerTaskFactory`. */
+export function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
   factoryOptions.loop = loop;
   factoryOptions.name = options?.name;
   factoryOptions.context = options?.context;
   factoryOptions.eagerStart = options?.eagerStart ?? eagerByDefault;
   return new Task(coro, factoryOptions);
 }
-
-installTaskConstructor((loop, coro, options) => makeTask(loop, coro, options, false));
 
 /**
  * A task factory whose tasks start eagerly (Python 3.12's
