@@ -18,7 +18,7 @@ import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.j
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
 import { fromPromise } from "./bridge.js";
-import { aiterSymbol, type AsyncSource } from "./iteration.js";
+import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { integerArg } from "./arguments.js";
 
 const netApi = lazyBuiltin<typeof net>("node:net", "TCP and Unix streams");
@@ -240,7 +240,7 @@ export class StreamReader {
    * The reader as an async source of lines (Python's `async for line in
    * reader`): each `readline()`, newline included, until the end of the stream.
    */
-  [aiterSymbol](): AsyncSource<Buffer> {
+  [aiterSymbol](): AsyncSource<Buffer> & AsyncIterableSource<Buffer> {
     return new StreamLines(this);
   }
 
@@ -651,6 +651,11 @@ export function* openUnixConnection(path: string, options: OpenConnectionOptions
 // The async source of a reader: readline() until it returns nothing (EOF).
 class StreamLines implements AsyncSource<Buffer> {
   constructor(private readonly reader: StreamReader) {}
+
+  /** The iterator itself: it is a source too (Python's `__aiter__`). */
+  [aiterSymbol](): this {
+    return this;
+  }
 
   *next(): Coro<IteratorResult<Buffer, undefined>> {
     const line = yield* this.reader.readline();
