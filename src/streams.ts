@@ -14,7 +14,7 @@ import type * as tls from "node:tls";
 import { lazyBuiltin } from "./host.js";
 import { formatValue, inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
-import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.js";
+import { ConnectionResetError, IncompleteReadError, LimitOverrunError, RuntimeError, toOSError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
 import { fromPromise } from "./bridge.js";
@@ -340,7 +340,7 @@ function uncork(writer: StreamWriter): void {
 
 /** A connection error for a connection lost while writing (Python's `ConnectionResetError`). */
 function connectionLost(): Error {
-  return Object.assign(new Error("Connection lost"), { code: "ECONNRESET" });
+  return new ConnectionResetError("Connection lost", { code: "ECONNRESET" });
 }
 
 /**
@@ -553,7 +553,7 @@ export function readerOver(readable: Readable, loop: EventLoop, limit: number): 
     if (!loop.isClosed()) reader.feedEof();
   });
   readable.on("error", (error: Error) => {
-    if (!loop.isClosed()) reader.setException(error);
+    if (!loop.isClosed()) reader.setException(toOSError(error));
   });
   readable.on("close", () => {
     if (loop.isClosed()) return;
@@ -568,7 +568,7 @@ export function readerOver(readable: Readable, loop: EventLoop, limit: number): 
  */
 export function writerOver(writable: Writable, reader: StreamReader | null, loop: EventLoop): StreamWriter {
   const writer = new StreamWriter(writable, reader, loop);
-  writable.on("error", (error: Error) => writer.connectionError(error));
+  writable.on("error", (error: Error) => writer.connectionError(toOSError(error)));
   writable.on("close", () => {
     if (!loop.isClosed()) writer.connectionClosed();
   });
@@ -596,7 +596,7 @@ function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean
   const onError = (error: Error): void => {
     socket.removeListener(connectEvent, onConnect);
     socket.destroy();
-    if (!connected.done()) connected.setException(error);
+    if (!connected.done()) connected.setException(toOSError(error));
   };
   socket.once(connectEvent, onConnect);
   socket.once("error", onError);
