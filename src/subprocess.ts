@@ -249,7 +249,12 @@ export class Process {
     }
     // Node reaps the child only when it reports 'exit': until then the pid is still ours.
     if (this.exitCode !== null) throw processGone(this.pid);
-    process.kill(this.pid, signal);
+    try {
+      process.kill(this.pid, signal);
+    } catch (error) {
+      // EPERM (a setuid child), or ESRCH in the instant between its exit and Node's 'exit' event.
+      throw toOSError(error);
+    }
   }
 
   /** Sends `SIGTERM`. */
