@@ -56,7 +56,7 @@ export type LoopBodyResult = boolean | void | Coro<boolean | void> | Future<bool
  */
 export function aiter<T>(source: AsyncSourceLike<T>): AsyncSource<T> & AsyncIterableSource<T> {
   const it = iteratorOf(source, "aiter()");
-  return typeof it[aiterSymbol] === "function" && it[aiterSymbol]() === it ? (it as AsyncSource<T> & AsyncIterableSource<T>) : new SelfSource(it);
+  return typeof it[aiterSymbol] === "function" ? (it as AsyncSource<T> & AsyncIterableSource<T>) : new SelfSource(it);
 }
 
 // The iterator `forEach` walks: what the source makes, unwrapped.
