@@ -287,7 +287,7 @@ const osErrorClasses: Record<string, new (message: string, details?: OSErrorDeta
  * to the `OSError` subclass Python would raise, the host error as `cause`.
  * Anything else (not an object, no `E…` code, already an `OSError`) is
  * returned as it is. `details` overrides what the host error says (a
- * message naming the path, the path itself).
+ * message naming the path, the path itself, the cause).
  */
 export function toOSError(error: unknown, details: OSErrorDetails & { message?: string } = {}): unknown {
   if (error instanceof OSError || error === null || typeof error !== "object") return error;
@@ -299,7 +299,7 @@ export function toOSError(error: unknown, details: OSErrorDetails & { message?: 
     errno: details.errno ?? (typeof host.errno === "number" ? host.errno : undefined),
     syscall: details.syscall ?? (typeof host.syscall === "string" ? host.syscall : undefined),
     path: details.path ?? (typeof host.path === "string" ? host.path : undefined),
-    cause: error,
+    cause: "cause" in details ? details.cause : error,
   });
 }
 

@@ -17,7 +17,7 @@ import type * as path from "node:path";
 import { lazyBuiltin } from "./host.js";
 import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
-import { CalledProcessError, CancelledError, FileNotFoundError, NotADirectoryError, OSError, PermissionError, ProcessLookupError, toOSError } from "./errors.js";
+import { CalledProcessError, CancelledError, FileNotFoundError, OSError, ProcessLookupError, toOSError } from "./errors.js";
 import { type EventLoop } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
@@ -105,39 +105,28 @@ function programNotFound(program: string, cause?: unknown): FileNotFoundError {
   return new FileNotFoundError(`No such file or directory: '${program}' (the program to run)`, cause === undefined ? details : { ...details, cause });
 }
 
-// Node blames the program (`spawn echo ENOENT`) when the working directory is
-// what is missing: find out which, as Python names the cwd in that case.
-function cwdProblem(cwd: string | undefined, program: string, cause?: unknown): OSError | null {
+// Node blames the program (`spawn echo ENOENT`) or names nothing (`spawn ELOOP`)
+// when the working directory is the problem: find out, as Python names the cwd.
+function cwdProblem(cwd: string | undefined, program: string, spawnError?: unknown): OSError | null {
   if (cwd === undefined) return null;
-  let code: string;
+  let statError: { code: string; errno?: number; message: string };
   try {
     if (fsApi.statSync(cwd).isDirectory()) return null;
-    code = "ENOTDIR";
+    statError = { code: "ENOTDIR", errno: osApi.constants.errno.ENOTDIR, message: "ENOTDIR: not a directory" };
   } catch (error) {
-    code = String((error as { code?: unknown }).code);
-    cause ??= error;
+    statError = error as typeof statError;
   }
-  const problem = cwdProblems[code];
-  if (problem === undefined) return null;
-  const [ErrorClass, strerror] = problem;
-  const errno = (osApi.constants.errno as Record<string, number | undefined>)[code];
-  return new ErrorClass(`${strerror}: '${cwd}' (the cwd for ${program})`, { code, errno, syscall: `spawn ${program}`, path: cwd, ...(cause === undefined ? {} : { cause }) });
+  // Node's fs messages read "ENOENT: no such file or directory, stat '…'": keep the middle, as Python's strerror.
+  const strerror = /^E[A-Z0-9]+: ([^,]+)/.exec(statError.message)?.[1] ?? statError.code;
+  const message = `${strerror[0]!.toUpperCase()}${strerror.slice(1)}: '${cwd}' (the cwd for ${program})`;
+  return toOSError(statError, { message, syscall: `spawn ${program}`, path: cwd, cause: spawnError ?? (statError instanceof Error ? statError : undefined) }) as OSError;
 }
-
-const cwdProblems: Record<string, [typeof OSError, string]> = {
-  ENOENT: [FileNotFoundError, "No such file or directory"],
-  ENOTDIR: [NotADirectoryError, "Not a directory"],
-  EACCES: [PermissionError, "Permission denied"],
-};
 
 // What a failed spawn raises: the cwd's problem if it has one, a missing program, or the mapped host error.
 function spawnFailed(error: unknown, program: string, cwd: string | undefined): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === "ENOENT" || code === "ENOTDIR" || code === "EACCES") {
-    const ofCwd = cwdProblem(cwd, program, error);
-    if (ofCwd !== null) return ofCwd;
-    if (code === "ENOENT") return programNotFound(program, error);
-  }
+  const ofCwd = cwdProblem(cwd, program, error);
+  if (ofCwd !== null) return ofCwd;
+  if ((error as { code?: unknown } | null)?.code === "ENOENT") return programNotFound(program, error);
   return toOSError(error);
 }
 

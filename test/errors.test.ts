@@ -98,6 +98,10 @@ test("toOSError picks the class for each code, OSError for any other system code
   const already = new ConnectionResetError("m");
   const notSystem = Object.assign(new Error("m"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
   for (const other of [already, notSystem, new Error("plain"), "text", null]) assert.equal(toOSError(other), other);
+  const bare = toOSError({ code: "EPIPE" }) as OSError;
+  assert.deepEqual([bare.constructor, bare.message, bare.errno, bare.syscall, bare.path], [BrokenPipeError, "EPIPE", undefined, undefined, undefined]);
+  const overridden = toOSError(Object.assign(new Error("x"), { code: "ENOENT", errno: -2, syscall: "open" }), { errno: 20, syscall: "spawn echo", cause: null }) as OSError;
+  assert.deepEqual([overridden.errno, overridden.syscall, overridden.cause], [20, "spawn echo", null]);
   const named = toOSError(Object.assign(new Error("EISDIR"), { code: "EISDIR" }), { path: "/d", message: "EISDIR: '/d'" }) as OSError;
   assert.deepEqual([named.message, named.path], ["EISDIR: '/d'", "/d"]);
 });

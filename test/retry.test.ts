@@ -254,3 +254,10 @@ test("an fn returning neither a coroutine nor a promise is a TypeError saying wh
   assert.ok(outcome.error instanceof TypeError);
   assert.match(outcome.error.message, /retry\(\): fn returned 42, not a coroutine/);
 });
+
+test("a single dropped error is counted in the singular", async () => {
+  const calls: number[] = [];
+  const outcome = await runCapturing(() => retry(flaky(Infinity, calls), { attempts: 18 }));
+  const cause = (outcome.error as Error).cause as ExceptionGroup;
+  assert.equal(cause.message, "17 earlier attempts failed (the last 16 kept, 1 earlier error dropped)");
+});
