@@ -11,6 +11,7 @@ import {
   ContextVar,
   Event,
   RuntimeError,
+  TimeoutError,
   currentTask,
   fromPromise,
   getRunningLoop,
@@ -70,7 +71,7 @@ test("each request runs as a task named after its method and path, with the pref
           names.push(currentTask()!.getName());
           res.end("ok");
         },
-        { name: "api" },
+        { name: "api", timeout: 30 },
       ),
     );
     const port = yield* listen(server);
@@ -244,6 +245,62 @@ test("a request still running at its timeout answers 503 and its task is cancell
   );
   assert.deepEqual(trail, ["cancelled"]);
   assert.ok(elapsed >= 5 && elapsed < 6, `the timeout fired at ${elapsed} s`);
+});
+
+test("a TimeoutError of the body's own (not the handler's deadline) answers 500 and is reported", async () => {
+  const reported: unknown[] = [];
+  await run(function* () {
+    getRunningLoop().setExceptionHandler((_loop, context) => reported.push(context.exception));
+    for (const options of [{}, { timeout: 60 }]) {
+      const server = createServer(
+        httpHandler(function* () {
+          yield* sleep(0);
+          throw new TimeoutError("the upstream did not answer");
+        }, options),
+      );
+      const port = yield* listen(server);
+      try {
+        assert.equal((yield* fromPromise(get(port, "/upstream").reply)).status, 500);
+      } finally {
+        yield* fromPromise(close(server));
+      }
+    }
+  });
+  assert.equal(reported.length, 2);
+  assert.ok(reported.every((error) => error instanceof TimeoutError));
+});
+
+test("a body that already answered and runs past its timeout is cancelled without a second answer", async () => {
+  const trail: string[] = [];
+  await run(
+    function* () {
+      const cleanedUp = new Event();
+      const server = createServer(
+        httpHandler(
+          function* (_req: IncomingMessage, res: ServerResponse) {
+            res.end("done");
+            try {
+              yield* sleep(3600); // work after answering, such as writing an audit log
+            } finally {
+              trail.push("finally");
+              cleanedUp.set();
+            }
+          },
+          { timeout: 5 },
+        ),
+      );
+      const port = yield* listen(server);
+      try {
+        const reply = get(port, "/answered").reply;
+        yield* cleanedUp.wait();
+        assert.deepEqual(yield* fromPromise(reply), { status: 200, body: "done" });
+      } finally {
+        yield* fromPromise(close(server));
+      }
+    },
+    { clock: "virtual" },
+  );
+  assert.deepEqual(trail, ["finally"]);
 });
 
 test("run waits for the requests in flight when it ends, and they answer 503", async () => {

@@ -13,7 +13,7 @@ type HostFetch = (input: FetchInput, init?: RequestInit) => Promise<Response>;
 
 /** Checks the arguments at the call, so a mistake is named before any request is made. */
 function checkedArguments(input: unknown, init: unknown, what: string): { hostFetch: HostFetch; outer: AbortSignal | null } {
-  if (typeof input !== "string" && !(input instanceof URL) && !(typeof Request === "function" && input instanceof Request)) {
+  if (typeof input !== "string" && !(input instanceof URL) && !(input instanceof Request)) {
     throw new TypeError(`${what}() takes a URL string, a URL or a Request, got ${input === null ? "null" : typeof input}`);
   }
   if (init !== undefined && (init === null || typeof init !== "object")) {

@@ -72,7 +72,7 @@ export function httpHandler(body: (req: IncomingMessage, res: ServerResponse) =>
     throw new TypeError(`httpHandler(): timeout must be a number of seconds or null, got ${typeof seconds}`);
   }
   if (seconds !== null && !(seconds > 0)) throw new RangeError(`httpHandler(): timeout must be > 0 seconds, got ${seconds}`);
-  const prefix = options.name ?? "";
+  const prefix = options.name === undefined ? "" : options.name;
   if (typeof prefix !== "string") throw new TypeError(`httpHandler(): name must be a string, got ${typeof prefix}`);
   let loop: EventLoop;
   try {
@@ -95,27 +95,28 @@ export function httpHandler(body: (req: IncomingMessage, res: ServerResponse) =>
       endReason = "client gone";
       task.cancel("the client went away before the response ended");
     };
-    const name = `${prefix === "" ? "" : `${prefix} `}${req.method ?? "GET"} ${pathOf(req)}`;
+    const name = `${prefix === "" ? "" : `${prefix} `}${requestLine(req)}`;
     task = loop.createTask(serveRequest(body, req, res, seconds, loop, () => endReason), { name, context: context.copy() });
     res.once("close", onClose);
     task.addDoneCallback(() => res.off("close", onClose));
   };
 }
 
-/** The path of the request, without its query (which may carry secrets), for the task's name. */
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? "/";
+/** The method and path of a request (a server's requests have both), without the query, which may carry secrets. */
+function requestLine(req: IncomingMessage): string {
+  const url = String(req.url);
   const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
+  return `${req.method} ${query === -1 ? url : url.slice(0, query)}`;
 }
 
 /** Answers `status` with a short text body, unless a header already went out (then the connection is cut). */
 function respond(res: ServerResponse, status: number, text: string): void {
+  // Already answered in full (the body went on after res.end()), or the connection is gone.
+  if (res.writableEnded || res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (res.writableEnded || res.destroyed) return;
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text), connection: "close" });
   res.end(text);
 }
@@ -149,7 +150,6 @@ function* serveRequest(
       throw error;
     }
     respond(res, 500, "Internal Server Error\n");
-    const task = currentTask() ?? undefined;
-    loop.callExceptionHandler({ message: `Unhandled error in HTTP request handler (${req.method ?? "GET"} ${pathOf(req)})`, exception: error, task });
+    loop.callExceptionHandler({ message: `Unhandled error in HTTP request handler (${requestLine(req)})`, exception: error, task: currentTask()! });
   }
 }
