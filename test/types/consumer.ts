@@ -8,6 +8,8 @@
 import { ContextVar, createTask, fromPromise, gather, run, sleep, taskGroup, timeout, type Coro, type Task } from "asyncio-ts";
 import { ThreadPoolExecutor, functionRef } from "asyncio-ts/executors";
 import { asyncTest } from "asyncio-ts/testing";
+import { fetch, fetchJson, fetchText, httpHandler, type RequestListener } from "asyncio-ts/http";
+import { createServer } from "node:http";
 
 function* double(n: number): Coro<number> {
   yield* sleep(0.01);
@@ -36,6 +38,24 @@ export function* useThePool(): Coro<number> {
   // @ts-expect-error the reference's argument is a number
   yield* pool.submit(ref, "three");
   return squared;
+}
+
+// asyncio-ts/http: a request listener for node:http, and fetch as coroutines.
+export function* serve(): Coro<void> {
+  const listener: RequestListener = httpHandler(
+    function* (req, res) {
+      yield* sleep(0.01);
+      res.end(req.url);
+    },
+    { timeout: 5, name: "api" },
+  );
+  createServer(listener).listen(0);
+  const response: Response = yield* fetch("http://127.0.0.1:1/", { method: "HEAD" });
+  const text: string = yield* fetchText(new URL("http://127.0.0.1:1/"));
+  const item: { id: number } = yield* fetchJson<{ id: number }>("http://127.0.0.1:1/");
+  console.log(response.status, text, item.id);
+  // @ts-expect-error httpHandler's body is a coroutine function, not an async function
+  httpHandler(async (_req, res) => void res.end());
 }
 
 asyncTest("a coroutine test", function* () {
