@@ -66,6 +66,11 @@ test("importing the package root loads no parser, no Redis client and no CLI lib
   assert.deepEqual(loaded.filter((name) => LAZY_PACKAGES.includes(name)), []);
 });
 
+test("importing the executors and http subpaths loads no parser and no Redis client either", { skip }, () => {
+  const loaded = packagesLoadedBy(`await import("asyncio-ts/executors"); await import("asyncio-ts/http");`);
+  assert.deepEqual(loaded.filter((name) => LAZY_PACKAGES.includes(name)), []);
+});
+
 test("the probe sees the parser once a function is checked for shipping by its source", { skip }, () => {
   // The control for the test above: the same probe notices acorn and eslint-scope when they are used.
   // (A function that closes over \`process\` is refused at submit, before any worker starts.)
