@@ -13,7 +13,8 @@
  * - on SIGTERM the server stops taking connections, lets the requests in
  *   flight finish (up to GRACE seconds), then exits 0.
  *
- * Run: `PORT=8080 node --import tsx examples/http-service/server.ts`, then
+ * Run (after `npm run build`, which the package import resolves to):
+ * `PORT=8080 node --import tsx examples/http-service/server.ts`, then
  * `curl -H 'x-request-id: demo' localhost:8080/quotes/3`. Settings come from
  * the environment: PORT (0 picks a free one), TIMEOUT, CAPACITY,
  * DEPENDENCY_SECONDS, GRACE.
