@@ -65,6 +65,27 @@ test("ASYNCIO_TS_WATCHDOG=0.2 turns the watchdog on without an option, and the d
   assert.match(stderr, /\nevent loop unblocked after 1\.\d{3} s\nblockedFor: 1\.\d+\n$/);
 });
 
+test("in debug mode the report also has the blocked task's creation site", { timeout: 60_000 }, async () => {
+  const { stderr, code } = await runChild(["env"], { ASYNCIO_TS_WATCHDOG: "0.2", ASYNCIO_TS_DEBUG: "1" });
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /^event loop blocked\nblockedFor: [\d.]+\ntask: [^\n]*name="cruncher"[^\n]*\nsourceTraceback: Error: task created here\n(.*\n)*? +at .*stalled\.ts:\d+:\d+\)?\n(.*\n)*stack: {5}at crunchNumbers /);
+});
+
+test("ASYNCIO_TS_WATCHDOG set to 0 or empty is no watchdog", async () => {
+  const saved = process.env["ASYNCIO_TS_WATCHDOG"];
+  try {
+    for (const value of ["0", ""]) {
+      process.env["ASYNCIO_TS_WATCHDOG"] = value;
+      const runner = new Runner({ clock: "virtual" });
+      assert.equal(runner.getLoop().turnCounter, null, JSON.stringify(value));
+      await runner.close();
+    }
+  } finally {
+    if (saved === undefined) delete process.env["ASYNCIO_TS_WATCHDOG"];
+    else process.env["ASYNCIO_TS_WATCHDOG"] = saved;
+  }
+});
+
 test("an ASYNCIO_TS_WATCHDOG that is not a number of seconds is one warning, and the run has no watchdog", { timeout: 60_000 }, async () => {
   const { stderr, code } = await runChild(["env", "300"], { ASYNCIO_TS_WATCHDOG: "soon" });
   assert.equal(code, 0, stderr);
