@@ -29,7 +29,7 @@ const named = (tid: number, name: string): TraceEvent => ({ name: "thread_name",
 const span = (cat: "step" | "wait", ts: number, dur: number, tid: number, name = cat === "step" ? "step" : "wait: future"): TraceEvent => ({ name, cat, ph: "X", ts, dur, pid: 1, tid });
 const instant = (name: string, ts: number, tid: number): TraceEvent => ({ name, ph: "i", s: "t", ts, pid: 1, tid });
 
-test("asyncio-ts trace renders a 100k-task trace file (60 MB) with a 48 MB heap: a row for each of the 200 tasks that stepped longest, an overview of all", { timeout: 180_000 }, async (t) => {
+test("asyncio-ts trace renders a 100k-task trace file (40 MB) with a 48 MB heap: a row for each of the 200 tasks that stepped longest, an overview of all", { timeout: 180_000 }, async (t) => {
   const dir = sandbox(t);
   const trace = join(dir, "100k.json");
   writeSyntheticTrace(trace, 100_000);

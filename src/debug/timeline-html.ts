@@ -275,7 +275,7 @@ export function writeTimeline(source: TraceSource, write: (html: string) => void
 <span style="background:#cfe0fb"></span>wait (hover for what it waited on)
 <span style="background:#2a2;border-radius:6px"></span>done
 <span style="background:#e90;border-radius:6px"></span>cancelled
-<span style="background:#d33;border-radius:6px"></span>failed</p>
+<span style="background:#d33;border-radius:6px"></span>failed<br>To zoom into a stretch of time, open the same trace file in Perfetto or chrome://tracing.</p>
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">\n`);
   const ticks = 10;
   for (let i = 0; i <= ticks; i++) {
