@@ -43,6 +43,8 @@ interface WatcherData {
   pollMs: number;
   /** Why the inspector cannot reach the loop's thread, or `null` when it can. */
   noInspector: string | null;
+  /** When the watchdog was set up (`performance.timeOrigin + performance.now()`). */
+  startedAt: number;
 }
 
 /** What the watcher posts when it could not report through the inspector. */
@@ -55,11 +57,12 @@ interface LateReport {
 // resolve next to a bundled or transpiled copy of this module.
 const watcherSource = `
 const { workerData, parentPort } = require("node:worker_threads");
-const { id, thresholdMs, pollMs, noInspector } = workerData;
+const { id, thresholdMs, pollMs, noInspector, startedAt } = workerData;
 const turnCounter = new Int32Array(workerData.turnCounter);
 const now = () => performance.timeOrigin + performance.now();
+// A turn already under way when this thread starts began after the watchdog was set up: count from then.
 let seen = Atomics.load(turnCounter, 0);
-let since = now();
+let since = startedAt;
 let reported = false;
 function check() {
   const turn = Atomics.load(turnCounter, 0);
@@ -199,6 +202,7 @@ addRunSetup((loop, options) => {
     // A tenth of the threshold: the stall is seen within 10% of it.
     pollMs: Math.min(100, Math.max(1, (seconds * 1000) / 10)),
     noInspector: inspectorUnavailable(),
+    startedAt: performance.timeOrigin + performance.now(),
   };
   let watcher: workerThreads.Worker;
   try {
