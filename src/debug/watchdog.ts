@@ -112,7 +112,7 @@ function blockedStack(): string {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 64;
   try {
-    Error.captureStackTrace(holder, reportFromPause);
+    Error.captureStackTrace(holder, reportFromInspector);
   } finally {
     Error.stackTraceLimit = limit;
   }
@@ -163,10 +163,10 @@ class Watchdog {
 const watchdogs = new Map<number, Watchdog>();
 let nextWatchdogId = 1;
 
-function reportFromPause(id: number, turn: number, since: number): void {
+function reportFromInspector(id: number, turn: number, since: number): void {
   watchdogs.get(id)?.reportDuringStall(turn, since);
 }
-(globalThis as Record<symbol, unknown>)[Symbol.for("asyncio-ts.watchdog")] = reportFromPause;
+(globalThis as Record<symbol, unknown>)[Symbol.for("asyncio-ts.watchdog")] = reportFromInspector;
 
 /** Why the inspector cannot reach this thread, or `null` when it can. */
 function inspectorUnavailable(): string | null {
@@ -206,7 +206,8 @@ addRunSetup((loop, options) => {
   };
   let watcher: workerThreads.Worker;
   try {
-    watcher = new workerThreadsApi.Worker(watcherSource, { eval: true, workerData: data });
+    // No inherited flags (a loader such as tsx would load into the thread for nothing), a small heap.
+    watcher = new workerThreadsApi.Worker(watcherSource, { eval: true, workerData: data, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
   } catch (error) {
     // A host that has worker_threads but cannot start a thread (resource limits): no test reaches it.
     /* c8 ignore next 2 */
