@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
-import { Runner, run } from "../src/index.js";
+import { getRunningLoop, Runner, run, sleep } from "../src/index.js";
 
 const stalled = new URL("./fixtures/stalled.ts", import.meta.url);
 
@@ -109,6 +109,32 @@ test("a loop in a worker thread gets its report once the stall is over, with the
   } finally {
     await worker.terminate();
   }
+});
+
+test("a stall in a plain callback is reported during the stall, without a task", async () => {
+  const reports: Array<{ message: string; task: unknown; stack: unknown; at: number }> = [];
+  let busyEnded = 0;
+  function holdTheThread(): void {
+    const end = Date.now() + 1000;
+    while (Date.now() < end);
+    busyEnded = Date.now();
+  }
+  await run(
+    function* () {
+      const loop = getRunningLoop();
+      loop.setExceptionHandler((_loop, context) => void reports.push({ message: context.message, task: context.task, stack: context.stack, at: Date.now() }));
+      // Let the watcher thread start, then block the loop from a callback.
+      yield* sleep(0.3);
+      loop.callSoon(holdTheThread);
+      yield* sleep(0.05);
+    },
+    { watchdog: 0.1 },
+  );
+  assert.equal(reports[0]?.message, "event loop blocked", JSON.stringify(reports));
+  assert.ok(reports[0]!.at < busyEnded);
+  assert.equal(reports[0]!.task, undefined);
+  assert.match(String(reports[0]!.stack), /^ {4}at holdTheThread /);
+  assert.match(reports[1]?.message ?? "", /^event loop unblocked after \d+\.\d{3} s$/);
 });
 
 test("a watchdog that is not a positive number of seconds is refused by run() and Runner()", () => {
