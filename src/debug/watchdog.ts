@@ -133,15 +133,19 @@ class Watchdog {
   reportDuringStall(turn: number, since: number): void {
     // The interrupt is served at the next check in JavaScript; for a thread
     // blocked in a native call that is once the call returns, maybe after the turn ended.
-    const stillBlocked = Atomics.load(this.turnCounter, 0) === turn;
-    // Inside a turn the loop is running, so currentTask() does not throw.
-    const task = stillBlocked ? currentTask() : null;
     const context: ExceptionContext = { message: "event loop blocked", blockedFor: secondsSince(since) };
-    if (task !== null) context.task = task;
-    if (task?.sourceTraceback !== undefined) context.sourceTraceback = task.sourceTraceback;
-    // A race (the turn ended between the watcher's look and the interrupt) that no test can time.
-    /* c8 ignore next */
-    context.stack = stillBlocked ? blockedStack() : "unavailable: the stall ended before the inspector could interrupt the thread";
+    if (Atomics.load(this.turnCounter, 0) === turn) {
+      // Inside a turn the loop is running, so currentTask() does not throw.
+      const task = currentTask();
+      if (task !== null) context.task = task;
+      if (task?.sourceTraceback !== undefined) context.sourceTraceback = task.sourceTraceback;
+      context.stack = blockedStack();
+      /* c8 ignore start */
+    } else {
+      // A race (the turn ended between the watcher's look and the interrupt) that no test can time.
+      context.stack = "unavailable: the stall ended before the inspector could interrupt the thread";
+    }
+    /* c8 ignore stop */
     this.loop.callExceptionHandler(context);
     // Runs when the blocked turn has returned: the stall is over.
     setImmediate(() => this.reportEnd(since));
@@ -208,12 +212,13 @@ addRunSetup((loop, options) => {
   try {
     // No inherited flags (a loader such as tsx would load into the thread for nothing), a small heap.
     watcher = new workerThreadsApi.Worker(watcherSource, { eval: true, workerData: data, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
+    /* c8 ignore start */
   } catch (error) {
     // A host that has worker_threads but cannot start a thread (resource limits): no test reaches it.
-    /* c8 ignore next 2 */
     warn(`the stall watchdog could not start a thread (${(error as Error).message}); no watchdog`);
     return;
   }
+  /* c8 ignore stop */
   const watchdog = new Watchdog(loop, turnCounter);
   watcher.unref();
   watcher.on("message", (late: LateReport) => watchdog.reportAfterStall(late));
