@@ -15,5 +15,7 @@ const files = [
   ...readdirSync("test").filter((f) => f.endsWith(".test.ts") && !integration.has(f.slice(0, -".test.ts".length))).map((f) => `test/${f}`),
   ...readdirSync("test/conformance").filter((f) => f.endsWith(".test.ts")).map((f) => `test/conformance/${f}`),
 ];
-const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "--test", "--test-reporter=dot", ...process.argv.slice(2), ...files], { stdio: "inherit" });
+const extra = process.argv.slice(2);
+const reporter = extra.some((arg) => arg.startsWith("--test-reporter")) ? [] : ["--test-reporter=dot"];
+const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "--test", ...reporter, ...extra, ...files], { stdio: "inherit" });
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
