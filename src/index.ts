@@ -57,9 +57,12 @@ export { wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, typ
 export { waitFor } from "./waitfor.js";
 export { timeout, timeoutAt, Timeout, type TimeoutState } from "./timeouts.js";
 export { shield } from "./shield.js";
-export { TaskGroup, taskGroup } from "./taskgroups.js";
+export { TaskGroup, taskGroup, TaskStatus } from "./taskgroups.js";
 export { fromPromise } from "./bridge.js";
 export { ensureFuture } from "./ensure-future.js";
+
+// Cancel scopes, shielded cleanup, graceful shutdown (Trio/AnyIO; beyond asyncio)
+export { cancelScope, CancelScope, moveOnAfter, moveOnAt, failAfter, failAt, shielded, type CancelScopeOptions, type CancelScopeState, type ShieldedOptions } from "./cancel-scopes.js";
 
 // Synchronisation primitives
 export { Lock, Event, Condition, type LockStatistics } from "./locks.js";
