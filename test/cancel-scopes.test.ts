@@ -205,6 +205,27 @@ test("a scope cancelled by its own body that returns without suspending ends nor
   assert.deepEqual(outcome, { result: "returned", cancelling: 0 });
 });
 
+test("a scope's own undelivered cancellation ends with the scope even while the task has other requests pending", async () => {
+  const outcome = await runVirtual(function* () {
+    const task = currentTask()!;
+    task.cancel();
+    try {
+      yield* sleep(0);
+    } catch {
+      // swallowed without uncancel(): cancelling() stays 1
+    }
+    const result = yield* cancelScope(function* (scope) {
+      scope.cancel();
+      return "returned";
+    });
+    yield* sleep(0);
+    const cancelling = task.cancelling();
+    task.uncancel();
+    return { result, cancelling };
+  });
+  assert.deepEqual(outcome, { result: "returned", cancelling: 1 });
+});
+
 test("a shielded block runs to its end through task.cancel(), then the cancellation arrives once at the next suspension", async () => {
   const outcome = await runVirtual(function* () {
     const trail: string[] = [];
