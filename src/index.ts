@@ -63,6 +63,7 @@ export { ensureFuture } from "./ensure-future.js";
 
 // Cancel scopes, shielded cleanup, graceful shutdown (Trio/AnyIO; beyond asyncio)
 export { cancelScope, CancelScope, moveOnAfter, moveOnAt, failAfter, failAt, shielded, type CancelScopeOptions, type CancelScopeState, type ShieldedOptions } from "./cancel-scopes.js";
+export { gracefulShutdown, Shutdown, type GracefulShutdownOptions } from "./shutdown.js";
 
 // Synchronisation primitives
 export { Lock, Event, Condition, type LockStatistics } from "./locks.js";
