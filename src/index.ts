@@ -78,14 +78,14 @@ export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT
 export { Server, startServer, startUnixServer, type ClientConnectedCallback, type StartServerOptions, type ServerAddress } from "./servers.js";
 
 // Executors (also the subpath "asyncio-ts/executors")
-export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions } from "./executors/index.js";
+export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions, type MapOptions } from "./executors/index.js";
 
 // Types that follow the runtime (issue 14): typed function references, the shutdown future
 export { functionRef, ShutdownFuture } from "./executors/index.js";
 export type { FunctionRef } from "./events.js";
 
 // Testing and debugging
-export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";
+export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphNode, type CallGraphKind, type CallGraphOutput } from "./debug/graph.js";
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
