@@ -73,6 +73,7 @@ export class CancelScope implements CancelScopeFrame {
     return this.#deadline;
   }
 
+  /** Moves the deadline (loop time, `null` for none); a deadline already past cancels at the body's next suspension. */
   set deadline(when: number | null) {
     this.#deadline = nullableNumberArg(when, "CancelScope.deadline");
     if (this.#state === "entered") this.armDeadline();
@@ -83,6 +84,7 @@ export class CancelScope implements CancelScopeFrame {
     return this.#shield;
   }
 
+  /** Shields the body (or stops shielding it: what the shield held back is then delivered at once). */
   set shield(value: boolean) {
     if (typeof value !== "boolean") throw new TypeError(`CancelScope.shield must be a boolean, got ${typeof value}`);
     this.#shield = value;

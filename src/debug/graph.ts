@@ -167,6 +167,7 @@ export function formatCallGraph(node: CallGraphNode, options: { now?: number } =
 
 /** Where `printCallGraph` writes: anything with a `write(text)` method (a Node stream, a file wrapper). */
 export interface CallGraphOutput {
+  /** Writes `text` (the whole graph, newline-terminated, in one call). */
   write(text: string): unknown;
 }
 
