@@ -19,9 +19,10 @@
 import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError, TimeoutError } from "./errors.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import type { EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import type { Handle } from "./handles.js";
-import { currentTask, type CancelScopeFrame, type Task } from "./tasks.js";
+import { currentTask, type Task } from "./tasks.js";
 import { nullableNumberArg, numberArg } from "./arguments.js";
 
 /** Where a `CancelScope` is in its life: not entered yet, its body running, or ended. */
@@ -41,7 +42,7 @@ export interface CancelScopeOptions {
  * `CancelledError` into the body at its current `yield*`; the block then ends
  * normally. A cancellation from outside the scope is never absorbed by it.
  */
-export class CancelScope implements CancelScopeFrame {
+export class CancelScope {
   #state: CancelScopeState = "created";
   #deadline: number | null;
   #shield: boolean;

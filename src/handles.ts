@@ -21,7 +21,7 @@ export interface Runnable {
 const noArguments: readonly unknown[] = Object.freeze([]);
 
 /**
- * @internal What the loop's timer heap holds: a `TimerHandle`, or sleep's
+ * Internal (not exported by the package): What the loop's timer heap holds: a `TimerHandle`, or sleep's
  * own future (which is its own timer, to keep a sleeping task small).
  */
 export interface Timer extends Runnable {
@@ -36,8 +36,7 @@ export interface Timer extends Runnable {
 }
 
 /** A callback scheduled on the loop; `cancel()` keeps it from running. */
-export class Handle implements Runnable {
-  /** @internal A shared empty argument list. */ static readonly noArguments = noArguments;
+export class Handle {
   /** @internal */ callback: ((...args: never[]) => unknown) | null;
   /** @internal */ args: readonly unknown[];
   /** @internal */ isCancelled = false;
@@ -85,7 +84,7 @@ export class Handle implements Runnable {
  * A callback scheduled for a time; `when()` is its deadline in loop seconds.
  * The loop sets the deadline when it schedules the timer.
  */
-export class TimerHandle extends Handle implements Timer {
+export class TimerHandle extends Handle {
   /** @internal Deadline in the loop's clock seconds. */ deadline = 0;
   /** @internal Insertion order: breaks ties between equal deadlines FIFO. */ sequence = 0;
   /** @internal Whether the timer sits in the loop's heap. */ inHeap = false;

@@ -11,7 +11,7 @@
  */
 import type { Awaitable, Coro } from "./coroutines.js";
 import { cancelScope } from "./cancel-scopes.js";
-import { getRunningLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import { Event } from "./locks.js";
 import { numberArg } from "./arguments.js";
 

@@ -20,10 +20,11 @@ import { formatValue, inspectCustom } from "./repr.js";
 import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
-import { Context, currentContextVars, enterContext, restoreContext, type ContextHolder, type VarMap } from "./contextvars.js";
-import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskFactory, type TaskOptions } from "./events.js";
+import { Context, currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
+import type { EventLoop, TaskFactory, TaskOptions } from "./events.js";
+import { getRunningLoop, getRunningLoopOrNull } from "./running-loop.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
-import { runStep, type Runnable } from "./handles.js";
+import { runStep } from "./handles.js";
 import type { LiveLink } from "./live-tasks.js";
 
 // The generator methods, called with .call so that a step stays monomorphic
@@ -84,8 +85,9 @@ interface TaskExtras {
 }
 
 /**
- * @internal A cancel scope as the task sees it: a frame of its scope stack
- * that may shield what is inside it from cancellations made outside it.
+ * Internal (not exported by the package): a cancel scope as the task sees it,
+ * a frame of its scope stack that may shield what is inside it from
+ * cancellations made outside it.
  */
 export interface CancelScopeFrame {
   readonly shield: boolean;
@@ -109,7 +111,7 @@ function shieldedFrom(scopes: readonly CancelScopeFrame[], depth: number): boole
  * result; `cancel()` throws `CancelledError` into the coroutine at its
  * current `yield*`.
  */
-export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHolder {
+export class Task<T> extends Future<T> {
   private readonly coro: Coro<T>;
   private readonly id: number;
   /**
@@ -553,15 +555,14 @@ function badYieldMessage(value: unknown): string {
 // keeps none (no options object allocated per task on the spawn path).
 const factoryOptions: TaskOptions & { loop?: EventLoop } = {};
 
-function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
+/** @internal Makes a task for `loop.createTask`; `eagerByDefault` for `eagerTaskFactory`. */
+export function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
   factoryOptions.loop = loop;
   factoryOptions.name = options?.name;
   factoryOptions.context = options?.context;
   factoryOptions.eagerStart = options?.eagerStart ?? eagerByDefault;
   return new Task(coro, factoryOptions);
 }
-
-installTaskConstructor((loop, coro, options) => makeTask(loop, coro, options, false));
 
 /**
  * A task factory whose tasks start eagerly (Python 3.12's

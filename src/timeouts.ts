@@ -12,7 +12,7 @@
 import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { RuntimeError, TimeoutError } from "./errors.js";
-import { getRunningLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import { CancelScope } from "./cancel-scopes.js";
 import { nullableNumberArg } from "./arguments.js";
 import { currentTask as currentTaskOrNull } from "./tasks.js";

@@ -6,7 +6,7 @@
  */
 import { GatheringFuture } from "../gather.js";
 import { hostProcess } from "../host.js";
-import { getRunningLoopOrNull } from "../events.js";
+import { getRunningLoopOrNull } from "../running-loop.js";
 import type { Future } from "../futures.js";
 import { QueueWaiter } from "../queues.js";
 import { sleepDeadline } from "../sleep.js";
