@@ -292,6 +292,23 @@ test("a shielded block holds back an enclosing timeout's deadline, which then ra
   assert.deepEqual(outcome, ["shield ended at 3", "TimeoutError at 3"]);
 });
 
+test("deadlines and scopes inside a shielded block still apply to what they wrap", async () => {
+  const outcome = await runVirtual(function* () {
+    const trail: string[] = [];
+    yield* shielded(function* () {
+      try {
+        yield* timeout(1, () => sleep(5));
+      } catch (error) {
+        trail.push(`${(error as Error).name} at ${now()}`);
+      }
+      const moved = yield* moveOnAfter(1, () => sleep(5, "late"));
+      trail.push(`moveOnAfter gave ${String(moved)} at ${now()}`);
+    });
+    return trail;
+  });
+  assert.deepEqual(outcome, ["TimeoutError at 1", "moveOnAfter gave undefined at 2"]);
+});
+
 test("a shielded block's own deadline still applies", async () => {
   const outcome = await runVirtual(function* () {
     const result = yield* shielded(() => sleep(10, "late"), { deadline: now() + 2 });
