@@ -183,7 +183,8 @@ export class CancelScope {
     this.#timer?.cancel();
     this.#timer = null;
     const when = this.#deadline;
-    if (when === null || this.#cancelCalled) return;
+    // Infinity is Trio's "no deadline" too: no timer (a virtual clock must not jump to it).
+    if (when === null || when === Infinity || this.#cancelCalled) return;
     const loop = this.#loop!;
     // A deadline already past fires at the body's next suspension, not synchronously (as asyncio's timeout).
     this.#timer = when <= loop.time() ? loop.callSoon(this.onDeadline) : loop.callAt(when, this.onDeadline);

@@ -148,6 +148,17 @@ test("a deadline moved while the body runs takes effect", async () => {
   assert.deepEqual(outcome, { earlier: undefined, cutAt: 2, later: "no deadline any more", end: 12 });
 });
 
+test("an infinite deadline is no deadline: no timer is scheduled for it", async () => {
+  const outcome = await runVirtual(function* () {
+    return yield* moveOnAfter(Infinity, function* () {
+      const timers = /timers=(\d+)/.exec(inspect(getRunningLoop()))![1];
+      yield* sleep(0);
+      return Number(timers);
+    });
+  });
+  assert.equal(outcome, 0);
+});
+
 test("moveOnAfter and moveOnAt give the result in time and undefined at the deadline", async () => {
   const outcome = await runVirtual(function* () {
     return [
