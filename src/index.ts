@@ -93,6 +93,8 @@ export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphNode, 
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
+// The stall watchdog has no public name: it is the `watchdog` option of run() and Runner (its import registers it).
+import "./debug/watchdog.js";
 // Inspector and trace hardening (issue 12): a tracer's streaming output
 export { type TraceOutput } from "./debug/trace.js";
 

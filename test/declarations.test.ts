@@ -16,6 +16,7 @@ const entries = {
   "asyncio-ts/executors": "src/executors/index",
   "asyncio-ts/distributed": "src/distributed/index",
   "asyncio-ts/eslint-plugin": "src/eslint-plugin/index",
+  "asyncio-ts/http": "src/http/index",
 } as const;
 
 /** Emits the package's declarations in memory, with the build's options. */
@@ -42,6 +43,13 @@ function consumerProgram(): ts.Program {
   const realExists = host.fileExists.bind(host);
   host.readFile = (name) => emitted.get(path.resolve(name)) ?? (path.resolve(name).startsWith(outDir + path.sep) ? undefined : realRead(name));
   host.fileExists = (name) => emitted.has(path.resolve(name)) || (!path.resolve(name).startsWith(outDir + path.sep) && realExists(name));
+  // dist/ may not be on disk (or be stale): only the emitted files count there.
+  host.directoryExists = (name) => {
+    const dir = path.resolve(name);
+    if (dir !== outDir && !dir.startsWith(outDir + path.sep)) return ts.sys.directoryExists(dir);
+    for (const file of emitted.keys()) if (file.startsWith(dir + path.sep)) return true;
+    return false;
+  };
   host.getSourceFile = (name, language) => {
     const text = host.readFile(name);
     return text === undefined ? undefined : ts.createSourceFile(name, text, language);
@@ -113,6 +121,9 @@ const published: Record<keyof typeof entries, string[]> = {
     "DistributedExecutor", "DistributedExecutorOptions", "DistributedJobOptions", "DistributedMapOptions",
     "RedisConnectionOptions", "Serializer", "WorkerOptions", "WorkerSummary", "parseRedisUrl", "serveJobs",
     "v8Serializer",
+  ],
+  "asyncio-ts/http": [
+    "FetchInput", "HttpHandlerOptions", "RequestListener", "fetch", "fetchJson", "fetchText", "httpHandler",
   ],
   "asyncio-ts/eslint-plugin": [
     "AsyncioPlugin", "NoFloatingCoroutineOptions", "default", "noFloatingCoroutine", "rules",
