@@ -223,9 +223,9 @@ export class CancelScope {
  * body ends.
  *
  * @example
- * const reply = yield* cancelScope(function* (scope) {
- *   onShutdown(() => scope.cancel("shutting down"));
- *   return yield* fetchReply();
+ * const line = yield* cancelScope(function* (scope) {
+ *   stopButton.onclick = () => scope.cancel("stopped by the user");
+ *   return yield* reader.readline();
  * }); // undefined if the scope was cancelled
  */
 export function* cancelScope<T>(body: (scope: CancelScope) => Awaitable<T>, options?: CancelScopeOptions): Coro<T | undefined> {
@@ -295,9 +295,12 @@ export interface ShieldedOptions {
  *
  * @example
  * try {
- *   yield* serve(conn);
+ *   yield* sleep(3600); // serving the connection
  * } finally {
- *   yield* shielded(() => conn.writer.close()); // completes even when cancelled
+ *   yield* shielded(function* () {
+ *     writer.write("goodbye\n");
+ *     yield* writer.drain(); // completes even when the task is being cancelled
+ *   });
  * }
  */
 export function shielded<T>(body: () => Awaitable<T>): Coro<T>;

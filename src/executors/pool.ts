@@ -337,7 +337,7 @@ export abstract class PoolExecutor implements Executor {
    *
    * @example
    * yield* forEach(pool.mapIter(hash, endlessUrls(), { buffersize: 8 }), function* (digest) {
-   *   yield* store(digest);
+   *   yield* results.put(digest); // a bounded Queue: the pool waits for the consumer
    * });
    */
   mapIter<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: MapOptions = {}): AsyncIterableSource<R> & AsyncSource<R> {
