@@ -190,9 +190,9 @@ export class CancelScope {
     this.#timer = when <= loop.time() ? loop.callSoon(this.onDeadline) : loop.callAt(when, this.onDeadline);
   }
 
+  // Only the timer calls this; deliver() and exit() cancel the timer, so the scope is not cancelled yet.
   private readonly onDeadline = (): void => {
     this.#timer = null;
-    if (this.#cancelCalled) return;
     this.#deadlineReached = true;
     this.#cancelCalled = true;
     this.deliver();

@@ -525,3 +525,63 @@ test("a CancelScope can be entered only once", async () => {
     assert.throws(() => scope.run(() => sleep(0)).next(), RuntimeError);
   });
 });
+
+test("cancel() is idempotent and does nothing once the block has ended", async () => {
+  const outcome = await runVirtual(function* () {
+    let kept: CancelScope | null = null;
+    const result = yield* cancelScope(function* (scope) {
+      kept = scope;
+      scope.cancel("first");
+      scope.cancel("second");
+      try {
+        yield* sleep(1);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "not cancelled";
+    });
+    const scope = kept as unknown as CancelScope;
+    scope.cancel("after the end");
+    yield* sleep(1);
+    return { result, caught: scope.cancelledCaught, cancelling: currentTask()!.cancelling() };
+  });
+  // The body caught the CancelledError and returned: the block keeps its result.
+  assert.deepEqual(outcome, { result: "first", caught: false, cancelling: 0 });
+});
+
+test("failAfter raises TimeoutError also when its scope is cancelled by cancel()", async () => {
+  const outcome = await runVirtual(function* () {
+    try {
+      yield* failAfter(10, function* (scope) {
+        scope.cancel();
+        yield* sleep(1);
+      });
+    } catch (error) {
+      return [error instanceof TimeoutError, (error as Error).message];
+    }
+    return null;
+  });
+  assert.deepEqual(outcome, [true, "the scope was cancelled"]);
+});
+
+test("a cancel scope outside a task is a RuntimeError, and shield must be a boolean", async () => {
+  await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const fromCallback = loop.createFuture<unknown>();
+    loop.callSoon(() => {
+      try {
+        cancelScope(() => sleep(0)).next();
+      } catch (error) {
+        fromCallback.setResult(error);
+      }
+    });
+    assert.ok((yield* fromCallback) instanceof RuntimeError);
+    const scope = new CancelScope();
+    assert.throws(() => {
+      (scope as { shield: unknown }).shield = "yes";
+    }, TypeError);
+    assert.equal(inspect(scope), "<CancelScope created>");
+    yield* scope.run(() => sleep(0));
+    assert.equal(inspect(scope), "<CancelScope exited>");
+  });
+});

@@ -88,6 +88,23 @@ for (const [kind, make] of kinds) {
     assert.deepEqual(outcome, { taken: [0, 1, 2], message: "bad item 3", queued: 0 });
   });
 
+  test(`${kind}: a finished mapIter source stays finished, and a second failing chunk is not reported as never retrieved`, async () => {
+    const outcome = await withPool(make(2), function* (pool) {
+      const source = pool.mapIter((x: number) => x, [1]);
+      const steps = [yield* source.next(), yield* source.next(), yield* source.next()];
+      let message = "";
+      try {
+        yield* pool.map((x: number) => {
+          throw new Error(`bad ${x}`);
+        }, [1, 2]);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      return { steps, message };
+    });
+    assert.deepEqual(outcome, { steps: [{ done: false, value: 1 }, { done: true, value: undefined }, { done: true, value: undefined }], message: "bad 1" });
+  });
+
   test(`${kind}: a bad buffersize is a RangeError`, async () => {
     await withPool(make(1), function* (pool) {
       assert.throws(() => pool.mapIter((x: number) => x, [1], { buffersize: 0 }), RangeError);

@@ -590,3 +590,26 @@ test("an eager task that fails in its first step fails the group", async () => {
   });
   assert.deepEqual(outcome, [["failed at once"], 0]);
 });
+
+test("cancel() before the block starts, twice, or after it ended does nothing; start() before it starts is a RuntimeError", async () => {
+  const outcome = await runVirtual(function* () {
+    const group = new TaskGroup();
+    group.cancel();
+    let startError: unknown;
+    try {
+      yield* group.start(function* (status) {
+        status.started();
+      });
+    } catch (error) {
+      startError = error;
+    }
+    const result = yield* taskGroup(function* (tg) {
+      tg.cancel();
+      tg.cancel();
+      yield* sleep(1);
+      return "not reached";
+    });
+    return { startError: startError instanceof RuntimeError, result, cancelling: currentTask()!.cancelling() };
+  });
+  assert.deepEqual(outcome, { startError: true, result: undefined, cancelling: 0 });
+});
