@@ -61,9 +61,13 @@ export { wait, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, typ
 export { waitFor } from "./waitfor.js";
 export { timeout, timeoutAt, Timeout, type TimeoutState } from "./timeouts.js";
 export { shield } from "./shield.js";
-export { TaskGroup, taskGroup } from "./taskgroups.js";
+export { TaskGroup, taskGroup, TaskStatus } from "./taskgroups.js";
 export { fromPromise } from "./bridge.js";
 export { ensureFuture } from "./ensure-future.js";
+
+// Cancel scopes, shielded cleanup, graceful shutdown (Trio/AnyIO; beyond asyncio)
+export { cancelScope, CancelScope, moveOnAfter, moveOnAt, failAfter, failAt, shielded, type CancelScopeOptions, type CancelScopeState, type ShieldedOptions } from "./cancel-scopes.js";
+export { gracefulShutdown, Shutdown, type GracefulShutdownOptions } from "./shutdown.js";
 
 // Synchronisation primitives
 export { Lock, Event, Condition, type LockStatistics } from "./locks.js";
@@ -78,14 +82,14 @@ export { StreamReader, StreamWriter, openConnection, openUnixConnection, DEFAULT
 export { Server, startServer, startUnixServer, type ClientConnectedCallback, type StartServerOptions, type ServerAddress } from "./servers.js";
 
 // Executors (also the subpath "asyncio-ts/executors")
-export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions } from "./executors/index.js";
+export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type ExecutorOptions, type MapOptions } from "./executors/index.js";
 
 // Types that follow the runtime (issue 14): typed function references, the shutdown future
 export { functionRef, ShutdownFuture } from "./executors/index.js";
 export type { FunctionRef } from "./events.js";
 
 // Testing and debugging
-export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKind } from "./debug/graph.js";
+export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphNode, type CallGraphKind, type CallGraphOutput } from "./debug/graph.js";
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";

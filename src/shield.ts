@@ -12,6 +12,8 @@ import type { Future } from "./futures.js";
  * `aw` is cancelled by other means, the shield is cancelled too. An `aw`
  * already done is returned as it is. Like the other body-taking helpers,
  * `shield` also takes a function returning the awaitable, called at once.
+ * To let a whole block (a `finally` doing cleanup) run to its end while the
+ * task itself is being cancelled, use `shielded(body)` instead.
  *
  * @example
  * const saved = yield* shield(saveToDisk(data)); // a cancel here does not interrupt the save

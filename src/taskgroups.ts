@@ -12,7 +12,7 @@
 import { formatValue, inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
-import { type EventLoop } from "./events.js";
+import { type EventLoop, type TaskOptions } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
 import { currentTask, type Task } from "./tasks.js";
@@ -37,16 +37,22 @@ export class TaskGroup {
   private loop: EventLoop | null = null;
   private parentTask: Task<unknown> | null = null;
   private parentCancelRequested = false;
+  // The parent's cancel-scope depth at entry: the group cancels its body from there, so a
+  // shield around the group does not hold it back (one inside the body does).
+  private scopeDepth = 0;
+  // Set by cancel(): the block then ends without raising its own cancellation.
+  private cancelCalled = false;
   private readonly tasks = new Set<Task<unknown>>();
   private readonly errors: Error[] = [];
   private allDone: Future<boolean> | null = null;
 
   /**
-   * Starts `coro` as a task of this group (it starts at the next iteration).
-   * `RuntimeError` before the block starts, once it has ended, or while the
-   * group is shutting down after a failure.
+   * Starts `coro` as a task of this group (it starts at the next iteration,
+   * or at once with `eagerStart`; Python 3.14's options). `RuntimeError`
+   * before the block starts, once it has ended, or while the group is
+   * shutting down after a failure or `cancel()`.
    */
-  createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
+  createTask<T>(coro: Coro<T>, options?: TaskOptions): Task<T> {
     if (!this.entered) {
       void coro.return?.(undefined as T);
       throw new RuntimeError(`TaskGroup ${this.describe()} has not been entered`);
@@ -60,9 +66,57 @@ export class TaskGroup {
       throw new RuntimeError(`TaskGroup ${this.describe()} is shutting down`);
     }
     const task = this.loop!.createTask(coro, options);
-    this.tasks.add(task as Task<unknown>);
-    task.addDoneCallback(this.onTaskDone);
+    if (task.done()) {
+      // An eager task that finished in its first step (Python's TaskGroup does the same).
+      this.onTaskDone(task);
+    } else {
+      this.tasks.add(task as Task<unknown>);
+      task.addDoneCallback(this.onTaskDone);
+    }
     return task;
+  }
+
+  /**
+   * Runs `fn` as a task of the group and waits until it calls
+   * `status.started(value)`; returns `value` while the task goes on in the
+   * group (Trio's `nursery.start`, AnyIO's `TaskGroup.start`). An error `fn`
+   * raises before `started()` is raised here and does not fail the group;
+   * returning before `started()` is a `RuntimeError`. Cancelling the caller
+   * while it waits cancels the starting task.
+   *
+   * @example
+   * const port = yield* tg.start(function* (status) {
+   *   const server = yield* startServer(handle, "127.0.0.1", 0);
+   *   status.started(server.address().port);
+   *   yield* server.serveForever();
+   * });
+   */
+  *start<T>(fn: (status: TaskStatus<T>) => Awaitable<unknown>, options?: { name?: string }): Coro<T> {
+    const status = new TaskStatus<T>(this.loop ?? getRunningLoop());
+    const task = this.createTask(runUntilStarted(fn, status), options);
+    try {
+      return yield* status.startedFuture;
+    } catch (error) {
+      if (error instanceof CancelledError && !status.startedCalled) task.cancel();
+      throw error;
+    }
+  }
+
+  /**
+   * Cancels every task of the group and the block's body (Python 3.15's
+   * `TaskGroup.cancel`); the block then ends without raising. Only the
+   * cancellations this call made are absorbed: a cancellation from outside
+   * still propagates, and failures still raise an `ExceptionGroup`.
+   */
+  cancel(reason?: unknown): void {
+    if (!this.entered || this.finished || this.cancelCalled) return;
+    this.cancelCalled = true;
+    this.abort(reason);
+    const parent = this.parentTask!;
+    if (!this.exiting && !this.parentCancelRequested && !parent.done()) {
+      this.parentCancelRequested = true;
+      parent.cancelFromDepth(this.scopeDepth, reason);
+    }
   }
 
   /** @internal Runs `body` as the group's block. */
@@ -88,6 +142,7 @@ export class TaskGroup {
     const parent = currentTask();
     if (parent === null) throw new RuntimeError(`TaskGroup ${this.describe()} cannot determine the parent task`);
     this.parentTask = parent;
+    this.scopeDepth = parent.cancelScopeDepth();
     this.entered = true;
   }
 
@@ -139,9 +194,9 @@ export class TaskGroup {
     return [...this.tasks];
   }
 
-  private abort(): void {
+  private abort(reason?: unknown): void {
     this.aborting = true;
-    for (const task of this.tasks) if (!task.done()) task.cancel();
+    for (const task of this.tasks) if (!task.done()) task.cancel(reason);
   }
 
   private readonly onTaskDone = (task: Future<unknown>): void => {
@@ -164,7 +219,7 @@ export class TaskGroup {
       // Interrupt the body where it waits; exit() withdraws this cancellation.
       this.abort();
       this.parentCancelRequested = true;
-      parent.cancel();
+      parent.cancelFromDepth(this.scopeDepth);
     }
   };
 
@@ -179,6 +234,55 @@ export class TaskGroup {
     else if (this.entered && !this.finished) parts.push("entered");
     return `<TaskGroup ${parts.join(" ")}>`;
   }
+}
+
+/**
+ * The handle `TaskGroup.start` gives its function (Trio's `TaskStatus`):
+ * `started(value)` reports that the task is ready and hands `value` to the
+ * caller of `start`.
+ */
+export class TaskStatus<T> {
+  /** @internal Resolved by `started()`; `start` waits on it (cancelled when the caller of `start` is). */
+  readonly startedFuture: Future<T>;
+  #startedCalled = false;
+
+  /** @internal Made by `TaskGroup.start`. */
+  constructor(loop: EventLoop) {
+    this.startedFuture = loop.createFuture<T>();
+  }
+
+  /** Reports the task ready: `start` returns `value`. A second call is a `RuntimeError`. */
+  started(...value: undefined extends T ? [value?: T] : [value: T]): void {
+    if (this.#startedCalled) throw new RuntimeError("TaskStatus.started() was already called");
+    this.#startedCalled = true;
+    if (!this.startedFuture.done()) this.startedFuture.setResult(value[0] as T);
+  }
+
+  /** @internal Whether `started()` was called. */
+  get startedCalled(): boolean {
+    return this.#startedCalled;
+  }
+}
+
+// The task `start` runs: until `started()`, an outcome of `fn` belongs to the caller of `start`, not to the group.
+function* runUntilStarted<T>(fn: (status: TaskStatus<T>) => Awaitable<unknown>, status: TaskStatus<T>): Coro<unknown> {
+  const started = status.startedFuture;
+  let result: unknown;
+  try {
+    result = yield* fn(status);
+  } catch (error) {
+    if (status.startedCalled) throw error;
+    if (error instanceof CancelledError) {
+      started.cancel();
+      throw error;
+    }
+    if (!started.done()) started.setException(error);
+    return undefined;
+  }
+  if (!status.startedCalled && !started.done()) {
+    started.setException(new RuntimeError("the task given to TaskGroup.start() returned without calling status.started()"));
+  }
+  return result;
 }
 
 /**

@@ -74,6 +74,36 @@ interface TaskExtras {
   asyncScope: AsyncScope | null;
   // A coroutine object that is not a native generator, as given (the task drives a generator delegating to it).
   foreignCoro: Coro<unknown> | null;
+  // The cancel scopes entered by the coroutine, outermost first (cancel-scopes.ts pushes and pops them).
+  // Invariant: a frame is on this stack exactly while the scope's body runs in this task.
+  cancelScopes: CancelScopeFrame[] | null;
+  // Where the undelivered `mustCancel` came from: the scope depth (0: from outside every scope).
+  mustCancelDepth: number;
+  // Cancellation requests a shielding scope holds back, each with the depth it came from.
+  // Invariant: every entry is counted in `cancelRequests` and blocked by a shield at or inside its depth.
+  heldCancels: HeldCancel[] | null;
+}
+
+/**
+ * Internal (not exported by the package): a cancel scope as the task sees it,
+ * a frame of its scope stack that may shield what is inside it from
+ * cancellations made outside it.
+ */
+export interface CancelScopeFrame {
+  readonly shield: boolean;
+}
+
+// A cancellation request waiting for the shield that holds it back to end.
+interface HeldCancel {
+  depth: number;
+  message: unknown;
+}
+
+// Whether a cancellation made at `depth` (0: outside every scope; N: by the
+// Nth scope, for its own body) is held back: some scope strictly inside it shields.
+function shieldedFrom(scopes: readonly CancelScopeFrame[], depth: number): boolean {
+  for (let i = depth; i < scopes.length; i++) if (scopes[i]!.shield) return true;
+  return false;
 }
 
 /**
@@ -166,6 +196,9 @@ export class Task<T> extends Future<T> {
       boundContext: null,
       asyncScope: null,
       foreignCoro: null,
+      cancelScopes: null,
+      mustCancelDepth: 0,
+      heldCancels: null,
     });
   }
 
@@ -202,25 +235,107 @@ export class Task<T> extends Future<T> {
   /**
    * Requests cancellation: throws `CancelledError(msg)` into the coroutine at
    * its current `yield*` (cancelling the future it waits on first). Returns
-   * `false` if the task is done. Every call counts in `cancelling()`.
+   * `false` if the task is done. Every call counts in `cancelling()`. Inside a
+   * shielded cancel scope the request is held back until the shield ends.
    */
   override cancel(message?: unknown): boolean {
+    return this.cancelFromDepth(0, message);
+  }
+
+  /**
+   * @internal A cancellation made at `depth` of the task's scope stack: 0 is
+   * outside every scope (`cancel()`), N is the Nth scope cancelling its own
+   * body. A shield strictly inside that depth holds it back.
+   */
+  cancelFromDepth(depth: number, message?: unknown): boolean {
     if (this.state !== "pending") {
       this.markRetrieved();
       return false;
     }
     const extras = this.getExtras();
     extras.cancelRequests++;
+    if (extras.cancelScopes !== null && shieldedFrom(extras.cancelScopes, depth)) {
+      (extras.heldCancels ??= []).push({ depth, message });
+      return true;
+    }
+    this.deliverCancel(extras, depth, message);
+    return true;
+  }
+
+  private deliverCancel(extras: TaskExtras, depth: number, message: unknown): void {
     const controller = extras.abortController;
     if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError(message));
     const waitedOn = this.futureWaitedOn;
     if (waitedOn !== null && waitedOn.cancel(message)) {
       // The wake-up delivers the CancelledError at the `yield*`.
-      return true;
+      return;
     }
     extras.mustCancel = true;
     extras.cancelMessage = message;
-    return true;
+    extras.mustCancelDepth = depth;
+  }
+
+  /** @internal The number of cancel scopes the coroutine is inside. */
+  cancelScopeDepth(): number {
+    return this.extras?.cancelScopes?.length ?? 0;
+  }
+
+  /** @internal A cancel scope's body starts in this task; returns the depth its own cancellations come from. */
+  pushCancelScope(frame: CancelScopeFrame): number {
+    const scopes = (this.getExtras().cancelScopes ??= []);
+    scopes.push(frame);
+    if (frame.shield) this.reviewShields();
+    return scopes.length;
+  }
+
+  /** @internal A cancel scope's body ended; held cancellations it no longer blocks are delivered. */
+  popCancelScope(frame: CancelScopeFrame): void {
+    const scopes = this.extras?.cancelScopes;
+    if (scopes == null || scopes[scopes.length - 1] !== frame) {
+      throw new RuntimeError("cancel scope misnesting: a scope ended while another one entered after it was still open");
+    }
+    scopes.pop();
+    const extras = this.extras!;
+    // Its own cancellation, requested but never delivered (the body ended without suspending), ends with it.
+    if (extras.mustCancel && extras.mustCancelDepth > scopes.length) extras.mustCancel = false;
+    this.reviewShields();
+  }
+
+  /** @internal The cancellation requests that reached the coroutine or will at its next suspension (not those a shield holds). */
+  deliveredCancelling(): number {
+    const extras = this.extras;
+    if (extras === null) return 0;
+    return extras.cancelRequests - (extras.heldCancels?.length ?? 0);
+  }
+
+  /**
+   * @internal Re-reads the shields of the scope stack (one was entered, left
+   * or changed): a cancellation not yet delivered that a shield now blocks is
+   * held back, and held ones that nothing blocks any more are delivered (once).
+   */
+  reviewShields(): void {
+    const extras = this.extras;
+    if (extras === null || this.state !== "pending") return;
+    const scopes = extras.cancelScopes ?? [];
+    if (extras.mustCancel && shieldedFrom(scopes, extras.mustCancelDepth)) {
+      extras.mustCancel = false;
+      (extras.heldCancels ??= []).push({ depth: extras.mustCancelDepth, message: extras.cancelMessage });
+    }
+    const held = extras.heldCancels;
+    if (held === null) return;
+    let released: HeldCancel | null = null;
+    const stillHeld = held.filter((entry) => {
+      // A scope that ended took its own held request with it (it withdraws it with uncancel()).
+      if (entry.depth > scopes.length) return false;
+      if (shieldedFrom(scopes, entry.depth)) return true;
+      released ??= entry;
+      return false;
+    });
+    extras.heldCancels = stillHeld.length > 0 ? stillHeld : null;
+    if (released !== null) {
+      const { depth, message } = released as HeldCancel;
+      this.deliverCancel(extras, depth, message);
+    }
   }
 
   /** How many cancellation requests are pending (`cancel()` calls not yet `uncancel()`ed). */
@@ -239,6 +354,7 @@ export class Task<T> extends Future<T> {
       extras.cancelRequests--;
       if (extras.cancelRequests === 0) {
         extras.mustCancel = false;
+        extras.heldCancels = null;
         // The cancelled operation is over: its signal stays aborted for whoever
         // holds it, and the next read of `signal` makes a fresh one.
         if (extras.abortController?.signal.aborted === true) extras.abortController = null;
@@ -258,7 +374,9 @@ export class Task<T> extends Future<T> {
     const extras = this.getExtras();
     if (extras.abortController === null) {
       extras.abortController = new AbortController();
-      if (extras.cancelRequests > 0 || this.state === "cancelled") extras.abortController.abort(this.makeCancelledError());
+      // Requests a shield holds back do not abort it: the shielded work may pass the signal on.
+      const delivered = extras.cancelRequests - (extras.heldCancels?.length ?? 0);
+      if (delivered > 0 || this.state === "cancelled") extras.abortController.abort(this.makeCancelledError());
     }
     return extras.abortController.signal;
   }

@@ -71,6 +71,14 @@ test("a second Ctrl-C during slow cleanup exits at once", async () => {
   assert.doesNotMatch(ending.stdout, /cleanup finished/);
 });
 
+test("a Ctrl-C during a shielded block is held until the block ends, then cancels the main task as usual", async () => {
+  const ending = await interrupt("shielded", ["ready"]);
+  assert.equal(ending.code, 130, ending.stderr);
+  assert.match(ending.stdout, /shielded block finished, cancelling=1\nafter the block\nmain finally ran/);
+  assert.doesNotMatch(ending.stdout, /not reached/);
+  assert.match(ending.stderr, /KeyboardInterrupt/);
+});
+
 test("run rejects with KeyboardInterrupt, which the program can catch", async () => {
   const ending = await interrupt("catch", ["ready"]);
   assert.equal(ending.code, 0, ending.stderr);

@@ -103,6 +103,10 @@ const published: Record<keyof typeof entries, string[]> = {
     "retry", "run", "runProcess", "shield", "sleep", "startServer", "startUnixServer", "taskGroup",
     "taskTable", "timeout", "timeoutAt", "toAsyncIterable", "toThread", "trackAsyncLocalStorage", "wait",
     "waitFor", "writeFile",
+    // Cancel scopes, shielded cleanup, graceful shutdown; TaskGroup.start; printCallGraph; executors' map options
+    "CallGraphOutput", "CancelScope", "CancelScopeOptions", "CancelScopeState", "GracefulShutdownOptions", "MapOptions",
+    "ShieldedOptions", "Shutdown", "TaskStatus", "cancelScope", "failAfter", "failAt", "gracefulShutdown", "moveOnAfter",
+    "moveOnAt", "printCallGraph", "shielded",
   ],
   "asyncio-ts/testing": [
     "ExploreOptions", "ExploreResult", "TestOptions", "VirtualClock", "advanceTime", "asyncTest",
@@ -111,6 +115,7 @@ const published: Record<keyof typeof entries, string[]> = {
   "asyncio-ts/executors": [
     "ExecutorFunction", "ExecutorFuture", "ExecutorOptions", "FunctionRef", "ProcessPoolExecutor",
     "ShutdownFuture", "ThreadPoolExecutor", "functionRef", "toThread",
+    "MapOptions",
   ],
   "asyncio-ts/distributed": [
     "DistributedExecutor", "DistributedExecutorOptions", "DistributedJobOptions", "DistributedMapOptions",

@@ -22,6 +22,7 @@ const classes = [
   "OSError", "ConnectionError", "BrokenPipeError", "ConnectionAbortedError", "ConnectionRefusedError",
   "ConnectionResetError", "FileNotFoundError", "FileExistsError", "PermissionError", "IsADirectoryError",
   "NotADirectoryError", "ProcessLookupError",
+  "CancelScope", "Shutdown", "TaskStatus",
 ] as const;
 const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
@@ -31,6 +32,7 @@ const functions = [
   "copyContext", "exitStack", "eagerTaskFactory", "forEach", "aiter", "anext", "fromAsyncIterable", "toAsyncIterable",
   "retry",
   "createSubprocessExec", "createSubprocessShell", "runProcess", "openFile", "readFile", "writeFile",
+  "cancelScope", "moveOnAfter", "moveOnAt", "failAfter", "failAt", "shielded", "gracefulShutdown", "printCallGraph",
 ] as const;
 const constants = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED", "PIPE", "STDOUT", "DEVNULL"] as const;
 const exported = api as unknown as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { EventLoop, Queue, captureCallGraph, createTask, currentTask, formatCallGraph, gather, getRunningLoop, sleep, taskGroup, waitFor, type Coro, type Task } from "../src/index.js";
+import { EventLoop, Queue, captureCallGraph, createTask, currentTask, formatCallGraph, gather, getRunningLoop, printCallGraph, sleep, taskGroup, waitFor, type Coro, type Task } from "../src/index.js";
 import { after, inHostBundle, runCapturing, runVirtual } from "./support.js";
 
 test("the graph of a task blocked in gather shows the gather and its children", async () => {
@@ -249,4 +249,27 @@ test("a task awaiting a plain future shows it as a Future node", async () => {
     return rendered;
   });
   assert.equal(text, '* Task "waiter" [pending]\n  └─ Future [pending]');
+});
+
+test("printCallGraph writes the formatted graph of a task, with the time left to its sleeps, to the given file", async () => {
+  const written = await runVirtual(function* () {
+    const chunks: string[] = [];
+    const worker = createTask(sleep(10), { name: "sleeper" });
+    yield* sleep(4);
+    printCallGraph(worker, { file: { write: (text: string) => chunks.push(text) } });
+    worker.cancel();
+    return chunks;
+  });
+  assert.deepEqual(written, ['* Task "sleeper" [pending]\n  └─ sleep until 10.000 (in 6.000 s)\n']);
+});
+
+test("printCallGraph without a future prints the current task's graph", async () => {
+  const written = await runVirtual(function* () {
+    const chunks: string[] = [];
+    currentTask()!.setName("main");
+    printCallGraph(undefined, { file: { write: (text: string) => chunks.push(text) } });
+    yield* sleep(0);
+    return chunks.join("");
+  });
+  assert.match(written, /^\* Task "main" \[pending\]\n$/);
 });

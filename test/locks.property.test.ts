@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { CancelledError, Lock, Semaphore, createTask, sleep, type Coro, type Task } from "../src/index.js";
+import { CancelScope, CancelledError, Lock, Semaphore, cancelScope, createTask, getRunningLoop, shielded, sleep, type Coro, type Task } from "../src/index.js";
 import { runVirtual, testEnv } from "./support.js";
 
 const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
@@ -131,6 +131,101 @@ test("Semaphore: never more holders than permits, and no permit leaked or invent
       );
       assert.ok(trace.maxHolders <= p.permits, `${trace.maxHolders} holders with ${p.permits} permits`);
       assert.ok(fifoAmongSurvivors(trace), `grants ${trace.grants} vs requests ${trace.requests}`);
+      assert.equal(semaphore.statistics().value, p.permits);
+    }),
+    { numRuns: RUNS, ...seedOption },
+  );
+});
+
+// The same primitives with cancellation delivered through cancel scopes: each
+// acquire runs in a scope with a random deadline, cancellers cancel the scope
+// a task is in (or the task itself), and releases run in shielded blocks that
+// suspend, so held cancellations land right after a release.
+const scopedProgram = fc.record({
+  tasks: fc.array(fc.array(fc.record({ before: duration, inside: duration, deadline: fc.constantFrom(null, 0, 0.5, 1) }), { minLength: 1, maxLength: 6 }), {
+    minLength: 2,
+    maxLength: 6,
+  }),
+  cancels: fc.array(fc.record({ at: fc.constantFrom(0, 0.5, 1, 1.5, 2, 3), ticks: fc.nat(3), target: fc.nat(5), whole: fc.boolean() }), { maxLength: 4 }),
+  permits: fc.integer({ min: 1, max: 3 }),
+});
+type ScopedProgram = typeof scopedProgram extends fc.Arbitrary<infer P> ? P : never;
+
+function* runScopedTasks(p: ScopedProgram, acquire: () => Coro<unknown>, release: () => void): Coro<number> {
+  let holders = 0;
+  let maxHolders = 0;
+  const scopes: Array<CancelScope | null> = p.tasks.map(() => null);
+  const tasks: Task<void>[] = p.tasks.map((ops, index) =>
+    createTask(
+      (function* (): Coro<void> {
+        for (const op of ops) {
+          yield* sleep(op.before);
+          const deadline = op.deadline === null ? null : getRunningLoop().time() + op.deadline;
+          const acquired = yield* cancelScope(
+            function* (scope) {
+              scopes[index] = scope;
+              yield* acquire();
+              return true;
+            },
+            { deadline },
+          );
+          scopes[index] = null;
+          if (acquired === undefined) continue;
+          holders++;
+          maxHolders = Math.max(maxHolders, holders);
+          try {
+            yield* sleep(op.inside);
+          } finally {
+            yield* shielded(function* () {
+              yield* sleep(0);
+              holders--;
+              release();
+            });
+          }
+        }
+      })(),
+    ),
+  );
+  for (const c of p.cancels) {
+    createTask(
+      (function* (): Coro<void> {
+        yield* sleep(c.at);
+        for (let i = 0; i < c.ticks; i++) yield* sleep(0);
+        const target = c.target % tasks.length;
+        if (c.whole) tasks[target]!.cancel();
+        else scopes[target]?.cancel();
+      })(),
+    );
+  }
+  for (const t of tasks) {
+    try {
+      yield* t;
+    } catch (e) {
+      if (!(e instanceof CancelledError)) throw e;
+    }
+  }
+  return maxHolders;
+}
+
+test("Lock under cancel scopes (deadlines, scope.cancel(), shielded release): mutual exclusion holds and it ends unlocked", async () => {
+  await fc.assert(
+    fc.asyncProperty(scopedProgram, async (p) => {
+      const lock = new Lock();
+      const maxHolders = await runVirtual(() => runScopedTasks(p, () => lock.acquire(), () => lock.release()));
+      assert.ok(maxHolders <= 1, `${maxHolders} holders at once`);
+      assert.equal(lock.locked(), false);
+      assert.equal(lock.statistics().waiters, 0);
+    }),
+    { numRuns: RUNS, ...seedOption },
+  );
+});
+
+test("Semaphore under cancel scopes: never more holders than permits, and no permit lost", async () => {
+  await fc.assert(
+    fc.asyncProperty(scopedProgram, async (p) => {
+      const semaphore = new Semaphore(p.permits);
+      const maxHolders = await runVirtual(() => runScopedTasks(p, () => semaphore.acquire(), () => semaphore.release()));
+      assert.ok(maxHolders <= p.permits, `${maxHolders} holders with ${p.permits} permits`);
       assert.equal(semaphore.statistics().value, p.permits);
     }),
     { numRuns: RUNS, ...seedOption },

@@ -68,3 +68,61 @@ test(`pizza serve under ulimit -n 128 reports every one of ${CLIENTS} connection
     await exited;
   }
 });
+
+/** Starts `pizza serve` from the sources; resolves with the child, its port and a reader of its output so far. */
+async function startServe(args: string[]): Promise<{ server: ReturnType<typeof spawn>; port: number; output: () => string; exited: Promise<number | null> }> {
+  const server = spawn(process.execPath, ["--import", "tsx", main, "pizza", "serve", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  server.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  server.stderr!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no port in: ${out}`)), 20_000);
+    server.stdout!.on("data", () => {
+      const match = /running on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  return { server, port, output: () => out, exited };
+}
+
+/** Resolves once `output()` matches `pattern`. */
+async function outputMatches(output: () => string, pattern: RegExp): Promise<void> {
+  while (!pattern.test(output())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+test("pizza serve: the first SIGTERM stops new orders and lets the one in flight finish, then exits 0", async () => {
+  const { server, port, output, exited } = await startServe(["--bake", "0.5", "--grace", "30"]);
+  try {
+    const reply = order(port);
+    await outputMatches(output, /running on/);
+    // The order is being baked once the connection is accepted; give the server its first read.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.kill("SIGTERM");
+    assert.equal(await reply, PIZZA_REPLY);
+    assert.equal(await exited, 0, output());
+    assert.match(output(), /stopping \(SIGTERM\): no new orders; 1 in flight/);
+    assert.match(output(), /served 1, cancelled 0/);
+  } finally {
+    server.kill("SIGKILL");
+  }
+});
+
+test("pizza serve: a second signal during the grace period cancels the orders in flight at once and exits 0", async () => {
+  const { server, port, output, exited } = await startServe(["--bake", "60", "--grace", "60"]);
+  try {
+    const reply = order(port);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.kill("SIGTERM");
+    await outputMatches(output, /stopping \(SIGTERM\)/);
+    server.kill("SIGINT");
+    assert.equal(await exited, 0, output());
+    assert.equal(await reply, "");
+    assert.match(output(), /served 0, cancelled 1/);
+  } finally {
+    server.kill("SIGKILL");
+  }
+});

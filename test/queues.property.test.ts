@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { CancelledError, Queue, QueueShutDown, createTask, getRunningLoop, sleep, type Coro, type Task } from "../src/index.js";
+import { CancelScope, CancelledError, Queue, QueueShutDown, cancelScope, createTask, getRunningLoop, moveOnAfter, sleep, type Coro, type Task } from "../src/index.js";
 import { runVirtual, testEnv } from "./support.js";
 
 const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
@@ -86,6 +86,95 @@ test("Queue: every item put is got exactly once or still in the queue, and a can
       const accounted = [...got, ...remaining].sort((a, b) => a - b);
       assert.deepEqual(accounted, [...put].sort((a, b) => a - b), `put ${put} got ${got} left ${remaining}`);
       if (p.maxsize > 0) assert.ok(remaining.length <= p.maxsize);
+    }),
+    { numRuns: RUNS, ...seedOption },
+  );
+});
+
+test("Queue under cancel scopes: a get or put cut short by its scope's deadline or cancel() loses and invents no item", async () => {
+  const scoped = fc.record({
+    maxsize: fc.constantFrom(0, 1, 1, 2, 3),
+    producers: fc.array(fc.array(fc.record({ delay: duration, limit: fc.constantFrom(null, 0, 0.5, 1) }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 3 }),
+    consumers: fc.array(fc.array(fc.record({ delay: duration, limit: fc.constantFrom(null, 0, 0.5, 1) }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 3 }),
+    cancels: fc.array(fc.record({ at: fc.constantFrom(0, 0.5, 1, 2), ticks: fc.nat(3), target: fc.nat(6) }), { maxLength: 5 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(scoped, async (p) => {
+      const queue = new Queue<number>(p.maxsize);
+      const put: number[] = [];
+      const got: number[] = [];
+      await runVirtual(function* () {
+        let nextItem = 0;
+        const scopes: Array<CancelScope | null> = [];
+        const tasks: Task<void>[] = [];
+        const inScope = <T>(index: number, limit: number | null, body: () => Coro<T>): Coro<T | undefined> =>
+          limit === null
+            ? cancelScope(function* (scope) {
+                scopes[index] = scope;
+                return yield* body();
+              })
+            : moveOnAfter(limit, function* (scope) {
+                scopes[index] = scope;
+                return yield* body();
+              });
+        for (const steps of p.producers) {
+          const index = tasks.length;
+          tasks.push(
+            createTask(
+              (function* (): Coro<void> {
+                for (const step of steps) {
+                  yield* sleep(step.delay);
+                  const item = nextItem++;
+                  const done = yield* inScope(index, step.limit, function* () {
+                    yield* queue.put(item);
+                    return true;
+                  });
+                  if (done === true) put.push(item);
+                }
+              })(),
+            ),
+          );
+        }
+        for (const steps of p.consumers) {
+          const index = tasks.length;
+          tasks.push(
+            createTask(
+              (function* (): Coro<void> {
+                for (const step of steps) {
+                  yield* sleep(step.delay);
+                  const item = yield* inScope(index, step.limit, () => queue.get());
+                  if (item !== undefined) got.push(item);
+                }
+              })(),
+            ),
+          );
+        }
+        for (const c of p.cancels) {
+          createTask(
+            (function* (): Coro<void> {
+              yield* sleep(c.at);
+              for (let i = 0; i < c.ticks; i++) yield* sleep(0);
+              scopes[c.target % tasks.length]?.cancel();
+            })(),
+          );
+        }
+        yield* sleep(20);
+        const stats = queue.statistics();
+        assert.ok(!(stats.size > 0 && stats.getters > 0), `${stats.size} items left while ${stats.getters} getters wait`);
+        assert.ok(!(!queue.full() && stats.putters > 0), `room left while ${stats.putters} putters wait`);
+        queue.shutdown();
+        for (const t of tasks) {
+          try {
+            yield* t;
+          } catch (e) {
+            if (!(e instanceof CancelledError) && !(e instanceof QueueShutDown)) throw e;
+          }
+        }
+      });
+      const remaining: number[] = [];
+      while (!queue.empty()) remaining.push(queue.getNowait());
+      const accounted = [...got, ...remaining].sort((a, b) => a - b);
+      assert.deepEqual(accounted, [...put].sort((a, b) => a - b), `put ${put} got ${got} left ${remaining}`);
     }),
     { numRuns: RUNS, ...seedOption },
   );

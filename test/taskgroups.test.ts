@@ -6,6 +6,8 @@ import {
   ExceptionGroup,
   RuntimeError,
   TaskGroup,
+  copyContext,
+  ContextVar,
   createTask,
   currentTask,
   getRunningLoop,
@@ -343,4 +345,271 @@ test("a task of a group whose parent already completed reports its error to the 
   assert.equal(outcome.reports.length, 1);
   assert.equal(outcome.reports[0]!.message, "Task orphan has errored out but its parent task parent is already completed");
   assert.equal((outcome.reports[0]!.exception as Error).message, "orphaned failure");
+});
+
+// ------------------------------------------------------------ start (Trio's nursery.start)
+
+test("start() returns the value passed to started() while the task goes on in the group", async () => {
+  const outcome = await runVirtual(function* () {
+    const trail: string[] = [];
+    yield* taskGroup(function* (tg) {
+      const port = yield* tg.start<number>(function* (status) {
+        yield* sleep(1);
+        status.started(8080);
+        yield* sleep(2);
+        trail.push(`server stopped at ${getRunningLoop().time()}`);
+      });
+      trail.push(`listening on ${port} at ${getRunningLoop().time()}`);
+    });
+    return trail;
+  });
+  assert.deepEqual(outcome, ["listening on 8080 at 1", "server stopped at 3"]);
+});
+
+test("an error raised before started() comes out of start() and does not fail the group", async () => {
+  const outcome = await runVirtual(function* () {
+    const trail: string[] = [];
+    yield* taskGroup(function* (tg) {
+      tg.createTask(after(2, "sibling"));
+      try {
+        yield* tg.start(function* () {
+          yield* sleep(1);
+          throw new Error("cannot bind");
+        });
+      } catch (error) {
+        trail.push(`start raised: ${(error as Error).message}`);
+      }
+      yield* sleep(2);
+      trail.push("group still running");
+    });
+    return trail;
+  });
+  assert.deepEqual(outcome, ["start raised: cannot bind", "group still running"]);
+});
+
+test("an error raised after started() fails the group as any task's", async () => {
+  const outcome = await runVirtual(function* () {
+    try {
+      yield* taskGroup(function* (tg) {
+        yield* tg.start(function* (status) {
+          status.started();
+          yield* sleep(1);
+          throw new Error("crashed later");
+        });
+        yield* sleep(5);
+      });
+    } catch (error) {
+      return (error as ExceptionGroup).exceptions.map((e) => e.message);
+    }
+    return null;
+  });
+  assert.deepEqual(outcome, ["crashed later"]);
+});
+
+test("a function that returns without calling started() makes start() raise RuntimeError", async () => {
+  const outcome = await runVirtual(function* () {
+    return yield* taskGroup(function* (tg) {
+      try {
+        yield* tg.start(() => sleep(1));
+      } catch (error) {
+        return error instanceof RuntimeError;
+      }
+      return false;
+    });
+  });
+  assert.equal(outcome, true);
+});
+
+test("calling started() twice is a RuntimeError", async () => {
+  const outcome = await runVirtual(function* () {
+    let second: unknown;
+    yield* taskGroup(function* (tg) {
+      yield* tg.start(function* (status) {
+        status.started();
+        try {
+          status.started();
+        } catch (error) {
+          second = error;
+        }
+        yield* sleep(0);
+      });
+    });
+    return second instanceof RuntimeError;
+  });
+  assert.equal(outcome, true);
+});
+
+test("cancelling the caller of start() cancels the task that has not started yet", async () => {
+  const outcome = await runVirtual(function* () {
+    const trail: string[] = [];
+    yield* taskGroup(function* (tg) {
+      const caller = tg.createTask(
+        tg.start(function* (status) {
+          try {
+            yield* sleep(10);
+          } catch (error) {
+            trail.push(`starting task got ${(error as Error).name}`);
+            throw error;
+          }
+          status.started();
+        }),
+      );
+      yield* sleep(1);
+      caller.cancel();
+    });
+    return [trail, getRunningLoop().time()];
+  });
+  assert.deepEqual(outcome, [["starting task got CancelledError"], 1]);
+});
+
+// ------------------------------------------------------------ cancel (3.15) and createTask options (3.14)
+
+test("cancel() cancels every task and the body, and the block ends without raising", async () => {
+  const outcome = await runVirtual(function* () {
+    const trail: string[] = [];
+    const result = yield* taskGroup(function* (tg) {
+      tg.createTask(
+        (function* () {
+          try {
+            yield* sleep(10);
+          } catch (error) {
+            trail.push(`child ${(error as Error).name}: ${(error as Error).message}`);
+            throw error;
+          }
+        })(),
+      );
+      getRunningLoop().callLater(1, () => tg.cancel("enough"));
+      yield* sleep(10);
+      return "not reached";
+    });
+    return { result, trail, at: getRunningLoop().time(), cancelling: currentTask()!.cancelling() };
+  });
+  assert.deepEqual(outcome, { result: undefined, trail: ["child CancelledError: enough"], at: 1, cancelling: 0 });
+});
+
+test("cancel() from the body while waiting at the end of the block stops the remaining tasks", async () => {
+  const outcome = await runVirtual(function* () {
+    yield* taskGroup(function* (tg) {
+      tg.createTask(sleep(100));
+      tg.createTask(
+        (function* () {
+          yield* sleep(1);
+          tg.cancel();
+        })(),
+      );
+    });
+    return getRunningLoop().time();
+  });
+  assert.equal(outcome, 1);
+});
+
+test("after cancel(), a cancellation from outside still propagates", async () => {
+  const outcome = await runVirtual(function* () {
+    const parent = createTask(
+      taskGroup(function* (tg) {
+        tg.createTask(sleep(100));
+        yield* sleep(1);
+        currentTask()!.cancel();
+        tg.cancel();
+        yield* sleep(1);
+      }),
+    );
+    try {
+      yield* parent;
+    } catch (error) {
+      return error instanceof CancelledError;
+    }
+    return false;
+  });
+  assert.equal(outcome, true);
+});
+
+test("after cancel(), a child's failure still raises an ExceptionGroup", async () => {
+  const outcome = await runVirtual(function* () {
+    try {
+      yield* taskGroup(function* (tg) {
+        tg.createTask(
+          (function* () {
+            try {
+              yield* sleep(10);
+            } finally {
+              // eslint-disable-next-line no-unsafe-finally
+              throw new Error("failed while cancelled");
+            }
+          })(),
+        );
+        yield* sleep(1);
+        tg.cancel();
+        yield* sleep(1);
+      });
+    } catch (error) {
+      return (error as ExceptionGroup).exceptions.map((e) => e.message);
+    }
+    return null;
+  });
+  assert.deepEqual(outcome, ["failed while cancelled"]);
+});
+
+test("createTask takes a context and eagerStart (Python 3.14)", async () => {
+  const outcome = await runVirtual(function* () {
+    const request = new ContextVar<string>("request", { default: "none" });
+    const context = copyContext();
+    context.run(() => request.set("r-42"));
+    const trail: string[] = [];
+    yield* taskGroup(function* (tg) {
+      tg.createTask(
+        (function* () {
+          trail.push(`eager child sees ${request.get()}`);
+          yield* sleep(0);
+        })(),
+        { name: "eager", context, eagerStart: true },
+      );
+      trail.push("body after createTask");
+    });
+    return trail;
+  });
+  assert.deepEqual(outcome, ["eager child sees r-42", "body after createTask"]);
+});
+
+test("an eager task that fails in its first step fails the group", async () => {
+  const outcome = await runVirtual(function* () {
+    try {
+      yield* taskGroup(function* (tg) {
+        tg.createTask(
+          (function* (): Coro<void> {
+            throw new Error("failed at once");
+          })(),
+          { eagerStart: true },
+        );
+        yield* sleep(10);
+      });
+    } catch (error) {
+      return [(error as ExceptionGroup).exceptions.map((e) => e.message), getRunningLoop().time()];
+    }
+    return null;
+  });
+  assert.deepEqual(outcome, [["failed at once"], 0]);
+});
+
+test("cancel() before the block starts, twice, or after it ended does nothing; start() before it starts is a RuntimeError", async () => {
+  const outcome = await runVirtual(function* () {
+    const group = new TaskGroup();
+    group.cancel();
+    let startError: unknown;
+    try {
+      yield* group.start(function* (status) {
+        status.started();
+      });
+    } catch (error) {
+      startError = error;
+    }
+    const result = yield* taskGroup(function* (tg) {
+      tg.cancel();
+      tg.cancel();
+      yield* sleep(1);
+      return "not reached";
+    });
+    return { startError: startError instanceof RuntimeError, result, cancelling: currentTask()!.cancelling() };
+  });
+  assert.deepEqual(outcome, { startError: true, result: undefined, cancelling: 0 });
 });

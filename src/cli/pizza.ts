@@ -1,6 +1,6 @@
 /** `asyncio-ts pizza serve` and `asyncio-ts pizza order`. */
 import { readFileSync } from "node:fs";
-import { Event, fromPromise, getRunningLoop, run, type Coro } from "../index.js";
+import { fromPromise, gracefulShutdown, run, shielded, type Coro } from "../index.js";
 import { placeOrders } from "../pizza/order.js";
 import { startPizzeria } from "../pizza/server.js";
 import { formatSummary } from "../pizza/stats.js";
@@ -40,10 +40,13 @@ export function defaultMaxConnections(): number | null {
   return Math.max(1, Number(soft) - DESCRIPTOR_RESERVE);
 }
 
-/** Serves until SIGINT or SIGTERM, then shuts down gracefully; resolves with the exit status. */
+/**
+ * Serves until SIGINT or SIGTERM, then shuts down gracefully: no new orders,
+ * those in flight get `grace` seconds (less if a second signal comes), then
+ * the rest are cancelled. Resolves with the exit status.
+ */
 export function serve(options: ServeOptions): Promise<number> {
   return run(function* (): Coro<number> {
-    const loop = getRunningLoop();
     const maxConnections = options.maxConnections === undefined ? defaultMaxConnections() : options.maxConnections === 0 ? null : options.maxConnections;
     const pizzeria = yield* startPizzeria({
       host: options.host,
@@ -56,11 +59,19 @@ export function serve(options: ServeOptions): Promise<number> {
       log: (line) => console.log(line),
     });
     console.log(`Pizza server running on ${options.host}:${pizzeria.port} (bake ${options.bake} s, ovens ${options.ovens === 0 ? "unlimited" : options.ovens}, max connections ${maxConnections ?? "unlimited"})`);
-    const stop = new Event();
-    for (const signal of ["SIGINT", "SIGTERM"] as const) loop.addSignalHandler(signal, () => stop.set());
-    yield* stop.wait();
-    console.log(`stopping: no new orders; ${pizzeria.inFlight()} in flight get up to ${options.grace} s`);
-    yield* pizzeria.shutdown(options.grace);
+    yield* gracefulShutdown(
+      function* (shutdown) {
+        try {
+          yield* shutdown.requested.wait();
+          console.log(`stopping (${shutdown.reason}): no new orders; ${pizzeria.inFlight()} in flight get up to ${options.grace} s`);
+          yield* pizzeria.drain();
+        } finally {
+          // Also when the grace period ends or a second signal comes: cancel what is left and close.
+          yield* shielded(() => pizzeria.close());
+        }
+      },
+      { signals: ["SIGINT", "SIGTERM"], gracePeriod: options.grace },
+    );
     console.log(`served ${pizzeria.outcomes.served}, cancelled ${pizzeria.outcomes.cancelled}, dropped ${pizzeria.outcomes.timeout}, turned away ${pizzeria.server.droppedConnections}`);
     return 0;
   });

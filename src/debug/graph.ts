@@ -5,6 +5,8 @@
  * tasks await it, followed upwards.
  */
 import { GatheringFuture } from "../gather.js";
+import { hostProcess } from "../host.js";
+import { getRunningLoopOrNull } from "../running-loop.js";
 import type { Future } from "../futures.js";
 import { QueueWaiter } from "../queues.js";
 import { sleepDeadline } from "../sleep.js";
@@ -161,4 +163,30 @@ export function formatCallGraph(node: CallGraphNode, options: { now?: number } =
     up(node, "  ");
   }
   return lines.join("\n");
+}
+
+/** Where `printCallGraph` writes: anything with a `write(text)` method (a Node stream, a file wrapper). */
+export interface CallGraphOutput {
+  /** Writes `text` (the whole graph, newline-terminated, in one call). */
+  write(text: string): unknown;
+}
+
+/**
+ * Prints the await graph of `future` (default: the current task) — what
+ * `formatCallGraph(captureCallGraph(future))` renders, with the time left to
+ * each sleep — to `file` (default: standard output). Python 3.14's
+ * `asyncio.print_call_graph`. Prints nothing outside a task when no future
+ * is given.
+ *
+ * @example
+ * printCallGraph(stuckTask, { file: process.stderr });
+ */
+export function printCallGraph(future?: Future<unknown>, options: { file?: CallGraphOutput } = {}): void {
+  const graph = captureCallGraph(future);
+  if (graph === null) return;
+  const now = getRunningLoopOrNull()?.time();
+  const text = `${formatCallGraph(graph, now === undefined ? {} : { now })}\n`;
+  const file = options.file ?? hostProcess()?.stdout;
+  if (file !== undefined) file.write(text);
+  else console.log(text.slice(0, -1));
 }

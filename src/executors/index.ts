@@ -9,7 +9,7 @@ import { getRunningLoop } from "../running-loop.js";
 import { ThreadPoolExecutor } from "./thread-pool.js";
 
 export { ProcessPoolExecutor } from "./process-pool.js";
-export { ExecutorFuture, type ExecutorOptions } from "./pool.js";
+export { ExecutorFuture, type ExecutorOptions, type MapOptions } from "./pool.js";
 export { functionRef } from "./function-ref.js";
 export { ShutdownFuture } from "./shutdown-future.js";
 export type { FunctionRef, ExecutorFunction } from "../events.js";

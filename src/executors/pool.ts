@@ -23,6 +23,7 @@ import { toFunctionRef } from "./function-ref.js";
 import { ShutdownFuture } from "./shutdown-future.js";
 import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
 import { integerArg } from "../arguments.js";
+import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "../iteration.js";
 
 const osApi = lazyBuiltin<typeof os>("node:os", "Executors");
 
@@ -38,6 +39,89 @@ export interface ExecutorOptions {
   maxTasksPerChild?: number | null;
 }
 
+/** The options of `map` and `mapIter`. */
+export interface MapOptions {
+  /** Items sent to a worker per message (default 1). */
+  chunksize?: number;
+  /** Chunks submitted at most ahead of the results taken: `items` is then pulled lazily (Python 3.14). */
+  buffersize?: number;
+}
+
+/**
+ * The results of a `map`, in order: chunks are submitted as `items` is
+ * pulled, at most `buffersize` ahead of the chunk whose results are being
+ * handed out (all of them at once when `null`).
+ */
+class MapStream<R> implements AsyncSource<R> {
+  // Invariant: the chunks submitted and not yet handed out, in item order.
+  private readonly inFlight = new Deque<Future<unknown[]>>();
+  // Results of the head chunk not yet handed out.
+  private ready: unknown[] = [];
+  private readIndex = 0;
+  private itemsDone = false;
+  private closed = false;
+
+  constructor(
+    private readonly items: Iterator<unknown>,
+    private readonly chunksize: number,
+    private readonly buffersize: number | null,
+    private readonly submitChunk: (chunk: unknown[]) => Future<unknown[]>,
+  ) {}
+
+  *next(): Coro<IteratorResult<R, undefined>> {
+    for (;;) {
+      if (this.readIndex < this.ready.length) return { done: false, value: this.ready[this.readIndex++] as R };
+      if (this.closed) return { done: true, value: undefined };
+      try {
+        this.fill();
+        const head = this.inFlight.shift();
+        if (head === undefined) {
+          this.closed = true;
+          return { done: true, value: undefined };
+        }
+        this.ready = yield* head;
+        this.readIndex = 0;
+      } catch (error) {
+        this.cancelInFlight();
+        throw error;
+      }
+    }
+  }
+
+  *return(): Coro<void> {
+    this.cancelInFlight();
+  }
+
+  private fill(): void {
+    while (!this.itemsDone && (this.buffersize === null || this.inFlight.length < this.buffersize)) {
+      const chunk: unknown[] = [];
+      while (chunk.length < this.chunksize) {
+        const step = this.items.next();
+        if (step.done === true) {
+          this.itemsDone = true;
+          break;
+        }
+        chunk.push(step.value);
+      }
+      if (chunk.length > 0) this.inFlight.push(this.submitChunk(chunk));
+    }
+  }
+
+  private cancelInFlight(): void {
+    this.closed = true;
+    this.ready = [];
+    this.readIndex = 0;
+    for (let future = this.inFlight.shift(); future !== undefined; future = this.inFlight.shift()) {
+      // A chunk that already failed behind the one being raised: nobody will read its error.
+      if (!future.cancel() && !future.cancelled()) future.exception();
+    }
+    if (!this.itemsDone) {
+      this.itemsDone = true;
+      this.items.return?.();
+    }
+  }
+}
+
 /** Internal (not exported by the package): One worker, as the pool sees it. */
 export interface WorkerHandle {
   /** Sends a message; throws synchronously if it cannot be serialised. */
@@ -46,6 +130,8 @@ export interface WorkerHandle {
   terminate(): void;
   /** Whether the worker keeps the process alive. */
   setActive(active: boolean): void;
+  /** Sends `signal` to the worker without asking it to stop (its exit then breaks the pool); process workers only. */
+  signal?(signal: NodeJS.Signals): void;
 }
 
 /** Internal (not exported by the package): What a worker reports to its pool. */
@@ -226,25 +312,45 @@ export abstract class PoolExecutor implements Executor {
   /**
    * Runs `fn(item)` for every item, `chunksize` items per message, and
    * returns the results in order. The first failure is raised; the chunks
-   * not yet finished are then cancelled.
+   * not yet finished are then cancelled. With `buffersize` (Python 3.14),
+   * `items` is pulled lazily: at most that many chunks are submitted ahead of
+   * the ones whose results were collected.
    */
-  *map<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: { chunksize?: number } = {}): Coro<R[]> {
-    const chunksize = options.chunksize ?? 1;
-    integerArg(chunksize, "map(): chunksize", { min: 1 });
-    const ref = toFunctionRef(fn as ExecutorFunction<never[], unknown>);
-    const all = [...items];
-    const futures: Future<unknown[]>[] = [];
-    for (let start = 0; start < all.length; start += chunksize) {
-      const chunk = all.slice(start, start + chunksize);
-      futures.push(this.enqueue<unknown[]>(ref, { type: "map", id: this.nextJobId++, fn: ref, items: chunk }, chunk));
-    }
+  *map<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: MapOptions = {}): Coro<R[]> {
+    const stream = this.mapStream<T, R>(fn, items, options, null, "map()");
     const results: R[] = [];
     try {
-      for (const future of futures) for (const value of yield* future) results.push(value as R);
+      for (let step = yield* stream.next(); step.done !== true; step = yield* stream.next()) results.push(step.value);
     } finally {
-      for (const future of futures) future.cancel();
+      yield* stream.return();
     }
     return results;
+  }
+
+  /**
+   * Runs `fn(item)` for every item and hands the results out in order as an
+   * async source, for `forEach` (Python 3.14's `map(..., buffersize=)` as an
+   * iterator). At most `buffersize` chunks (default: twice `maxWorkers`) are
+   * submitted ahead of the results taken, so an endless `items` works in
+   * bounded memory. The first failure is raised from the source; leaving the
+   * loop early cancels the chunks in flight.
+   *
+   * @example
+   * yield* forEach(pool.mapIter(hash, endlessUrls(), { buffersize: 8 }), function* (digest) {
+   *   yield* results.put(digest); // a bounded Queue: the pool waits for the consumer
+   * });
+   */
+  mapIter<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: MapOptions = {}): AsyncIterableSource<R> & AsyncSource<R> {
+    const stream = this.mapStream<T, R>(fn, items, options, 2 * this.maxWorkers, "mapIter()");
+    return Object.assign(stream, { [aiterSymbol]: () => stream });
+  }
+
+  private mapStream<T, R>(fn: ExecutorFunction<[T], R>, items: Iterable<T>, options: MapOptions, defaultBuffer: number | null, where: string): MapStream<R> {
+    const chunksize = integerArg(options.chunksize ?? 1, `${where}: chunksize`, { min: 1 });
+    const buffersize = options.buffersize === undefined ? defaultBuffer : integerArg(options.buffersize, `${where}: buffersize`, { min: 1 });
+    const ref = toFunctionRef(fn as ExecutorFunction<never[], unknown>);
+    const submitChunk = (chunk: unknown[]): Future<unknown[]> => this.enqueue<unknown[]>(ref, { type: "map", id: this.nextJobId++, fn: ref, items: chunk }, chunk);
+    return new MapStream<R>(items[Symbol.iterator]() as Iterator<unknown>, chunksize, buffersize, submitChunk);
   }
 
   /**
@@ -273,6 +379,21 @@ export abstract class PoolExecutor implements Executor {
     let busy = 0;
     for (const worker of this.workers) if (worker.job !== null) busy++;
     return { workers: this.workers.size, busy, queued: this.queue.length, broken: this.brokenError !== null, shutdown: this.shutdownStarted };
+  }
+
+  /**
+   * @internal Shuts the pool down (queued jobs cancelled) and sends `signal`
+   * to every worker still running a job: their exit breaks the pool, so
+   * their futures fail with the broken-pool error (Python 3.14's
+   * `terminate_workers`/`kill_workers`).
+   */
+  protected signalWorkers(signal: NodeJS.Signals): void {
+    void this.shutdown({ wait: false, cancelFutures: true });
+    for (const worker of this.workers) {
+      if (worker.retiring) continue;
+      worker.handle.setActive(true);
+      worker.handle.signal?.(signal);
+    }
   }
 
   // ---------------------------------------------------------------- internals

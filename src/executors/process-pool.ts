@@ -10,6 +10,32 @@ const childProcessApi = lazyBuiltin<typeof childProcess>("node:child_process", "
 // The sibling entry, with this module's own extension: .ts under a TypeScript loader (tests, tsx), .js when built.
 const entry = new URL(`./process-entry${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
 
+// Node flags that take their value as the next argument (`--import tsx`).
+const FLAGS_WITH_VALUE = new Set(["-e", "--eval", "-p", "--print", "-r", "--require", "--import", "--loader", "--experimental-loader", "--input-type", "-C", "--conditions", "--inspect-port", "--debug-port", "--env-file", "--title", "--disable-warning"]);
+
+// Flags that are about the parent's own entry or session, not about how code runs:
+// a worker given them fails (`--input-type` with a file entry is ERR_INPUT_TYPE_NOT_ALLOWED),
+// runs the wrong program (-e, -p), or fights over a port (--inspect) or a watcher.
+const PARENT_ONLY = /^(-e|--eval|-p|--print|--input-type|-i|--interactive|-c|--check|--test|--test-.*|--watch|--watch-.*|--inspect|--inspect-.*|--debug-port)$/;
+
+/**
+ * @internal The parent's Node flags a worker process should get: module
+ * hooks (`--import`, `--loader`, `--require`), conditions, memory and V8
+ * flags are kept; those about the parent's entry point or session are dropped.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const equals = arg.indexOf("=");
+    const name = arg.startsWith("--") && equals > 0 ? arg.slice(0, equals) : arg;
+    const valueFollows = equals < 0 && FLAGS_WITH_VALUE.has(name) && i + 1 < execArgv.length;
+    const value = valueFollows ? [execArgv[++i]!] : [];
+    if (!PARENT_ONLY.test(name)) kept.push(arg, ...value);
+  }
+  return kept;
+}
+
 /**
  * Runs functions in child processes (Python's
  * `concurrent.futures.ProcessPoolExecutor`): CPU-bound work that must not
@@ -21,7 +47,7 @@ const entry = new URL(`./process-entry${import.meta.url.slice(import.meta.url.la
  */
 export class ProcessPoolExecutor extends PoolExecutor {
   protected spawn(events: WorkerEvents): WorkerHandle {
-    const child = childProcessApi.fork(entry, [], { execArgv: process.execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = childProcessApi.fork(entry, [], { execArgv: workerExecArgv(process.execArgv), serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let requested = false;
     let lastError: Error | null = null;
     child.on("message", (message) => events.message(message as FromWorker));
@@ -41,6 +67,9 @@ export class ProcessPoolExecutor extends PoolExecutor {
         requested = true;
         child.kill("SIGKILL");
       },
+      signal: (signal) => {
+        child.kill(signal);
+      },
       setActive: (active) => {
         if (active) {
           child.ref();
@@ -51,6 +80,20 @@ export class ProcessPoolExecutor extends PoolExecutor {
         }
       },
     };
+  }
+
+  /**
+   * Sends SIGTERM to every worker process and shuts the pool down (Python
+   * 3.14's `terminate_workers`): the jobs they were running fail with
+   * `BrokenProcessPool`, queued ones are cancelled.
+   */
+  terminateWorkers(): void {
+    this.signalWorkers("SIGTERM");
+  }
+
+  /** Like `terminateWorkers`, with SIGKILL (Python 3.14's `kill_workers`). */
+  killWorkers(): void {
+    this.signalWorkers("SIGKILL");
   }
 
   protected brokenPool(message: string): BrokenProcessPool {

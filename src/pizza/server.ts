@@ -24,11 +24,13 @@ import {
   createTask,
   currentTask,
   getRunningLoop,
+  moveOnAfter,
   sleep,
   startServer,
   wait,
   waitFor,
   type Coro,
+  type Future,
   type Server,
   type StreamReader,
   type StreamWriter,
@@ -98,6 +100,10 @@ export interface Pizzeria {
   readonly outcomes: Record<OrderOutcome, number>;
   /** Orders being handled now. */
   inFlight(): number;
+  /** Stops accepting new connections and waits until every order in flight is done (bound it with a deadline). */
+  drain(): Coro<void>;
+  /** Cancels the orders still in flight, drops their connections and waits until the server is closed. */
+  close(): Coro<void>;
   /** Stops accepting, waits up to `grace` seconds for orders in flight, cancels the rest, closes. */
   shutdown(grace: number): Coro<void>;
 }
@@ -115,6 +121,8 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
   const outcomes: Record<OrderOutcome, number> = { served: 0, cancelled: 0, timeout: 0, "too-large": 0, empty: 0, error: 0 };
   const handlers = new Set<Task<unknown>>();
   const loop = getRunningLoop();
+  // Set while drain() waits; resolved when the last handler ends.
+  let idle: Future<void> | null = null;
 
   function* bakePizza(): Coro<void> {
     if (oven === null) yield* sleep(bake);
@@ -206,6 +214,7 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
         yield* handleClient(reader, writer);
       } finally {
         handlers.delete(task);
+        if (handlers.size === 0 && idle !== null && !idle.done()) idle.setResult(undefined);
       }
     },
     options.host ?? "127.0.0.1",
@@ -214,18 +223,30 @@ export function* startPizzeria(options: PizzeriaOptions = {}): Coro<Pizzeria> {
   );
   const port = (server.sockets[0] as AddressInfo).port;
 
+  function* drain(): Coro<void> {
+    server.close();
+    while (handlers.size > 0) {
+      idle = loop.createFuture<void>();
+      yield* idle;
+    }
+  }
+
+  function* close(): Coro<void> {
+    for (const task of handlers) task.cancel();
+    server.abortClients();
+    yield* server.waitClosed();
+  }
+
   return {
     server,
     port,
     outcomes,
     inFlight: () => handlers.size,
+    drain,
+    close,
     *shutdown(grace: number): Coro<void> {
-      server.close();
-      const deadline = loop.time() + grace;
-      while (handlers.size > 0 && loop.time() < deadline) yield* sleep(Math.min(0.05, Math.max(0, deadline - loop.time())));
-      for (const task of handlers) task.cancel();
-      server.abortClients();
-      yield* server.waitClosed();
+      yield* moveOnAfter(grace, drain);
+      yield* close();
     },
   };
 }
