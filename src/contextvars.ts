@@ -169,6 +169,21 @@ export class Token<T> {
     readonly holder: ContextHolder,
   ) {}
 
+  /**
+   * Resets the variable with this token (Python 3.14: a token is a context
+   * manager), so `using _ = v.set(x)` puts `v` back when the scope ends.
+   * Throws as `reset` does (a token used already, or another context).
+   *
+   * @example
+   * {
+   *   using _ = requestId.set("r-1");
+   *   handle(); // sees "r-1"
+   * }           // requestId is back to its previous value
+   */
+  [Symbol.dispose](): void {
+    this.variable.reset(this);
+  }
+
   [inspectCustom](): string {
     return `<Token${this.used ? " used" : ""} var=${this.variable.name}>`;
   }

@@ -87,6 +87,35 @@ test("reset refuses a used token, a token of another variable and one from anoth
   });
 });
 
+test("a token is disposable: using a set resets the variable when the scope ends", async () => {
+  const user = new ContextVar<string>("user", { default: "nobody" });
+  const seen = await runVirtual(function* () {
+    const inside: string[] = [];
+    {
+      using _outer = user.set("alice");
+      inside.push(user.get());
+      {
+        using _inner = user.set("bob");
+        inside.push(user.get());
+        yield* sleep(1);
+      }
+      inside.push(user.get());
+    }
+    inside.push(user.get());
+    return inside;
+  });
+  assert.deepEqual(seen, ["alice", "bob", "alice", "nobody"]);
+});
+
+test("disposing a token that reset already used throws as a second reset does", async () => {
+  const level = new ContextVar<number>("level");
+  await runVirtual(function* () {
+    const token = level.set(1);
+    level.reset(token);
+    assert.throws(() => token[Symbol.dispose](), /already been used/);
+  });
+});
+
 test("a task given a context runs in it, so its sets land there", async () => {
   const user = new ContextVar<string>("user");
   await runVirtual(function* () {
