@@ -34,6 +34,19 @@ const generatorThrow = generatorPrototype.throw as (this: Coro<unknown>, error: 
 /** @internal What `sleep(0)` hands the task: "put me back in the ready queue". */
 export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null)) as Future<unknown>;
 
+// The abort reasons of task signals whose cancellation is over (`uncancel()`
+// brought `cancelling()` back to 0 after the signal was aborted). A promise
+// rejecting with one was handed a stale signal, not cancelled now.
+const spentSignalReasons = new WeakSet<object>();
+
+/**
+ * @internal Whether `reason` is the abort reason of a task signal whose
+ * cancellation is over: a signal read before a caught timeout and reused.
+ */
+export function isSpentSignalReason(reason: unknown): boolean {
+  return typeof reason === "object" && reason !== null && spentSignalReasons.has(reason);
+}
+
 // The task whose step is on the call stack (Python's `_current_tasks[loop]`).
 let runningTask: Task<unknown> | null = null;
 let taskCounter = 0;
@@ -240,7 +253,11 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
         extras.mustCancel = false;
         // The cancelled operation is over: its signal stays aborted for whoever
         // holds it, and the next read of `signal` makes a fresh one.
-        if (extras.abortController?.signal.aborted === true) extras.abortController = null;
+        const signal = extras.abortController?.signal;
+        if (signal?.aborted === true) {
+          if (typeof signal.reason === "object" && signal.reason !== null) spentSignalReasons.add(signal.reason as object);
+          extras.abortController = null;
+        }
       }
     }
     return extras.cancelRequests;
@@ -251,7 +268,10 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
    * the task is cancelled (or ends cancelled); pass it to `fetch` and other
    * signal-aware APIs. Once `uncancel()` brings `cancelling()` back to 0 (a
    * caught timeout does), the next read gives a fresh, unaborted signal; one
-   * handed out before stays aborted. Made on first access.
+   * handed out before stays aborted, and a promise that rejects with its
+   * reason fails `fromPromise` with a `RuntimeError` saying so. Read it
+   * inside the block you retry, or prefer `fromPromise((signal) => …)`,
+   * whose signal belongs to the one operation. Made on first access.
    */
   get signal(): AbortSignal {
     const extras = this.getExtras();
