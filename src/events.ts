@@ -23,6 +23,7 @@
  *   job, connecting socket) is outstanding.
  */
 import { hostEnv, hostProcess, requireHostProcess, scheduleHostTurn } from "./host.js";
+import { neutralScope } from "./async-scope.js";
 import { formatValue, inspectCustom } from "./repr.js";
 import { makeClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
@@ -634,6 +635,14 @@ export class EventLoop implements HandleOwner {
   // keep asyncio's order (each iteration still runs exactly the batch that
   // was ready when it began) and save a setImmediate per iteration.
   private readonly turn = (): void => {
+    // Once async-local stores are in use, a turn runs in a store-less scope,
+    // not in the one of whoever scheduled it (async-scope.ts).
+    const scope = neutralScope;
+    if (scope === null) this.runTurn();
+    else scope.runInAsyncScope(this.runTurn, this);
+  };
+
+  private runTurn(): void {
     this.turnScheduled = false;
     if (!this.running) return;
     try {
@@ -657,7 +666,7 @@ export class EventLoop implements HandleOwner {
       return;
     }
     this.waitForNextTimer();
-  };
+  }
 
   private runOnce(): void {
     const readyQueue = this.readyQueue;

@@ -19,7 +19,7 @@
 import { formatValue, inspectCustom } from "./repr.js";
 import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
-import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
+import { captureAsyncScope, setRunningTaskScopeAdopter, storelessAsyncScope, storesInUse, type AsyncScope } from "./async-scope.js";
 import { Context, currentContextVars, enterContext, restoreContext, type ContextHolder, type VarMap } from "./contextvars.js";
 import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskFactory, type TaskOptions } from "./events.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
@@ -284,6 +284,16 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
 
   // ------------------------------------------------------------ stepping
 
+  /** @internal Whether the task's steps run in an `AsyncResource` of their own. */
+  hasAsyncScope(): boolean {
+    return this.extras?.asyncScope != null;
+  }
+
+  /** @internal Gives the task a store-less `AsyncResource` to step in (it had none). */
+  adoptAsyncScope(): AsyncScope {
+    return (this.getExtras().asyncScope = storelessAsyncScope());
+  }
+
   /** @internal What the task is suspended on: a pending future, or `null` (ready, running or done). */
   getWaitingOn(): Future<unknown> | null {
     return this.futureWaitedOn;
@@ -293,7 +303,8 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
   [runStep](): void {
     if (this.state !== "pending") return;
     const instrument = this.loop.instrument;
-    const asyncScope = this.extras?.asyncScope ?? storelessScope;
+    // A task created before any store was in use gets a store-less resource of its own, once.
+    const asyncScope = this.extras?.asyncScope ?? (storesInUse ? this.adoptAsyncScope() : null);
     if (instrument === null) {
       if (asyncScope === null) this.step();
       else asyncScope.runInAsyncScope(this.step, this);
@@ -465,6 +476,14 @@ function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | unde
 }
 
 installTaskConstructor((loop, coro, options) => makeTask(loop, coro, options, false));
+
+// The first enterWith of the process may come from a step of a task that has no
+// resource yet: async-scope.ts gives it one, so its later steps keep the store.
+setRunningTaskScopeAdopter(() => {
+  const task = runningTask;
+  if (task === null || task.hasAsyncScope()) return null;
+  return task.adoptAsyncScope();
+});
 
 /**
  * A task factory whose tasks start eagerly (Python 3.12's
