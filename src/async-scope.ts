@@ -23,7 +23,7 @@
  *
  * Hosts without `node:async_hooks` (browsers) get no resource and pay nothing.
  */
-import { optionalBuiltin } from "./host.js";
+import { hostProcess, optionalBuiltin } from "./host.js";
 
 /** What a task steps inside: an `AsyncResource`, seen through the one method used. */
 export interface AsyncScope {
@@ -38,6 +38,7 @@ interface Storage<T> {
 
 interface AsyncHooksModule {
   AsyncResource: AsyncResourceClass;
+  executionAsyncResource?: () => object;
   AsyncLocalStorage: (new () => Storage<unknown>) & {
     prototype: { run: (...args: unknown[]) => unknown; enterWith: (...args: unknown[]) => unknown };
   };
@@ -114,9 +115,37 @@ if (hooks !== null) {
     getStore: () => store.getStore(),
     enter(value) {
       neutralScope ??= new asyncResource!("asyncio-ts.Loop");
+      restoreAfterThisCallback(store, hooks.executionAsyncResource);
       originalEnterWith.call(store, value);
     },
   };
+}
+
+// `enterWith` keeps the store on the running callback's async resource, and
+// Node 20 reuses one resource for every request of a keep-alive connection
+// (the HTTP parser's), so the next request would start with this one's
+// store. What the callback starts from now on has copied the store already;
+// the resource itself gets its previous store back once the callback is
+// over, as if the rest of the callback had run in `als.run(store, …)`. Only
+// where the store is kept on the resource under `kResourceStore` (Node's
+// async_hooks-based storage); elsewhere `enterWith` is scoped by the host.
+const pendingRestores = new Map<object, unknown>();
+
+function restoreAfterThisCallback(store: Storage<unknown>, currentResource: (() => object) | undefined): void {
+  const key = (store as { kResourceStore?: unknown }).kResourceStore;
+  if (typeof key !== "symbol" || typeof currentResource !== "function") return;
+  const resource = currentResource();
+  if (pendingRestores.has(resource)) return;
+  if (pendingRestores.size === 0) {
+    // nextTick: after the running callback returns, before the next I/O callback runs in the same resource.
+    const host = hostProcess();
+    const later = host !== null ? (fn: () => void) => host.nextTick(fn) : queueMicrotask;
+    later(() => {
+      for (const [owner, previous] of pendingRestores) (owner as Record<symbol, unknown>)[key] = previous;
+      pendingRestores.clear();
+    });
+  }
+  pendingRestores.set(resource, store.getStore());
 }
 
 /**

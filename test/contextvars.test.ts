@@ -9,6 +9,7 @@ import {
   Token,
   copyContext,
   createTask,
+  getRunningLoop,
   gather,
   sleep,
   type Coro,
@@ -114,6 +115,28 @@ test("disposing a token that reset already used throws as a second reset does", 
     level.reset(token);
     assert.throws(() => token[Symbol.dispose](), /already been used/);
   });
+});
+
+test("callSoon, callLater and callAt callbacks run in a copy of the context current when they were scheduled", async () => {
+  const user = new ContextVar<string>("user", { default: "nobody" });
+  const seen = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const log: string[] = [];
+    user.set("main");
+    loop.callSoon(() => {
+      log.push(`soon:${user.get()}`);
+      user.set("set-by-callback"); // lands in the callback's own copy
+    });
+    loop.callSoon(() => log.push(`next:${user.get()}`));
+    loop.callLater(1, () => log.push(`later:${user.get()}`));
+    loop.callAt(loop.time() + 2, () => log.push(`at:${user.get()}`));
+    user.set("changed after scheduling");
+    yield* sleep(3);
+    log.push(`main:${user.get()}`);
+    return log;
+  });
+  assert.deepEqual(seen, ["soon:main", "next:main", "later:main", "at:main", "main:changed after scheduling"]);
+  assert.equal(user.get(), "nobody");
 });
 
 test("a task given a context runs in it, so its sets land there", async () => {
