@@ -259,11 +259,16 @@ export class StreamReader {
       this.paused = false;
       this.socket?.resume();
     }
-    const waiter = (this.loop ?? getRunningLoop()).createFuture<void>();
+    const loop = this.loop ?? getRunningLoop();
+    const waiter = loop.createFuture<void>();
     this.waiter = waiter;
+    // Waiting on a socket or pipe is real work outstanding: a virtual clock holds for it (autojump).
+    const onTransport = this.socket !== null;
+    if (onTransport) loop.externalWaitStarted();
     try {
       yield* waiter;
     } finally {
+      if (onTransport) loop.externalWaitEnded();
       if (this.waiter === waiter) this.waiter = null;
     }
   }
