@@ -4,7 +4,8 @@
  * works in native async code.)
  */
 import { CancelledError, RuntimeError } from "./errors.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import { Future } from "./futures.js";
 import { isSpentSignalReason } from "./tasks.js";
 

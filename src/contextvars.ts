@@ -21,13 +21,13 @@ import { formatValue, inspectCustom } from "./repr.js";
 import { LookupError, RuntimeError } from "./errors.js";
 import { hostContextStore, type HostStore } from "./async-scope.js";
 
-/** @internal The values of a context: replaced on every `set`, never mutated. */
+/** Internal (not exported by the package): The values of a context: replaced on every `set`, never mutated. */
 export type VarMap = ReadonlyMap<ContextVar<unknown>, unknown>;
 
 const EMPTY: VarMap = new Map();
 
 /**
- * @internal What holds the values of the running context: a `Context`, or a
+ * Internal (not exported by the package): What holds the values of the running context: a `Context`, or a
  * task (which keeps its own copy in a field, so a task costs no extra
  * object). `contextVars` is replaced, never mutated.
  */
@@ -60,7 +60,7 @@ export function restoreContext(previous: ContextHolder): void {
  * `copyContext()` makes one; `context.run(fn)` runs `fn` inside it, so the
  * `set`s `fn` makes land in it.
  */
-export class Context implements ContextHolder, Iterable<[ContextVar<unknown>, unknown]> {
+export class Context implements Iterable<[ContextVar<unknown>, unknown]> {
   /** @internal */ contextVars: VarMap;
   private entered = false;
 

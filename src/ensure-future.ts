@@ -5,7 +5,8 @@
  */
 import { fromPromise } from "./bridge.js";
 import { describeValue, isCoroutine, isThenable, type Awaitable, type Coro } from "./coroutines.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import { Future } from "./futures.js";
 
 /** A future for `aw`; coroutines become tasks on `loop` (the running loop by default). */

@@ -32,11 +32,12 @@ import { makeClock, VirtualClock, type Clock, type ClockOption } from "./clocks.
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { RuntimeError } from "./errors.js";
-import { Future, setRunningLoopLookup } from "./futures.js";
-import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable, type Timer } from "./handles.js";
+import { Future } from "./futures.js";
+import { Handle, runStep, TimerHandle, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
-import type { Task } from "./tasks.js";
+import { makeTask, type Task } from "./tasks.js";
+import { enterIteration, isInsideLoopIteration, leaveIteration, setLoopRunning } from "./running-loop.js";
 import type { Context } from "./contextvars.js";
 import { numberArg } from "./arguments.js";
 
@@ -89,7 +90,7 @@ export interface Executor {
 }
 
 /**
- * @internal Hooks for debug tooling (await graph, trace, debug-mode checks).
+ * Internal (not exported by the package): Hooks for debug tooling (await graph, trace, debug-mode checks).
  * The loop's `instrument` is `null` unless a tool installs one, so the task
  * hot path pays one null check per step.
  */
@@ -134,55 +135,13 @@ export interface TaskOptions {
  */
 export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOptions) => Task<T>;
 
-let taskFactory: TaskFactory | null = null;
 let defaultExecutorFactory: (() => Executor) | null = null;
-
-/** @internal The tasks module registers how tasks are made (keeps this module below it). */
-export function installTaskConstructor(factory: TaskFactory): void {
-  taskFactory = factory;
-}
 
 /** @internal The executors module registers the default executor's constructor. */
 export function setDefaultExecutorFactory(factory: () => Executor): void {
   defaultExecutorFactory = factory;
 }
 
-// Invariant: `drainingLoop` is the loop whose iteration is on the call stack
-// (null between iterations); `runningLoops` holds every loop between the start
-// and end of `runForever`.
-let drainingLoop: EventLoop | null = null;
-const runningLoops = new Set<EventLoop>();
-
-/** The loop running the current coroutine or callback, or `null`. */
-export function getRunningLoopOrNull(): EventLoop | null {
-  if (drainingLoop !== null) return drainingLoop;
-  // Exactly one loop in the set: its first value is that loop.
-  if (runningLoops.size === 1) return runningLoops.values().next().value as EventLoop;
-  return null;
-}
-
-/** The running event loop; throws `RuntimeError` when none is running (Python's `asyncio.get_running_loop`). */
-export function getRunningLoop(): EventLoop {
-  const loop = getRunningLoopOrNull();
-  if (loop === null) {
-    throw new RuntimeError(
-      runningLoops.size > 1 ? "several event loops are running; call this from inside a coroutine" : "no running event loop",
-    );
-  }
-  return loop;
-}
-
-setRunningLoopLookup(getRunningLoop);
-
-/** Python-compatible alias of `getRunningLoop` (asyncio's `get_event_loop` inside a coroutine). */
-export function getEventLoop(): EventLoop {
-  return getRunningLoop();
-}
-
-/** @internal True while some loop's iteration is on the call stack (nested `run` guard). */
-export function isInsideLoopIteration(): boolean {
-  return drainingLoop !== null;
-}
 
 // Node's setTimeout holds at most 2**31 - 1 ms; a later deadline is re-armed.
 const MAX_NODE_TIMER_MS = 2 ** 31 - 1;
@@ -228,7 +187,7 @@ function seededRandom(seed: number): () => number {
  * An event loop. Most programs never touch it: `run(main)` makes one, runs
  * `main` on it and closes it. Inside a coroutine, `getRunningLoop()` returns it.
  */
-export class EventLoop implements HandleOwner {
+export class EventLoop {
   /** Seconds a single callback or task step may take before debug mode warns (Python's `slow_callback_duration`). */
   slowCallbackDuration = 0.1;
 
@@ -389,9 +348,8 @@ export class EventLoop implements HandleOwner {
    */
   createTask<T>(coro: Coro<T>, options?: TaskOptions): Task<T> {
     this.checkClosed();
-    const factory = this.customTaskFactory ?? taskFactory;
-    if (factory === null) throw new RuntimeError("the tasks module is not loaded");
-    return factory(this, coro, options);
+    const factory = this.customTaskFactory;
+    return factory === null ? makeTask(this, coro, options, false) : factory(this, coro, options);
   }
 
   /**
@@ -426,15 +384,15 @@ export class EventLoop implements HandleOwner {
   runForever(): Promise<void> {
     this.checkClosed();
     if (this.running) throw new RuntimeError("This event loop is already running");
-    if (drainingLoop !== null) throw new RuntimeError("Cannot run the event loop while another loop is running");
+    if (isInsideLoopIteration()) throw new RuntimeError("Cannot run the event loop while another loop is running");
     this.running = true;
-    runningLoops.add(this);
+    setLoopRunning(this, true);
     return new Promise<void>((resolve, reject) => {
       this.stopRun = (error?: unknown) => {
         this.stopRun = null;
         this.running = false;
         this.stopping = false;
-        runningLoops.delete(this);
+        setLoopRunning(this, false);
         this.disarmNodeTimer();
         this.disarmAutojump();
         if (error === undefined) resolve();
@@ -707,9 +665,7 @@ export class EventLoop implements HandleOwner {
         timer = heap.peek();
       }
     }
-    const previous = drainingLoop;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module records which loop is iterating
-    drainingLoop = this;
+    const previous = enterIteration(this);
     try {
       let count = readyQueue.length;
       if (this.shuffleRandom !== null) this.shuffleBatch(count);
@@ -719,7 +675,7 @@ export class EventLoop implements HandleOwner {
         while (count-- > 0) readyQueue.shift()![runStep]();
       }
     } finally {
-      drainingLoop = previous;
+      leaveIteration(previous);
     }
   }
 

@@ -13,7 +13,7 @@ import { inspectCustom } from "./repr.js";
 import { fromPromise } from "./bridge.js";
 import type { Coro } from "./coroutines.js";
 import { CancelledError } from "./errors.js";
-import { getRunningLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import { DEFAULT_LIMIT, readerOver, writerOver, type StreamReader, type StreamWriter } from "./streams.js";
 
 const fsApi = lazyBuiltin<typeof fs>("node:fs", "Files");

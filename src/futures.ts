@@ -8,9 +8,10 @@
  * its exception; `await future` does the same from native async code.
  */
 import { formatValue, inspectCustom } from "./repr.js";
-import { CancelledError, InvalidStateError, RuntimeError } from "./errors.js";
+import { CancelledError, InvalidStateError } from "./errors.js";
 import type { Runnable } from "./handles.js";
 import type { EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 
 /** The three states of a future. */
 export type FutureState = "pending" | "finished" | "cancelled";
@@ -22,15 +23,6 @@ type StoredCallback = (future: never) => void;
 // Bits of `Future.flags`.
 const FAILED = 1; // finished with an exception (outcome holds it)
 const UNRETRIEVED = 2; // that exception was not read yet
-
-// The loop module imports this one, so the running loop is looked up through
-// a late-bound function instead of an import cycle.
-let lookupRunningLoop: (() => EventLoop) | null = null;
-
-/** @internal The loop module installs how a future with no loop argument finds the running loop. */
-export function setRunningLoopLookup(lookup: () => EventLoop): void {
-  lookupRunningLoop = lookup;
-}
 
 // The await protocol. `yield* future` calls the awaiter's `next()`, which
 // records the future here just before handing it to the task driving the
@@ -145,11 +137,7 @@ export class Future<T> implements PromiseLike<T> {
 
   /** A pending future on `loop` (the running loop when omitted). */
   constructor(loop?: EventLoop) {
-    if (loop === undefined) {
-      if (lookupRunningLoop === null) throw new RuntimeError("no running event loop");
-      loop = lookupRunningLoop();
-    }
-    this.loop = loop;
+    this.loop = loop ?? getRunningLoop();
   }
 
   /** Whether the future has a result, an exception, or was cancelled. */

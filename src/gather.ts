@@ -5,7 +5,8 @@
 import { inspectCustom } from "./repr.js";
 import { isCoroutine, type Awaitable, type AwaitedOf } from "./coroutines.js";
 import { CancelledError } from "./errors.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import { ensureFuture } from "./ensure-future.js";
 import { Future } from "./futures.js";
 

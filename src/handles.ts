@@ -3,7 +3,7 @@
  * `asyncio.Handle` and `asyncio.TimerHandle`).
  */
 import { inspectCustom } from "./repr.js";
-import { currentContextVars, enterContext, restoreContext, type ContextHolder, type VarMap } from "./contextvars.js";
+import { currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
 
 /** The loop-side view a handle needs; kept minimal so this module does not import the loop. */
 export interface HandleOwner {
@@ -22,7 +22,7 @@ export interface Runnable {
 const noArguments: readonly unknown[] = Object.freeze([]);
 
 /**
- * @internal What the loop's timer heap holds: a `TimerHandle`, or sleep's
+ * Internal (not exported by the package): What the loop's timer heap holds: a `TimerHandle`, or sleep's
  * own future (which is its own timer, to keep a sleeping task small).
  */
 export interface Timer extends Runnable {
@@ -42,8 +42,7 @@ export interface Timer extends Runnable {
  * (Python's `call_soon(..., context=None)`), so its `ContextVar` sets stay
  * in that copy.
  */
-export class Handle implements Runnable, ContextHolder {
-  /** @internal A shared empty argument list. */ static readonly noArguments = noArguments;
+export class Handle {
   /** @internal */ callback: ((...args: never[]) => unknown) | null;
   /** @internal */ args: readonly unknown[];
   /** @internal */ isCancelled = false;
@@ -100,7 +99,7 @@ export class Handle implements Runnable, ContextHolder {
  * A callback scheduled for a time; `when()` is its deadline in loop seconds.
  * The loop sets the deadline when it schedules the timer.
  */
-export class TimerHandle extends Handle implements Timer {
+export class TimerHandle extends Handle {
   /** @internal Deadline in the loop's clock seconds. */ deadline = 0;
   /** @internal Insertion order: breaks ties between equal deadlines FIFO. */ sequence = 0;
   /** @internal Whether the timer sits in the loop's heap. */ inHeap = false;

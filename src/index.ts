@@ -31,18 +31,8 @@ export type { Coro, Awaitable, AwaitedOf } from "./coroutines.js";
 
 // Running
 export { run, Runner, type RunOptions, type RunnerOptions } from "./runners.js";
-export {
-  EventLoop,
-  getRunningLoop,
-  getEventLoop,
-  type EventLoopOptions,
-  type ExceptionContext,
-  type ExceptionHandler,
-  type Executor,
-  type ExecutorFunction,
-  type TaskOptions,
-  type TaskFactory,
-} from "./events.js";
+export { EventLoop, type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type Executor, type ExecutorFunction, type TaskOptions, type TaskFactory } from "./events.js";
+export { getRunningLoop, getEventLoop } from "./running-loop.js";
 export { Handle, TimerHandle } from "./handles.js";
 export { RealClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 

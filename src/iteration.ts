@@ -15,7 +15,7 @@
 import { describeValue as describe, type Coro } from "./coroutines.js";
 import { awaitReturned } from "./ensure-future.js";
 import { CancelledError, StopAsyncIteration } from "./errors.js";
-import { getRunningLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
 import { fromPromise } from "./bridge.js";
 

@@ -13,7 +13,7 @@ import { functionArg, integerArg, numberArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
-import { getRunningLoopOrNull } from "./events.js";
+import { getRunningLoopOrNull } from "./running-loop.js";
 import type { Future } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
 import { LoopBound } from "./loop-bound.js";

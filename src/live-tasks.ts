@@ -5,7 +5,7 @@
  * time there). Iteration order is creation order.
  */
 
-/** @internal The two fields a member carries. */
+/** Internal (not exported by the package): The two fields a member carries. */
 export interface LiveLink {
   livePrev: LiveLink | null;
   liveNext: LiveLink | null;

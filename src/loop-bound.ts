@@ -4,7 +4,8 @@
  * made before `run()` and bind to the running loop on first need.
  */
 import { RuntimeError } from "./errors.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 
 export abstract class LoopBound {
   private boundLoop: EventLoop | null = null;

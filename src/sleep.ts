@@ -4,7 +4,8 @@
  * other ready task one turn and then continues: the canonical checkpoint.
  */
 import type { Coro } from "./coroutines.js";
-import { getRunningLoopOrNull, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoopOrNull } from "./running-loop.js";
 import { Future, markAwaited } from "./futures.js";
 import { runStep, type Timer } from "./handles.js";
 import { yieldOnceMarker } from "./tasks.js";

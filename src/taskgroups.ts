@@ -12,7 +12,8 @@
 import { formatValue, inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
 import { currentTask, type Task } from "./tasks.js";
 

@@ -20,10 +20,11 @@ import { formatValue, inspectCustom } from "./repr.js";
 import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
 import { captureAsyncScope, setRunningTaskScopeAdopter, storelessAsyncScope, storesInUse, type AsyncScope } from "./async-scope.js";
-import { Context, currentContextVars, enterContext, restoreContext, type ContextHolder, type VarMap } from "./contextvars.js";
-import { getRunningLoop, getRunningLoopOrNull, installTaskConstructor, type EventLoop, type TaskFactory, type TaskOptions } from "./events.js";
+import { Context, currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
+import type { EventLoop, TaskFactory, TaskOptions } from "./events.js";
+import { getRunningLoop, getRunningLoopOrNull } from "./running-loop.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
-import { runStep, type Runnable } from "./handles.js";
+import { runStep } from "./handles.js";
 import type { LiveLink } from "./live-tasks.js";
 
 // The generator methods, called with .call so that a step stays monomorphic
@@ -93,7 +94,7 @@ interface TaskExtras {
  * result; `cancel()` throws `CancelledError` into the coroutine at its
  * current `yield*`.
  */
-export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHolder {
+export class Task<T> extends Future<T> {
   private readonly coro: Coro<T>;
   private readonly id: number;
   /**
@@ -467,15 +468,14 @@ function badYieldMessage(value: unknown): string {
 // keeps none (no options object allocated per task on the spawn path).
 const factoryOptions: TaskOptions & { loop?: EventLoop } = {};
 
-function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
+/** @internal Makes a task for `loop.createTask`; `eagerByDefault` for `eagerTaskFactory`. */
+export function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
   factoryOptions.loop = loop;
   factoryOptions.name = options?.name;
   factoryOptions.context = options?.context;
   factoryOptions.eagerStart = options?.eagerStart ?? eagerByDefault;
   return new Task(coro, factoryOptions);
 }
-
-installTaskConstructor((loop, coro, options) => makeTask(loop, coro, options, false));
 
 // The first enterWith of the process may come from a step of a task that has no
 // resource yet: async-scope.ts gives it one, so its later steps keep the store.

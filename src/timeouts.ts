@@ -12,7 +12,8 @@
 import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError, TimeoutError } from "./errors.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import type { Handle } from "./handles.js";
 import { currentTask, type Task } from "./tasks.js";
 import { nullableNumberArg } from "./arguments.js";

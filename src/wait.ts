@@ -5,7 +5,8 @@
  */
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { TimeoutError } from "./errors.js";
-import { getRunningLoop, type EventLoop } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { getRunningLoop } from "./running-loop.js";
 import { copyOutcome, ensureFuture } from "./ensure-future.js";
 import { Future, type DoneCallback } from "./futures.js";
 import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";

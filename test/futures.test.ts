@@ -409,3 +409,7 @@ test("a failed future of a closed loop, collected unread, is logged to stderr", 
   assert.equal(ours().length, 1);
   assert.match(ours()[0]!, /^Future exception was never retrieved\n/);
 });
+
+test("a Future made without a loop outside a running loop is a RuntimeError", () => {
+  assert.throws(() => new Future(), (e: unknown) => e instanceof Error && e.name === "RuntimeError" && e.message === "no running event loop");
+});

@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { Future } from "../futures.js";
-import { getRunningLoop } from "../events.js";
+import { getRunningLoop } from "../running-loop.js";
 import { run } from "../runners.js";
 import { parseRedisUrl } from "../distributed/connection.js";
 

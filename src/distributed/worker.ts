@@ -16,7 +16,7 @@ import { Worker as BullWorker, UnrecoverableError, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { Coro } from "../coroutines.js";
 import { BrokenExecutorError, CancelledError } from "../errors.js";
-import { getRunningLoop } from "../events.js";
+import { getRunningLoop } from "../running-loop.js";
 import { Future } from "../futures.js";
 import { fromPromise } from "../bridge.js";
 import { ProcessPoolExecutor } from "../executors/process-pool.js";

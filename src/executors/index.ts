@@ -4,7 +4,8 @@
  * Importing this module installs the default executor factory.
  */
 import type { Coro } from "../coroutines.js";
-import { getRunningLoop, setDefaultExecutorFactory, type ExecutorFunction } from "../events.js";
+import { setDefaultExecutorFactory, type ExecutorFunction } from "../events.js";
+import { getRunningLoop } from "../running-loop.js";
 import { ThreadPoolExecutor } from "./thread-pool.js";
 
 export { ProcessPoolExecutor } from "./process-pool.js";

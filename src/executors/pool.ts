@@ -16,7 +16,8 @@ import { inspectCustom } from "../repr.js";
 import type { Coro } from "../coroutines.js";
 import { Deque } from "../deque.js";
 import { BrokenExecutorError, type CancelledError, RuntimeError } from "../errors.js";
-import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
+import { type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
+import { getRunningLoop } from "../running-loop.js";
 import { Future, type DoneCallback } from "../futures.js";
 import { toFunctionRef } from "./function-ref.js";
 import { ShutdownFuture } from "./shutdown-future.js";
@@ -37,7 +38,7 @@ export interface ExecutorOptions {
   maxTasksPerChild?: number | null;
 }
 
-/** @internal One worker, as the pool sees it. */
+/** Internal (not exported by the package): One worker, as the pool sees it. */
 export interface WorkerHandle {
   /** Sends a message; throws synchronously if it cannot be serialised. */
   send(message: ToWorker): void;
@@ -47,7 +48,7 @@ export interface WorkerHandle {
   setActive(active: boolean): void;
 }
 
-/** @internal What a worker reports to its pool. */
+/** Internal (not exported by the package): What a worker reports to its pool. */
 export interface WorkerEvents {
   message(message: FromWorker): void;
   exit(description: string): void;

@@ -2,7 +2,8 @@
  * The future `pool.shutdown()` returns: awaitable with `yield*` from a
  * coroutine and with `await` from native code, on a running loop or none.
  */
-import { getRunningLoopOrNull, EventLoop } from "../events.js";
+import { EventLoop } from "../events.js";
+import { getRunningLoopOrNull } from "../running-loop.js";
 import { Future } from "../futures.js";
 
 // Shutdown may be called with no loop running (after `run()`, in plain

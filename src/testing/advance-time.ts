@@ -5,7 +5,8 @@
 import { VirtualClock } from "../clocks.js";
 import type { Coro } from "../coroutines.js";
 import { RuntimeError } from "../errors.js";
-import { getRunningLoop, type EventLoop } from "../events.js";
+import { type EventLoop } from "../events.js";
+import { getRunningLoop } from "../running-loop.js";
 import { sleep } from "../sleep.js";
 
 // A task spinning on sleep(0) keeps the ready queue busy for ever; settling

@@ -9,7 +9,8 @@
 import type { ClockOption } from "../clocks.js";
 import type { Coro } from "../coroutines.js";
 import { captureCallGraph, formatCallGraph } from "../debug/graph.js";
-import { getRunningLoop, type EventLoop, type ExceptionContext } from "../events.js";
+import { type EventLoop, type ExceptionContext } from "../events.js";
+import { getRunningLoop } from "../running-loop.js";
 import type { Future } from "../futures.js";
 import type { TimerHandle } from "../handles.js";
 import { run } from "../runners.js";
