@@ -216,6 +216,9 @@ export class EventLoop {
   private nodeTimer: NodeJS.Timeout | null = null;
   private nodeTimerDeadline = Infinity;
   private externalWaits = 0;
+  // Waits that hold virtual time only while their probe says they are real
+  // (a socket read whose peer may be a socket of this very loop).
+  private readonly probedWaits = new Set<() => boolean>();
   // Virtual clock only: real seconds outstanding real work may stall before time jumps anyway.
   private readonly autojumpThresholdMs: number;
   // Virtual clock only: `performance.now()` of the last progress (an iteration ran, an external wait started or ended).
@@ -333,6 +336,35 @@ export class EventLoop {
     this.externalWaits--;
     if (this.virtualClock !== null) this.lastProgressMs = performance.now();
     if (this.externalWaits === 0 && this.virtualClock !== null && this.running && !this.turnScheduled) this.scheduleTurn();
+  }
+
+  /**
+   * @internal A wait that counts as real work (virtual time holds for it)
+   * while `isReal()` returns true, asked whenever time would jump: a socket
+   * read is real unless its peer turns out to be a socket of this loop.
+   */
+  probedWaitStarted(isReal: () => boolean): void {
+    // Only a virtual clock asks; on a real clock a read costs nothing more.
+    if (this.virtualClock === null) return;
+    this.probedWaits.add(isReal);
+    this.lastProgressMs = performance.now();
+  }
+
+  /**
+   * @internal The wait `probedWaitStarted(isReal)` began has ended (in a
+   * step of the waiting task, so the loop looks at jumping after it anyway).
+   */
+  probedWaitEnded(isReal: () => boolean): void {
+    if (this.virtualClock === null) return;
+    this.probedWaits.delete(isReal);
+    this.lastProgressMs = performance.now();
+  }
+
+  // Whether real work is outstanding: virtual time must wait for it (up to the autojump threshold).
+  private realWorkOutstanding(): boolean {
+    if (this.externalWaits > 0) return true;
+    for (const isReal of this.probedWaits) if (isReal()) return true;
+    return false;
   }
 
   // ------------------------------------------------- futures and tasks
@@ -761,7 +793,7 @@ export class EventLoop {
     if (!this.running || this.turnScheduled || this.readyQueue.length > 0) return;
     const next = this.peekLiveTimer();
     if (next === undefined) return;
-    if (this.externalWaits > 0) {
+    if (this.realWorkOutstanding()) {
       const stalledMs = performance.now() - this.lastProgressMs;
       if (stalledMs < this.autojumpThresholdMs) {
         this.armAutojump(this.autojumpThresholdMs - stalledMs);

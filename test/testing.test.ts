@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { createServer, type Server as NodeServer } from "node:net";
 import { describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import {
   Event,
@@ -16,10 +19,12 @@ import {
   createTask,
   getRunningLoop,
   openConnection,
+  openUnixConnection,
   run,
   runProcess,
   sleep,
   startServer,
+  startUnixServer,
   toThread,
   waitFor,
   type Coro,
@@ -612,6 +617,42 @@ describe("autojump: the virtual clock and real work", () => {
     } finally {
       await new Promise((resolve) => peer.close(resolve));
     }
+  });
+
+  test("a read whose peer is a server of the same loop does not hold virtual time, over TCP and Unix sockets", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "asyncio-ts-autojump-")), "s.sock");
+    const started = performance.now();
+    await coroutineTest(
+      function* () {
+        // The server answers after an hour of virtual time: the client's read waits on the loop's own timer.
+        const answerLater = function* (reader: StreamReader, writer: StreamWriter): Coro<void> {
+          yield* reader.readline();
+          yield* sleep(3600);
+          writer.write("late\n");
+          yield* writer.drain();
+          writer.close();
+        };
+        const tcp = yield* startServer(answerLater, "127.0.0.1", 0);
+        const unix = yield* startUnixServer(answerLater, path);
+        try {
+          const port = (tcp.sockets[0] as AddressInfo).port;
+          for (const [reader, writer] of [yield* openConnection("127.0.0.1", port), yield* openUnixConnection(path)]) {
+            writer.write("order\n");
+            assert.equal((yield* waitFor(reader.readline(), 7200)).toString(), "late\n");
+            writer.close();
+            yield* writer.waitClosed();
+          }
+        } finally {
+          tcp.close();
+          unix.close();
+          yield* tcp.waitClosed();
+          yield* unix.waitClosed();
+        }
+      },
+      { autojumpThreshold: 5 },
+    )();
+    const realSeconds = (performance.now() - started) / 1000;
+    assert.ok(realSeconds < 4, `took ${realSeconds.toFixed(2)} s of real time: a read on the loop's own server held virtual time`);
   });
 
   test("the kit's timeout is also enforced in real time: a test hung on real work fails instead of hanging the run", async () => {
