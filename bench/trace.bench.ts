@@ -4,13 +4,16 @@
  * must cost nothing: it is the plain figure. Then the memory of a long traced
  * run (issue 12): the peak RSS of a child process spawning and awaiting 1M
  * tasks (a thousand at a time) traced to a file, against the same child
- * untraced; the trace is streamed, so the two should be close.
+ * untraced; the trace is streamed, so the two should be close. Last, the
+ * peak RSS of rendering that 1M-task trace file to HTML (what `asyncio-ts
+ * trace` does; issue 30) against rendering a 10-task one in the same way.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTask, run, type Coro, type RunOptions, type Task } from "../src/index.js";
+import { writeSyntheticTrace } from "../test/fixtures/synthetic-trace.js";
 import { measure, report, size } from "./harness.js";
 
 const N = size(100_000);
@@ -57,5 +60,27 @@ console.log(`  untraced                             ${mb(untracedRun.peakRss).pa
 console.log(
   `  traced to a file (${mb(statSync(file).size)})`.padEnd(39) +
     `${mb(tracedRun.peakRss).padStart(9)}  ${tracedRun.seconds.toFixed(1)} s  ${(tracedRun.peakRss / untracedRun.peakRss).toFixed(2)}x baseline RSS, +${mb(tracedRun.peakRss - untracedRun.peakRss)}`,
+);
+
+const renderTrace = new URL("../test/fixtures/render-trace.ts", import.meta.url).pathname;
+
+function render(trace: string): Promise<{ events: number; tasks: number; peakRss: number; seconds: number }> {
+  const child = spawn(process.execPath, ["--import", "tsx", renderTrace, trace, join(dir, "timeline.html")], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  return new Promise((resolve, reject) =>
+    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as { events: number; tasks: number; peakRss: number; seconds: number }) : reject(new Error(`render-trace exited ${code}: ${out}`)))),
+  );
+}
+
+const small = join(dir, "small.json");
+writeSyntheticTrace(small, 10);
+const smallRender = await render(small);
+const bigRender = await render(file);
+console.log(`\n## peak RSS of rendering a trace to HTML (asyncio-ts trace; child process)`);
+console.log(`  ${smallRender.tasks} tasks`.padEnd(39) + `${mb(smallRender.peakRss).padStart(9)}  ${smallRender.seconds.toFixed(1)} s  (baseline)`);
+console.log(
+  `  ${bigRender.tasks} tasks (${mb(statSync(file).size)}, ${bigRender.events} events)`.padEnd(39) +
+    `${mb(bigRender.peakRss).padStart(9)}  ${bigRender.seconds.toFixed(1)} s  +${mb(bigRender.peakRss - smallRender.peakRss)}`,
 );
 rmSync(dir, { recursive: true, force: true });

@@ -290,7 +290,7 @@ export class Subscription<T> implements AsyncSource<T> {
   }
 
   /** The subscription is its own async source. */
-  [aiterSymbol](): AsyncSource<T> {
+  [aiterSymbol](): this {
     return this;
   }
 

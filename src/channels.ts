@@ -18,7 +18,7 @@ import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration } from "./errors.js";
 import type { Future } from "./futures.js";
-import { aiterSymbol, type AsyncSource } from "./iteration.js";
+import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { LoopBound } from "./loop-bound.js";
 import { currentTask } from "./tasks.js";
 
@@ -175,7 +175,7 @@ export class Channel<T> extends LoopBound {
   }
 
   /** The channel as an async source: `forEach(channel, body)` receives until the channel is closed and drained. */
-  [aiterSymbol](): AsyncSource<T> {
+  [aiterSymbol](): AsyncSource<T> & AsyncIterableSource<T> {
     return new ChannelItems(this);
   }
 
@@ -255,6 +255,11 @@ const NOTHING: unique symbol = Symbol("nothing");
 // The async source of a channel: receive() until StopAsyncIteration.
 class ChannelItems<T> implements AsyncSource<T> {
   constructor(private readonly channel: Channel<T>) {}
+
+  /** The iterator itself: it is a source too (Python's `__aiter__`). */
+  [aiterSymbol](): this {
+    return this;
+  }
 
   *next(): Coro<IteratorResult<T, undefined>> {
     try {

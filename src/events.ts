@@ -234,6 +234,16 @@ export class EventLoop {
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
   instrument: LoopInstrument | null = null;
 
+  /**
+   * @internal The stall watchdog's view of this loop (debug/watchdog.ts), or
+   * `null`. Invariant: while non-null, element 0 is odd exactly while a turn
+   * (one Node macrotask of iterations) is on the call stack, and changes at
+   * every turn's start and end; a watcher thread that sees it odd and
+   * unchanged for long knows the loop is blocked inside a turn, and an even
+   * value unchanged is an idle loop, never a stall.
+   */
+  turnCounter: Int32Array | null = null;
+
   /** @internal Called with each future of this loop that fails (the testing kit's "never retrieved" check). */
   failureWatch: ((future: Future<unknown>) => void) | null = null;
 
@@ -658,6 +668,11 @@ export class EventLoop {
   private runTurn(): void {
     this.turnScheduled = false;
     if (!this.running) return;
+    // PERF: two stores to a shared Int32Array per macrotask, nothing per step
+    // and no allocation; bench/watchdog.bench.ts ("sleep(0) switches,
+    // watchdog on") holds it against the same workload with the watchdog off.
+    const turnCounter = this.turnCounter;
+    if (turnCounter !== null) turnCounter[0] = turnCounter[0]! + 1;
     try {
       // On a virtual clock, one iteration per macrotask: time jumps after a
       // host turn with nothing ready, and socket data written by one iteration
@@ -671,6 +686,8 @@ export class EventLoop {
       // Only an internal bug gets here; items catch their own errors.
       this.stopRun?.(error);
       return;
+    } finally {
+      if (turnCounter !== null) turnCounter[0] = turnCounter[0]! + 1;
     }
     if (this.stopping) {
       this.stopRun?.();

@@ -12,7 +12,8 @@ import { lazyBuiltin } from "./host.js";
 import { inspectCustom } from "./repr.js";
 import { fromPromise } from "./bridge.js";
 import type { Coro } from "./coroutines.js";
-import { CancelledError } from "./errors.js";
+import type { Future } from "./futures.js";
+import { CancelledError, toOSError } from "./errors.js";
 import { getRunningLoop } from "./running-loop.js";
 import { DEFAULT_LIMIT, readerOver, writerOver, type StreamReader, type StreamWriter } from "./streams.js";
 
@@ -94,7 +95,7 @@ export class FileStream {
       if (this.readStream !== null) await destroyed(this.readStream);
       // The streams close the handle when they own it; closing again is a no-op.
       await this.handle.close();
-      if (writeError !== null) throw writeError;
+      if (writeError !== null) throw toOSError(writeError);
     })();
     return this.closing;
   }
@@ -114,7 +115,8 @@ function destroyed(stream: ReadStream | WriteStream): Promise<void> {
 
 /**
  * Opens a file and returns its `FileStream` (AnyIO's `open_file`). A missing
- * file raises the OS error (`code: "ENOENT"`, naming the path).
+ * file raises `FileNotFoundError` naming the path (`code: "ENOENT"`); other
+ * system errors raise their `OSError` class (`PermissionError`, ...).
  *
  * @example
  * const file = yield* openFile("data.csv");
@@ -136,7 +138,7 @@ export function* openFile(path: string, options: OpenFileOptions = {}): Coro<Fil
   } catch (error) {
     // Cancelled while opening: the handle arrives later and must not leak.
     if (error instanceof CancelledError) opening.then((h) => h.close(), () => undefined);
-    throw error;
+    throw fileError(error, path);
   }
   // One stream alone owns the handle (closes it at its end); two share it, and close() closes it.
   const both = readable && writable;
@@ -154,7 +156,8 @@ export interface ReadFileOptions {
 
 /**
  * Reads a whole file (bytes, or a string with `encoding`). Cancelling the
- * task aborts the read. A missing file raises the OS error (`ENOENT`, naming the path).
+ * task aborts the read. A missing file raises `FileNotFoundError` (`ENOENT`,
+ * naming the path); other system errors their `OSError` class.
  */
 export function readFile(path: string, options?: { encoding?: undefined }): Coro<Buffer>;
 export function readFile(path: string, options: { encoding: BufferEncoding }): Coro<string>;
@@ -163,16 +166,34 @@ export function* readFile(path: string, options: ReadFileOptions = {}): Coro<Buf
   if (typeof path !== "string" || path.length === 0) throw new TypeError("readFile() takes a path");
   const encoding = options.encoding;
   if (encoding !== undefined && !Buffer.isEncoding(encoding)) throw new RangeError(`readFile(): unknown encoding ${JSON.stringify(encoding)}`);
-  return yield* fromPromise<Buffer | string>((signal) => (encoding !== undefined ? fsApi.promises.readFile(path, { encoding, signal }) : fsApi.promises.readFile(path, { signal })));
+  return yield* withOSErrors(path, fromPromise<Buffer | string>((signal) => (encoding !== undefined ? fsApi.promises.readFile(path, { encoding, signal }) : fsApi.promises.readFile(path, { signal }))));
 }
 
 /**
  * Writes `data` (bytes, or a string as UTF-8) to a file, replacing it.
  * Cancelling the task aborts the write (the file may be left partly written).
+ * A system error raises its `OSError` class (`FileNotFoundError` for a
+ * missing directory, `PermissionError`, ...).
  */
 export function* writeFile(path: string, data: Uint8Array | string, options: { flags?: string } = {}): Coro<void> {
   if (typeof path !== "string" || path.length === 0) throw new TypeError("writeFile() takes a path");
   if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new TypeError(`writeFile() takes bytes (Uint8Array) or a string, got ${typeof data}`);
   const flag = options.flags ?? "w";
-  yield* fromPromise((signal) => fsApi.promises.writeFile(path, data, { signal, flag }));
+  yield* withOSErrors(path, fromPromise((signal) => fsApi.promises.writeFile(path, data, { signal, flag })));
+}
+
+// Waits for an operation on `path`, raising its system error as Python's OSError class for the code.
+function* withOSErrors<T>(path: string, operation: Future<T>): Coro<T> {
+  try {
+    return yield* operation;
+  } catch (error) {
+    throw fileError(error, path);
+  }
+}
+
+// A system error about `path`, which it names even where the host did not (EISDIR from a read).
+function fileError(error: unknown, path: string): unknown {
+  const host = error as { code?: unknown; path?: unknown; message?: unknown } | null;
+  if (host === null || typeof host !== "object" || typeof host.path === "string" || typeof host.code !== "string") return toOSError(error);
+  return toOSError(error, { path, message: `${String(host.message)}: '${path}'` });
 }

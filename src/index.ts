@@ -19,6 +19,20 @@ export {
   BrokenThreadPool,
   BrokenProcessPool,
   RuntimeError,
+  OSError,
+  ConnectionError,
+  BrokenPipeError,
+  ConnectionAbortedError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  FileNotFoundError,
+  FileExistsError,
+  PermissionError,
+  IsADirectoryError,
+  NotADirectoryError,
+  ProcessLookupError,
+  type OSErrorDetails,
+  type ExceptionMatch,
   StopAsyncIteration,
   LookupError,
   KeyboardInterrupt,
@@ -75,6 +89,8 @@ export { captureCallGraph, formatCallGraph, type CallGraphNode, type CallGraphKi
 export { TaskTracer, type TraceEvent, type TraceFile } from "./debug/trace.js";
 export { renderTimeline } from "./debug/timeline-html.js";
 export { inspectorSocketPath, taskTable, type TaskRow } from "./debug/inspector.js";
+// The stall watchdog has no public name: it is the `watchdog` option of run() and Runner (its import registers it).
+import "./debug/watchdog.js";
 // Inspector and trace hardening (issue 12): a tracer's streaming output
 export { type TraceOutput } from "./debug/trace.js";
 

@@ -22,12 +22,18 @@ import { fromPromise } from "./bridge.js";
 /** The method name of an async source (Python's `__aiter__`). */
 export const aiterSymbol: unique symbol = Symbol.for("asyncio-ts.aiter") as never;
 
-/** An async iterator whose steps are coroutines (Python's `__anext__`, `aclose`). */
+/**
+ * An async iterator whose steps are coroutines (Python's `__anext__`, `aclose`).
+ * Every iterator this package hands out also has `[aiterSymbol]()` returning
+ * itself, as a Python iterator's `__aiter__` does, so it is a source too.
+ */
 export interface AsyncSource<T> {
   /** The next item, or `{ done: true }` at the end. */
   next(): Coro<IteratorResult<T, unknown>>;
   /** Called when a `forEach` leaves before the end (break, error, cancellation): release what the source holds. */
   return?(): Coro<void>;
+  /** The iterator itself (Python's `__aiter__` of an iterator), which makes it a source `forEach` takes. */
+  [aiterSymbol]?(): AsyncSource<T>;
 }
 
 /** Something `forEach` can walk: it makes an `AsyncSource` when asked (Python's `__aiter__`). */
@@ -43,22 +49,47 @@ export type AsyncSourceLike<T> = AsyncIterableSource<T> | AsyncIterable<T>;
 export type LoopBodyResult = boolean | void | Coro<boolean | void> | Future<boolean | void>;
 
 /**
- * The async source of `source` (Python's `aiter()`): its `[aiterSymbol]()`,
- * or, for a native async iterable, `fromAsyncIterable(source)`.
+ * The async iterator of `source` (Python's `aiter()`): its `[aiterSymbol]()`,
+ * or, for a native async iterable, `fromAsyncIterable(source)`. The iterator
+ * is a source itself (`[aiterSymbol]()` returns it), as in Python; one made by
+ * a source of your own without that method is wrapped in one that has it.
  */
-export function aiter<T>(source: AsyncSourceLike<T>): AsyncSource<T> {
+export function aiter<T>(source: AsyncSourceLike<T>): AsyncSource<T> & AsyncIterableSource<T> {
+  const it = iteratorOf(source, "aiter()");
+  return typeof it[aiterSymbol] === "function" ? (it as AsyncSource<T> & AsyncIterableSource<T>) : new SelfSource(it);
+}
+
+// The iterator `forEach` walks: what the source makes, unwrapped.
+function iteratorOf<T>(source: AsyncSourceLike<T>, caller: string): AsyncSource<T> {
   if (source !== null && typeof source === "object" || typeof source === "function") {
     const make = (source as Partial<AsyncIterableSource<T>>)[aiterSymbol];
     if (typeof make === "function") {
       const it = make.call(source);
       if (it === null || typeof it !== "object" || typeof (it as { next?: unknown }).next !== "function") {
-        throw new TypeError("aiter(): [aiterSymbol]() returned something without a next() method");
+        throw new TypeError(`${caller}: [aiterSymbol]() returned something without a next() method`);
       }
       return it;
     }
     if (typeof (source as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] === "function") return fromAsyncIterable(source as AsyncIterable<T>);
   }
-  throw new TypeError(`aiter(): ${describe(source)} is not an async source (no [aiterSymbol]() or [Symbol.asyncIterator]())`);
+  throw new TypeError(`${caller}: ${describe(source)} is not an async source (no [aiterSymbol]() or [Symbol.asyncIterator]())`);
+}
+
+// An iterator of a user's source that lacked `[aiterSymbol]`, given one returning itself.
+class SelfSource<T> implements AsyncSource<T> {
+  constructor(private readonly iterator: AsyncSource<T>) {}
+
+  next(): Coro<IteratorResult<T, unknown>> {
+    return this.iterator.next();
+  }
+
+  *return(): Coro<void> {
+    if (typeof this.iterator.return === "function") yield* this.iterator.return();
+  }
+
+  [aiterSymbol](): this {
+    return this;
+  }
 }
 
 /**
@@ -94,7 +125,7 @@ export function* anext<T, D>(it: AsyncSource<T> | AsyncIterator<T>, ...dflt: [D?
  */
 export function* forEach<T>(source: AsyncSourceLike<T>, body: (item: T) => LoopBodyResult): Coro<void> {
   if (typeof body !== "function") throw new TypeError(`forEach(): the body must be a function, got ${describe(body)}`);
-  const it = aiter(source);
+  const it = iteratorOf(source, "forEach()");
   let exhausted = false;
   try {
     for (;;) {
@@ -127,7 +158,7 @@ export function* forEach<T>(source: AsyncSourceLike<T>, body: (item: T) => LoopB
  * iterator is closed without waiting (a native iterator cannot be
  * interrupted, and its `return()` would wait behind that `next()`).
  */
-export function fromAsyncIterable<T>(iterable: AsyncIterable<T>): AsyncSource<T> {
+export function fromAsyncIterable<T>(iterable: AsyncIterable<T>): AsyncSource<T> & AsyncIterableSource<T> {
   if (iterable === null || typeof iterable !== "object" && typeof iterable !== "function" || typeof iterable[Symbol.asyncIterator] !== "function") {
     throw new TypeError(`fromAsyncIterable(): ${describe(iterable)} is not an async iterable`);
   }
@@ -139,6 +170,10 @@ class NativeIteratorSource<T> implements AsyncSource<T> {
   private closed = false;
 
   constructor(private readonly iterator: AsyncIterator<T>) {}
+
+  [aiterSymbol](): this {
+    return this;
+  }
 
   *next(): Coro<IteratorResult<T, unknown>> {
     if (this.closed) return { done: true, value: undefined };
@@ -175,17 +210,20 @@ class NativeIteratorSource<T> implements AsyncSource<T> {
  */
 export function toAsyncIterable<T>(source: AsyncSourceLike<T>): AsyncIterable<T> {
   const loop = getRunningLoop();
-  const it = aiter(source);
+  const it = iteratorOf(source, "toAsyncIterable()");
   return {
-    [Symbol.asyncIterator](): AsyncIterator<T> {
-      return {
+    [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+      // A native async iterator is its own async iterable, as an async generator is.
+      const native: AsyncIterableIterator<T> = {
         next: () => Promise.resolve(loop.createTask(it.next() as Coro<IteratorResult<T>>)),
         return: (): Promise<IteratorResult<T>> => {
           if (typeof it.return !== "function") return Promise.resolve({ done: true, value: undefined });
           const closing = loop.createTask(it.return());
           return Promise.resolve(closing).then(() => ({ done: true as const, value: undefined }));
         },
+        [Symbol.asyncIterator]: () => native,
       };
+      return native;
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Future } from "./futures.js";
-import { aiterSymbol, type AsyncSource } from "./iteration.js";
+import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { Event } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
 import { functionArg, integerArg, optionsArg } from "./arguments.js";
@@ -176,7 +176,7 @@ export class Queue<T> extends LoopBound {
    * `get()` would and ends once the queue is shut down and empty. Calling
    * `taskDone()` stays the body's job.
    */
-  [aiterSymbol](): AsyncSource<T> {
+  [aiterSymbol](): AsyncSource<T> & AsyncIterableSource<T> {
     return new QueueItems(this);
   }
 
@@ -344,6 +344,11 @@ export class PriorityQueue<T> extends Queue<T> {
 // The async source of a queue: get() until QueueShutDown.
 class QueueItems<T> implements AsyncSource<T> {
   constructor(private readonly queue: Queue<T>) {}
+
+  /** The iterator itself: it is a source too (Python's `__aiter__`). */
+  [aiterSymbol](): this {
+    return this;
+  }
 
   *next(): Coro<IteratorResult<T, undefined>> {
     try {

@@ -4,7 +4,7 @@
  * cancellation and timings that are exact on the virtual clock).
  */
 import { functionArg, integerArg, numberArg, optionalNumberArg, optionsArg } from "./arguments.js";
-import type { Coro } from "./coroutines.js";
+import { describeValue, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, TimeoutError } from "./errors.js";
 import { sleep } from "./sleep.js";
 import { timeout as withTimeout } from "./timeouts.js";
@@ -56,12 +56,64 @@ function waitAfter(plan: RetryPlan, failedCalls: number): number {
   return plan.jitter > 0 ? base + Math.random() * plan.jitter : base;
 }
 
+/** How many earlier errors the `ExceptionGroup` cause keeps at most: the last ones, as tenacity keeps the last attempt. */
+const KEPT_ERRORS = 16;
+
+// The failed attempts so far: the last KEPT_ERRORS errors and a count of the older ones dropped.
+class EarlierErrors {
+  // Invariant: kept.length <= KEPT_ERRORS; kept.length + dropped is the number of failed attempts recorded.
+  private readonly kept: unknown[] = [];
+  private dropped = 0;
+
+  get count(): number {
+    return this.kept.length + this.dropped;
+  }
+
+  record(error: unknown): void {
+    if (this.kept.length === KEPT_ERRORS) {
+      this.kept.shift();
+      this.dropped++;
+    }
+    this.kept.push(error);
+  }
+
+  // A group of the kept errors, its message `failed`, plus how many were dropped.
+  group(failed: string): ExceptionGroup {
+    const dropped = this.dropped === 0 ? "" : ` (the last ${this.kept.length} kept, ${this.dropped} earlier error${this.dropped === 1 ? "" : "s"} dropped)`;
+    return new ExceptionGroup(`${failed}${dropped}`, this.kept as Error[]);
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+// Sets `cause` on `error` when it can take one: a frozen or sealed error propagates unchanged.
+function setCause(error: object, cause: unknown): void {
+  Reflect.defineProperty(error, "cause", { value: cause, configurable: true, writable: true, enumerable: false });
+}
+
 // The error that ends the retry, with the earlier ones as its `cause`.
-function withEarlierErrors(error: unknown, earlier: unknown[]): unknown {
-  if (earlier.length === 0 || error === null || typeof error !== "object") return error;
-  const group = new ExceptionGroup(`${earlier.length} earlier attempt${earlier.length === 1 ? "" : "s"} failed`, earlier as Error[]);
-  Object.defineProperty(error, "cause", { value: group, configurable: true, writable: true, enumerable: false });
+function withEarlierErrors(error: unknown, earlier: EarlierErrors): unknown {
+  if (earlier.count === 0 || error === null || typeof error !== "object") return error;
+  setCause(error, earlier.group(`${plural(earlier.count, "earlier attempt")} failed`));
   return error;
+}
+
+// The TypeError for an `fn` that returned something `yield*` cannot await, or null for a coroutine (or future).
+function notACoroutine(attempt: unknown): TypeError | null {
+  if (isThenable(attempt)) {
+    // Nobody else will look at that promise: keep its rejection from being reported as unhandled.
+    Promise.resolve(attempt).catch(() => undefined);
+    return new TypeError(
+      "retry(): fn returned a promise (an async function?), not a coroutine; " +
+        "wrap it with fromPromise: retry(() => fromPromise((signal) => fetchPage(url, { signal })))",
+    );
+  }
+  if (attempt === null || typeof attempt !== "object" || typeof (attempt as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
+    return new TypeError(`retry(): fn returned ${describeValue(attempt)}, not a coroutine (fn must be a function* or return a Future)`);
+  }
+  return null;
 }
 
 /**
@@ -71,9 +123,14 @@ function withEarlierErrors(error: unknown, earlier: unknown[]): unknown {
  * plus a uniform random `[0, jitter)`. A `CancelledError` is never retried.
  * The error that ends the retry propagates with the earlier errors in an
  * `ExceptionGroup` as its `cause` (replacing any cause it had; the earlier
- * errors keep theirs). With `timeout`, the whole retry — calls and waits —
+ * errors keep theirs). The group keeps the last 16 earlier errors at most, its
+ * message saying how many older ones were dropped, so memory stays bounded
+ * whatever `attempts` is; a final error that cannot take a `cause` (frozen)
+ * propagates unchanged. With `timeout`, the whole retry — calls and waits —
  * is bounded: the call under way is cancelled and `TimeoutError` raised,
- * its `cause` the errors so far.
+ * its `cause` the errors so far. `fn` must return a coroutine: wrap an
+ * `async` function with `fromPromise` (an `fn` returning a promise raises
+ * `TypeError`).
  *
  * @example
  * const page = yield* retry(() => fetchPage(url), { attempts: 5, delay: 0.5, backoff: 2, maxDelay: 8 });
@@ -81,16 +138,21 @@ function withEarlierErrors(error: unknown, earlier: unknown[]): unknown {
 export function* retry<T>(fn: () => Coro<T>, options?: RetryOptions): Coro<T> {
   functionArg(fn, "retry(): fn");
   const plan = readOptions(options);
-  const errors: unknown[] = [];
+  const errors = new EarlierErrors();
   function* attemptAll(): Coro<T> {
     for (let call = 1; ; call++) {
+      // Misuse (fn not returning a coroutine) is raised at once, never retried.
+      let misuse: TypeError | null = null;
       try {
-        return yield* fn();
+        const attempt: unknown = fn();
+        misuse = notACoroutine(attempt);
+        if (misuse === null) return yield* (attempt as Coro<T>);
       } catch (error) {
         if (error instanceof CancelledError) throw error;
         if (call >= plan.attempts || !plan.retryOn(error)) throw withEarlierErrors(error, errors);
-        errors.push(error);
+        errors.record(error);
       }
+      if (misuse !== null) throw misuse;
       yield* sleep(waitAfter(plan, call));
     }
   }
@@ -101,14 +163,13 @@ export function* retry<T>(fn: () => Coro<T>, options?: RetryOptions): Coro<T> {
       try {
         return yield* attemptAll();
       } finally {
-        if (deadline.expired()) deadlineError = new TimeoutError(`retry() timed out after ${plan.timeout} s and ${errors.length} failed attempt${errors.length === 1 ? "" : "s"}`);
+        if (deadline.expired()) deadlineError = new TimeoutError(`retry() timed out after ${plan.timeout} s and ${plural(errors.count, "failed attempt")}`);
       }
     });
   } catch (error) {
     // Only our own deadline becomes the retry's TimeoutError; an fn that times out by itself is an ordinary failure.
     if (deadlineError !== null && error instanceof TimeoutError) {
-      const group = new ExceptionGroup(`${errors.length} attempt${errors.length === 1 ? "" : "s"} failed before the deadline`, errors as Error[]);
-      Object.defineProperty(deadlineError, "cause", { value: errors.length > 0 ? group : error.cause, configurable: true, writable: true, enumerable: false });
+      setCause(deadlineError, errors.count > 0 ? errors.group(`${plural(errors.count, "attempt")} failed before the deadline`) : error.cause);
       throw deadlineError;
     }
     throw error;

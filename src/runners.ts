@@ -5,6 +5,7 @@
  * and its children's run, and `run` then rejects with `KeyboardInterrupt`;
  * a second SIGINT exits at once.
  */
+import { numberArg } from "./arguments.js";
 import type { ClockOption } from "./clocks.js";
 import { copyContext, type Context } from "./contextvars.js";
 import { isCoroutine, type Coro } from "./coroutines.js";
@@ -31,6 +32,12 @@ export interface RunOptions {
    * or when the program already listens for SIGINT, SIGINT is left alone.
    */
   handleSignals?: boolean;
+  /**
+   * Stall watchdog: when the loop has not turned for this many seconds, report
+   * it through the loop's exception handler while the stall goes on, with the
+   * running task and the main thread's stack (default: env `ASYNCIO_TS_WATCHDOG`).
+   */
+  watchdog?: number;
   /** Run each iteration's ready batch in a seeded random order (Trio's scheduler), to shake out order dependence. */
   shuffle?: boolean;
   /** The shuffle's seed (read it back as `loop.scheduleSeed`); random when omitted. */
@@ -86,6 +93,7 @@ export class Runner {
     if (options.handleSignals !== undefined && typeof options.handleSignals !== "boolean") {
       throw new TypeError(`Runner(): handleSignals must be a boolean, got ${typeof options.handleSignals}`);
     }
+    if (options.watchdog !== undefined) numberArg(options.watchdog, "Runner(): watchdog", { min: 0.001, infinite: false });
     this.options = options;
   }
 

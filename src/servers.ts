@@ -26,7 +26,7 @@ import type * as tls from "node:tls";
 import { lazyBuiltin } from "./host.js";
 import { formatValue, inspectCustom } from "./repr.js";
 import { isCoroutine, type Coro } from "./coroutines.js";
-import { RuntimeError } from "./errors.js";
+import { RuntimeError, toOSError } from "./errors.js";
 import { type EventLoop } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
@@ -148,7 +148,7 @@ export class Server {
     const onError = (error: Error): void => {
       this.loop.externalWaitEnded();
       this.serving = false;
-      if (!listening.done()) listening.setException(error);
+      if (!listening.done()) listening.setException(toOSError(error));
     };
     this.nodeServer.once("error", onError);
     const onListening = (): void => {

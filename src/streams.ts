@@ -14,12 +14,12 @@ import type * as tls from "node:tls";
 import { lazyBuiltin } from "./host.js";
 import { formatValue, inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
-import { IncompleteReadError, LimitOverrunError, RuntimeError } from "./errors.js";
+import { ConnectionResetError, IncompleteReadError, LimitOverrunError, RuntimeError, toOSError } from "./errors.js";
 import { type EventLoop } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
 import { fromPromise } from "./bridge.js";
-import { aiterSymbol, type AsyncSource } from "./iteration.js";
+import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { integerArg } from "./arguments.js";
 
 const netApi = lazyBuiltin<typeof net>("node:net", "TCP and Unix streams");
@@ -245,7 +245,7 @@ export class StreamReader {
    * The reader as an async source of lines (Python's `async for line in
    * reader`): each `readline()`, newline included, until the end of the stream.
    */
-  [aiterSymbol](): AsyncSource<Buffer> {
+  [aiterSymbol](): AsyncSource<Buffer> & AsyncIterableSource<Buffer> {
     return new StreamLines(this);
   }
 
@@ -351,7 +351,7 @@ function uncork(writer: StreamWriter): void {
 
 /** A connection error for a connection lost while writing (Python's `ConnectionResetError`). */
 function connectionLost(): Error {
-  return Object.assign(new Error("Connection lost"), { code: "ECONNRESET" });
+  return new ConnectionResetError("Connection lost", { code: "ECONNRESET" });
 }
 
 /**
@@ -599,7 +599,7 @@ export function readerOver(readable: Readable, loop: EventLoop, limit: number): 
     if (!loop.isClosed()) reader.feedEof();
   });
   readable.on("error", (error: Error) => {
-    if (!loop.isClosed()) reader.setException(error);
+    if (!loop.isClosed()) reader.setException(toOSError(error));
   });
   readable.on("close", () => {
     if (loop.isClosed()) return;
@@ -614,7 +614,7 @@ export function readerOver(readable: Readable, loop: EventLoop, limit: number): 
  */
 export function writerOver(writable: Writable, reader: StreamReader | null, loop: EventLoop): StreamWriter {
   const writer = new StreamWriter(writable, reader, loop);
-  writable.on("error", (error: Error) => writer.connectionError(error));
+  writable.on("error", (error: Error) => writer.connectionError(toOSError(error)));
   writable.on("close", () => {
     if (!loop.isClosed()) writer.connectionClosed();
   });
@@ -642,7 +642,7 @@ function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean
   const onError = (error: Error): void => {
     socket.removeListener(connectEvent, onConnect);
     socket.destroy();
-    if (!connected.done()) connected.setException(error);
+    if (!connected.done()) connected.setException(toOSError(error));
   };
   socket.once(connectEvent, onConnect);
   socket.once("error", onError);
@@ -697,6 +697,11 @@ export function* openUnixConnection(path: string, options: OpenConnectionOptions
 // The async source of a reader: readline() until it returns nothing (EOF).
 class StreamLines implements AsyncSource<Buffer> {
   constructor(private readonly reader: StreamReader) {}
+
+  /** The iterator itself: it is a source too (Python's `__aiter__`). */
+  [aiterSymbol](): this {
+    return this;
+  }
 
   *next(): Coro<IteratorResult<Buffer, undefined>> {
     const line = yield* this.reader.readline();

@@ -17,7 +17,7 @@ import type * as path from "node:path";
 import { lazyBuiltin } from "./host.js";
 import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
-import { CalledProcessError, CancelledError } from "./errors.js";
+import { CalledProcessError, CancelledError, FileNotFoundError, OSError, ProcessLookupError, toOSError } from "./errors.js";
 import { type EventLoop } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
@@ -99,9 +99,35 @@ function checkOptions(options: unknown): SubprocessOptions {
   return opts;
 }
 
-/** The error Node's spawn gives for a missing program (Python's `FileNotFoundError`). */
-function programNotFound(program: string, args: readonly string[]): Error {
-  return Object.assign(new Error(`spawn ${program} ENOENT`), { errno: -osApi.constants.errno.ENOENT, code: "ENOENT", syscall: `spawn ${program}`, path: program, spawnargs: [...args] });
+/** A missing program (Python's `FileNotFoundError`), named as Python names it. */
+function programNotFound(program: string, cause?: unknown): FileNotFoundError {
+  const details = { code: "ENOENT", errno: osApi.constants.errno.ENOENT, syscall: `spawn ${program}`, path: program };
+  return new FileNotFoundError(`No such file or directory: '${program}' (the program to run)`, cause === undefined ? details : { ...details, cause });
+}
+
+// Node blames the program (`spawn echo ENOENT`) or names nothing (`spawn ELOOP`)
+// when the working directory is the problem: find out, as Python names the cwd.
+function cwdProblem(cwd: string | undefined, program: string, spawnError?: unknown): OSError | null {
+  if (cwd === undefined) return null;
+  let statError: { code: string; errno?: number; message: string };
+  try {
+    if (fsApi.statSync(cwd).isDirectory()) return null;
+    statError = { code: "ENOTDIR", errno: osApi.constants.errno.ENOTDIR, message: "ENOTDIR: not a directory" };
+  } catch (error) {
+    statError = error as typeof statError;
+  }
+  // Node's fs messages read "ENOENT: no such file or directory, stat '…'": keep the middle, as Python's strerror.
+  const strerror = /^E[A-Z0-9]+: ([^,]+)/.exec(statError.message)?.[1] ?? statError.code;
+  const message = `${strerror[0]!.toUpperCase()}${strerror.slice(1)}: '${cwd}' (the cwd for ${program})`;
+  return toOSError(statError, { message, syscall: `spawn ${program}`, path: cwd, cause: spawnError ?? (statError instanceof Error ? statError : undefined) }) as OSError;
+}
+
+// What a failed spawn raises: the cwd's problem if it has one, a missing program, or the mapped host error.
+function spawnFailed(error: unknown, program: string, cwd: string | undefined): unknown {
+  const ofCwd = cwdProblem(cwd, program, error);
+  if (ofCwd !== null) return ofCwd;
+  if ((error as { code?: unknown } | null)?.code === "ENOENT") return programNotFound(program, error);
+  return toOSError(error);
 }
 
 function isExecutableFile(path: string): boolean {
@@ -127,8 +153,8 @@ function signalNumber(signal: NodeJS.Signals): number {
 }
 
 /** The error for signalling a process that has exited (Python's `ProcessLookupError`). */
-function processGone(pid: number): Error {
-  return Object.assign(new Error(`process ${pid} has exited`), { code: "ESRCH", errno: -osApi.constants.errno.ESRCH, syscall: "kill" });
+function processGone(pid: number): ProcessLookupError {
+  return new ProcessLookupError(`process ${pid} has exited`, { code: "ESRCH", errno: osApi.constants.errno.ESRCH, syscall: "kill" });
 }
 
 /**
@@ -203,7 +229,7 @@ export class Process {
 
   /**
    * Sends `signal` (a name such as `"SIGINT"`, or a number) to the child.
-   * Throws an `ESRCH` error (Python's `ProcessLookupError`) once it exited.
+   * Throws `ProcessLookupError` (`code: "ESRCH"`) once it exited.
    */
   sendSignal(signal: NodeJS.Signals | number): void {
     if (typeof signal === "string") {
@@ -213,7 +239,12 @@ export class Process {
     }
     // Node reaps the child only when it reports 'exit': until then the pid is still ours.
     if (this.exitCode !== null) throw processGone(this.pid);
-    process.kill(this.pid, signal);
+    try {
+      process.kill(this.pid, signal);
+    } catch (error) {
+      // EPERM (a setuid child), or ESRCH in the instant between its exit and Node's 'exit' event.
+      throw toOSError(error);
+    }
   }
 
   /** Sends `SIGTERM`. */
@@ -281,7 +312,7 @@ function* spawnChild(file: string, args: string[], shown: { program: string; arg
     // Node's stdio cannot name another of the child's fds: the child dups fd 1 onto fd 2 itself.
     if (file === SHELL && args[0] === "-c" && args.length === 2) args = ["-c", `exec 2>&1\n${args[1]}`];
     else {
-      if (!programExists(file, env, opts.cwd)) throw programNotFound(shown.program, shown.args);
+      if (!programExists(file, env, opts.cwd)) throw cwdProblem(opts.cwd, shown.program) ?? programNotFound(shown.program);
       args = ["-c", 'exec 2>&1; exec "$0" "$@"', file, ...args];
       file = SHELL;
     }
@@ -301,7 +332,7 @@ function* spawnChild(file: string, args: string[], shown: { program: string; arg
     child = childProcessApi.spawn(file, args, { stdio: [stdin, stdout, stderr], cwd: opts.cwd, env, detached: opts.startNewSession === true });
   } catch (error) {
     release();
-    throw error;
+    throw spawnFailed(error, shown.program, opts.cwd);
   }
   const proc = new Process(child, loop, limit);
   let spawned = false;
@@ -313,7 +344,7 @@ function* spawnChild(file: string, args: string[], shown: { program: string; arg
     // After the start, 'error' only reports a failed kill(), and sendSignal() checks first.
     if (spawned) return;
     release();
-    if (!started.done() && !loop.isClosed()) started.setException(error);
+    if (!started.done() && !loop.isClosed()) started.setException(spawnFailed(error, shown.program, opts.cwd));
   });
   child.once("close", release);
   try {
@@ -344,8 +375,9 @@ function checkArgs(program: unknown, args: unknown): string[] {
 
 /**
  * Starts `program` with `args` (no shell) and returns its `Process`
- * (Python's `asyncio.create_subprocess_exec`). A missing program raises the
- * OS error (`code: "ENOENT"`, naming the program).
+ * (Python's `asyncio.create_subprocess_exec`). A missing program raises
+ * `FileNotFoundError` naming the program; a missing `cwd`, one naming the
+ * directory; other system errors their `OSError` class.
  *
  * @example
  * const proc = yield* createSubprocessExec("cat", [], { stdin: PIPE, stdout: PIPE });

@@ -169,8 +169,10 @@ class CompletionOrder<T> implements Iterable<Future<T>>, AsyncIterableSource<Fut
     }
   }
 
-  [aiterSymbol](): AsyncSource<Future<T>> {
-    return { next: () => this.nextOriginal() };
+  [aiterSymbol](): AsyncSource<Future<T>> & AsyncIterableSource<Future<T>> {
+    // The iterator is a source too, returning itself (Python's `__aiter__`).
+    const iterator = { next: () => this.nextOriginal(), [aiterSymbol]: () => iterator };
+    return iterator;
   }
 
   /** @internal Gives `slot` the next completion, now or when it happens. */

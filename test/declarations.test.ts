@@ -16,6 +16,7 @@ const entries = {
   "asyncio-ts/executors": "src/executors/index",
   "asyncio-ts/distributed": "src/distributed/index",
   "asyncio-ts/eslint-plugin": "src/eslint-plugin/index",
+  "asyncio-ts/http": "src/http/index",
 } as const;
 
 /** Emits the package's declarations in memory, with the build's options. */
@@ -42,6 +43,13 @@ function consumerProgram(): ts.Program {
   const realExists = host.fileExists.bind(host);
   host.readFile = (name) => emitted.get(path.resolve(name)) ?? (path.resolve(name).startsWith(outDir + path.sep) ? undefined : realRead(name));
   host.fileExists = (name) => emitted.has(path.resolve(name)) || (!path.resolve(name).startsWith(outDir + path.sep) && realExists(name));
+  // dist/ may not be on disk (or be stale): only the emitted files count there.
+  host.directoryExists = (name) => {
+    const dir = path.resolve(name);
+    if (dir !== outDir && !dir.startsWith(outDir + path.sep)) return ts.sys.directoryExists(dir);
+    for (const file of emitted.keys()) if (file.startsWith(dir + path.sep)) return true;
+    return false;
+  };
   host.getSourceFile = (name, language) => {
     const text = host.readFile(name);
     return text === undefined ? undefined : ts.createSourceFile(name, text, language);
@@ -66,32 +74,35 @@ const published: Record<keyof typeof entries, string[]> = {
   "asyncio-ts": [
     "ALL_COMPLETED", "AsCompletedOptions", "AsyncExitStack", "AsyncIterableSource", "AsyncSource",
     "AsyncSourceLike", "Awaitable", "AwaitedOf", "Barrier", "BoundedSemaphore", "Broadcast",
-    "BroadcastStatistics", "BrokenBarrierError", "BrokenExecutorError", "BrokenProcessPool",
-    "BrokenThreadPool", "CallGraphKind", "CallGraphNode", "CalledProcessError", "CancelledError",
-    "CapacityLimiter", "CapacityLimiterStatistics", "Channel", "ChannelStatistics", "Cleanup",
-    "ClientConnectedCallback", "Clock", "ClockOption", "CompletedProcess", "Condition", "Context",
+    "BroadcastStatistics", "BrokenBarrierError", "BrokenExecutorError", "BrokenPipeError",
+    "BrokenProcessPool", "BrokenThreadPool", "CallGraphKind", "CallGraphNode", "CalledProcessError",
+    "CancelledError", "CapacityLimiter", "CapacityLimiterStatistics", "Channel", "ChannelStatistics",
+    "Cleanup", "ClientConnectedCallback", "Clock", "ClockOption", "CompletedProcess", "Condition",
+    "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "Context",
     "ContextVar", "Coro", "DEFAULT_LIMIT", "DEVNULL", "DoneCallback", "Event", "EventLoop",
-    "EventLoopOptions", "ExceptionContext", "ExceptionGroup", "ExceptionHandler", "Executor",
-    "ExecutorFunction", "ExecutorFuture", "ExecutorOptions", "FIRST_COMPLETED", "FIRST_EXCEPTION",
-    "FileStream", "FunctionRef", "Future", "FutureState", "GatherOptions", "GatherResults", "GatherSettled",
-    "GatheringFuture", "Handle", "IncompleteReadError", "InvalidStateError", "KeyboardInterrupt", "LifoQueue",
-    "LimitOverrunError", "Lock", "LockStatistics", "LookupError", "LoopBodyResult", "OpenConnectionOptions",
-    "OpenFileOptions", "PIPE", "PriorityQueue", "PriorityQueueOptions", "Process", "ProcessPoolExecutor",
-    "Queue", "QueueEmpty", "QueueFull", "QueueOptions", "QueueShutDown", "QueueStatistics", "RateLimiter",
-    "RateLimiterStatistics", "ReadFileOptions", "RealClock", "RetryOptions", "ReturnWhen", "RunOptions",
-    "RunProcessOptions", "Runner", "RunnerOptions", "RuntimeError", "STDOUT", "Semaphore", "Server",
-    "ServerAddress", "ShutdownFuture", "StartServerOptions", "StdioOption", "StopAsyncIteration",
-    "StreamExtraInfo", "StreamReader", "StreamTlsOption", "StreamWriter", "SubprocessOptions", "Subscription",
-    "Task", "TaskFactory", "TaskGroup", "TaskOptions", "TaskRow", "TaskTracer", "ThreadPoolExecutor",
-    "Timeout", "TimeoutError", "TimeoutState", "TimerHandle", "Token", "TraceEvent", "TraceFile",
-    "TraceOutput", "VirtualClock", "WaitOptions", "aiter", "aiterSymbol", "allTasks", "anext", "asCompleted",
-    "captureCallGraph", "copyContext", "createSubprocessExec", "createSubprocessShell", "createTask",
-    "currentTask", "eagerTaskFactory", "ensureFuture", "exitStack", "forEach", "formatCallGraph",
-    "fromAsyncIterable", "fromPromise", "functionRef", "gather", "getEventLoop", "getRunningLoop",
-    "inspectorSocketPath", "isCancelledError", "openConnection", "openFile", "openUnixConnection", "readFile",
-    "renderTimeline", "retry", "run", "runProcess", "shield", "sleep", "startServer", "startUnixServer",
-    "taskGroup", "taskTable", "timeout", "timeoutAt", "toAsyncIterable", "toThread", "trackAsyncLocalStorage",
-    "wait", "waitFor", "writeFile",
+    "EventLoopOptions", "ExceptionContext", "ExceptionGroup", "ExceptionHandler", "ExceptionMatch",
+    "Executor", "ExecutorFunction", "ExecutorFuture", "ExecutorOptions", "FIRST_COMPLETED", "FIRST_EXCEPTION",
+    "FileExistsError", "FileNotFoundError", "FileStream", "FunctionRef", "Future", "FutureState",
+    "GatherOptions", "GatherResults", "GatherSettled", "GatheringFuture", "Handle", "IncompleteReadError",
+    "InvalidStateError", "IsADirectoryError", "KeyboardInterrupt", "LifoQueue", "LimitOverrunError", "Lock",
+    "LockStatistics", "LookupError", "LoopBodyResult", "NotADirectoryError", "OSError", "OSErrorDetails",
+    "OpenConnectionOptions", "OpenFileOptions", "PIPE", "PermissionError", "PriorityQueue",
+    "PriorityQueueOptions", "Process", "ProcessLookupError", "ProcessPoolExecutor", "Queue", "QueueEmpty",
+    "QueueFull", "QueueOptions", "QueueShutDown", "QueueStatistics", "RateLimiter", "RateLimiterStatistics",
+    "ReadFileOptions", "RealClock", "RetryOptions", "ReturnWhen", "RunOptions", "RunProcessOptions", "Runner",
+    "RunnerOptions", "RuntimeError", "STDOUT", "Semaphore", "Server", "ServerAddress", "ShutdownFuture",
+    "StartServerOptions", "StdioOption", "StopAsyncIteration", "StreamExtraInfo", "StreamReader",
+    "StreamTlsOption", "StreamWriter", "SubprocessOptions", "Subscription", "Task", "TaskFactory",
+    "TaskGroup", "TaskOptions", "TaskRow", "TaskTracer", "ThreadPoolExecutor", "Timeout", "TimeoutError",
+    "TimeoutState", "TimerHandle", "Token", "TraceEvent", "TraceFile", "TraceOutput", "VirtualClock",
+    "WaitOptions", "aiter", "aiterSymbol", "allTasks", "anext", "asCompleted", "captureCallGraph",
+    "copyContext", "createSubprocessExec", "createSubprocessShell", "createTask", "currentTask",
+    "eagerTaskFactory", "ensureFuture", "exitStack", "forEach", "formatCallGraph", "fromAsyncIterable",
+    "fromPromise", "functionRef", "gather", "getEventLoop", "getRunningLoop", "inspectorSocketPath",
+    "isCancelledError", "openConnection", "openFile", "openUnixConnection", "readFile", "renderTimeline",
+    "retry", "run", "runProcess", "shield", "sleep", "startServer", "startUnixServer", "taskGroup",
+    "taskTable", "timeout", "timeoutAt", "toAsyncIterable", "toThread", "trackAsyncLocalStorage", "wait",
+    "waitFor", "writeFile",
   ],
   "asyncio-ts/testing": [
     "ExploreOptions", "ExploreResult", "TestOptions", "VirtualClock", "advanceTime", "asyncTest",
@@ -105,6 +116,9 @@ const published: Record<keyof typeof entries, string[]> = {
     "DistributedExecutor", "DistributedExecutorOptions", "DistributedJobOptions", "DistributedMapOptions",
     "RedisConnectionOptions", "Serializer", "WorkerOptions", "WorkerSummary", "parseRedisUrl", "serveJobs",
     "v8Serializer",
+  ],
+  "asyncio-ts/http": [
+    "FetchInput", "HttpHandlerOptions", "RequestListener", "fetch", "fetchJson", "fetchText", "httpHandler",
   ],
   "asyncio-ts/eslint-plugin": [
     "AsyncioPlugin", "NoFloatingCoroutineOptions", "default", "noFloatingCoroutine", "rules",

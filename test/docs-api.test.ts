@@ -40,3 +40,23 @@ test("TypeDoc validation passes: every public name has a doc comment, and docs/a
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+// Coroutines the reference's examples call as a user's own (a download, a transfer), not as the package's.
+const userCoroutinesInExamples = new Set(["download", "transferConcurrently"]);
+
+test("every coroutine the API reference's examples call with yield* exists: exported, defined in the example, or a user's own", async () => {
+  const exported = new Set<string>();
+  for (const entry of ["../src/index.js", "../src/testing/index.js", "../src/executors/index.js", "../src/distributed/index.js"]) {
+    for (const name of Object.keys((await import(entry)) as object)) exported.add(name);
+  }
+  const unknown: string[] = [];
+  for (const file of filesUnder(committed).filter((f) => f.endsWith(".md"))) {
+    for (const [, code] of readFileSync(join(committed, file), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)) {
+      const defined = new Set([...code!.matchAll(/(?:function\*?|const|let)\s+(\w+)/g)].map((m) => m[1]!));
+      for (const [, name] of code!.matchAll(/yield\*\s+(\w+)\(/g)) {
+        if (!exported.has(name!) && !defined.has(name!) && !userCoroutinesInExamples.has(name!)) unknown.push(`${file}: ${name}`);
+      }
+    }
+  }
+  assert.deepEqual(unknown, []);
+});

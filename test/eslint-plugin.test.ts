@@ -71,6 +71,14 @@ test("a floating call at the top level of a module is reported, with no yield* s
   assert.deepEqual(report.suggestions ?? [], []);
 });
 
+test("no-floating-coroutine reports await of a coroutine in async code, naming run, loop.createTask and yield*", async () => {
+  const result = await linted;
+  const awaited = result.messages.filter((m) => m.messageId === "awaitedCoroutine");
+  assert.deepEqual(awaited.map((m) => m.line), markedLines("awaited coroutine"));
+  assert.match(awaited[0]!.message, /gives back the generator itself/);
+  for (const fix of ["`await run(…)`", "`await loop.createTask(…)`", "`yield* …`"]) assert.ok(awaited[0]!.message.includes(fix), fix);
+});
+
 test("the fix turns a plain yield into yield*", async () => {
   const [result] = await linter(true).lintFiles([fixture]);
   assert.ok(result!.output !== undefined);

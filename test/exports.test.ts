@@ -19,6 +19,9 @@ const classes = [
   "ContextVar", "Context", "Token", "Runner", "AsyncExitStack",
   "CapacityLimiter", "RateLimiter", "Channel", "Broadcast",
   "Process", "CompletedProcess", "CalledProcessError", "FileStream",
+  "OSError", "ConnectionError", "BrokenPipeError", "ConnectionAbortedError", "ConnectionRefusedError",
+  "ConnectionResetError", "FileNotFoundError", "FileExistsError", "PermissionError", "IsADirectoryError",
+  "NotADirectoryError", "ProcessLookupError",
 ] as const;
 const functions = [
   "run", "getRunningLoop", "getEventLoop", "createTask", "currentTask", "allTasks",
@@ -46,7 +49,7 @@ test("the wait constants are exported", () => {
 
 test("every error class is an Error whose name is its class name", () => {
   const errorNames = classes.filter((n) => /Error$|^Queue(Empty|Full|ShutDown)$|^ExceptionGroup$|Pool$|^StopAsyncIteration$|^KeyboardInterrupt$/.test(n));
-  assert.equal(errorNames.length, 18);
+  assert.equal(errorNames.length, 30);
   for (const name of errorNames) {
     const ErrorClass = exported[name] as new (...args: unknown[]) => Error;
     const instance = name === "IncompleteReadError" ? new ErrorClass(new Uint8Array(), 1) : name === "ExceptionGroup" ? new ErrorClass("m", []) : new ErrorClass("m");

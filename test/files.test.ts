@@ -7,8 +7,11 @@ import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import {
   CancelledError,
+  FileExistsError,
+  FileNotFoundError,
   FileStream,
   IncompleteReadError,
+  IsADirectoryError,
   createTask,
   forEach,
   fromPromise,
@@ -153,6 +156,32 @@ test("a missing file is ENOENT naming the path, from openFile and readFile", asy
     assert.equal(error.path, missing);
     assert.ok(error.message.includes(missing));
   }
+});
+
+test("a missing file is a FileNotFoundError naming the path, from openFile, readFile and writeFile", async () => {
+  const missing = join(dir, "no-such-dir", "no-such-file.txt");
+  const calls: (() => Coro<unknown>)[] = [() => openFile(missing), () => readFile(missing), () => writeFile(missing, "x"), () => openFile(missing, { flags: "w" })];
+  for (const call of calls) {
+    const outcome = await runCapturing(call, { clock: "real" });
+    const error = outcome.error;
+    assert.ok(error instanceof FileNotFoundError, String(error));
+    assert.equal(error.name, "FileNotFoundError");
+    assert.equal(error.code, "ENOENT");
+    assert.equal(error.path, missing);
+    assert.ok(error.message.includes(missing), error.message);
+    assert.equal((error.cause as NodeJS.ErrnoException).code, "ENOENT");
+  }
+});
+
+test("exclusive creation of an existing file is a FileExistsError, reading a directory an IsADirectoryError naming it", async () => {
+  const existing = join(dir, "exists.txt");
+  await runReal(() => writeFile(existing, "here"));
+  const exists = await runCapturing(() => openFile(existing, { flags: "wx" }), { clock: "real" });
+  assert.ok(exists.error instanceof FileExistsError, String(exists.error));
+  const directory = await runCapturing(() => readFile(dir), { clock: "real" });
+  assert.ok(directory.error instanceof IsADirectoryError, String(directory.error));
+  assert.equal(directory.error.path, dir, "named though Node's error does not");
+  assert.equal(directory.error.message, `EISDIR: illegal operation on a directory, read: '${dir}'`);
 });
 
 test("writeFile then readFile round-trips bytes and strings", async () => {

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { AddressInfo } from "node:net";
 import {
+  Broadcast,
   CancelledError,
+  Channel,
   Queue,
   StopAsyncIteration,
   StreamReader,
@@ -425,4 +427,76 @@ test("leaving a for await over toAsyncIterable early closes the source, or just 
     );
   });
   assert.deepEqual(got, ["closed"]);
+});
+
+test("forEach walks the source fromAsyncIterable returns", async () => {
+  const got = await runVirtual(function* (): Coro<number[]> {
+    async function* numbers(): AsyncGenerator<number> {
+      yield 1;
+      yield 2;
+    }
+    const items: number[] = [];
+    yield* forEach(fromAsyncIterable(numbers()), (n) => {
+      items.push(n);
+    });
+    return items;
+  });
+  assert.deepEqual(got, [1, 2]);
+});
+
+test("toAsyncIterable takes the source fromAsyncIterable returns, and its iterator is its own async iterable", async () => {
+  const got = await runVirtual(function* (): Coro<string[]> {
+    async function* letters(): AsyncGenerator<string> {
+      yield "a";
+      yield "b";
+    }
+    const iterable = toAsyncIterable(fromAsyncIterable(letters()));
+    return yield* fromPromise(
+      (async () => {
+        const iterator = iterable[Symbol.asyncIterator]();
+        assert.equal((iterator as AsyncIterableIterator<string>)[Symbol.asyncIterator](), iterator);
+        const items: string[] = [];
+        for await (const letter of iterable) items.push(letter);
+        return items;
+      })(),
+    );
+  });
+  assert.deepEqual(got, ["a", "b"]);
+});
+
+test("every iterator the package hands out returns itself from [aiterSymbol]()", async () => {
+  await runVirtual(function* () {
+    async function* empty(): AsyncGenerator<never> {}
+    const queue = new Queue<number>();
+    const subscription = new Broadcast<number>(1).subscribe();
+    const completions = aiter(asCompleted([after(1, "x")]));
+    const iterators = [
+      aiter(queue),
+      queue[aiterSymbol](),
+      aiter(new StreamReader()),
+      aiter(new Channel<number>()),
+      completions,
+      aiter(subscription),
+      aiter(empty()),
+      fromAsyncIterable(empty()),
+      aiter(countingSource(1).source),
+    ];
+    for (const it of iterators) assert.equal(it[aiterSymbol](), it, it.constructor.name);
+    subscription.unsubscribe();
+    yield* forEach(completions, () => {});
+  });
+});
+
+test("an iterator aiter made from a source of one's own walks and closes that source's iterator", async () => {
+  const { source, log } = countingSource(5);
+  const got = await runVirtual(function* (): Coro<number[]> {
+    const items: number[] = [];
+    yield* forEach(aiter(source), (n) => {
+      items.push(n);
+      return n < 2;
+    });
+    return items;
+  });
+  assert.deepEqual(got, [1, 2]);
+  assert.deepEqual(log, ["closed"]);
 });

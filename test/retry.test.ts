@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, ExceptionGroup, TimeoutError, createTask, getRunningLoop, retry, sleep, timeout, type Coro } from "../src/index.js";
-import { runCapturing, runVirtual } from "./support.js";
+import { collectGarbage, runCapturing, runVirtual } from "./support.js";
 
 // A function that fails `failures` times, recording the loop time of each call.
 function flaky(failures: number, calls: number[], work = 0): () => Coro<string> {
@@ -184,4 +184,80 @@ test("with a timeout, running out of attempts before the deadline raises the las
   const outcome = await runCapturing(() => retry(flaky(10, calls), { attempts: 2, timeout: 100 }));
   assert.equal(calls.length, 2);
   assert.equal((outcome.error as Error).message, "failure 2");
+});
+
+test("many failed attempts keep only the last 16 errors, the cause saying how many were dropped", async () => {
+  let firstError = new WeakRef<Error>(new Error("placeholder"));
+  let calls = 0;
+  const outcome = await runCapturing(() =>
+    retry(function* (): Coro<never> {
+      calls++;
+      yield* sleep(0);
+      const error = new Error(`failure ${calls}`);
+      if (calls === 1) firstError = new WeakRef(error);
+      throw error;
+    }, { attempts: 10_000, delay: 1 }),
+  );
+  assert.equal(calls, 10_000);
+  assert.equal((outcome.error as Error).message, "failure 10000");
+  const cause = (outcome.error as Error).cause;
+  assert.ok(cause instanceof ExceptionGroup);
+  assert.equal(cause.exceptions.length, 16);
+  assert.deepEqual(cause.exceptions.map((e) => e.message), Array.from({ length: 16 }, (_, i) => `failure ${9984 + i}`));
+  assert.equal(cause.message, "9999 earlier attempts failed (the last 16 kept, 9983 earlier errors dropped)");
+  await collectGarbage();
+  assert.equal(firstError.deref(), undefined, "the first error is still retained");
+});
+
+test("with a timeout, the TimeoutError's cause keeps the last 16 errors and counts the dropped ones", async () => {
+  const calls: number[] = [];
+  const outcome = await runCapturing(() => retry(flaky(Infinity, calls), { attempts: Infinity, delay: 1, timeout: 99.5 }));
+  assert.equal(calls.length, 100);
+  assert.ok(outcome.error instanceof TimeoutError);
+  assert.equal(outcome.error.message, "retry() timed out after 99.5 s and 100 failed attempts");
+  const cause = outcome.error.cause as ExceptionGroup;
+  assert.equal(cause.exceptions.length, 16);
+  assert.equal(cause.exceptions[15]!.message, "failure 100");
+  assert.equal(cause.message, "100 attempts failed before the deadline (the last 16 kept, 84 earlier errors dropped)");
+});
+
+test("a frozen final error propagates unchanged", async () => {
+  const frozen = Object.freeze(new Error("frozen"));
+  let calls = 0;
+  const outcome = await runCapturing(() =>
+    retry(function* (): Coro<never> {
+      calls++;
+      yield* sleep(0);
+      throw calls < 3 ? new Error(`failure ${calls}`) : frozen;
+    }),
+  );
+  assert.equal(outcome.error, frozen);
+  assert.equal(frozen.cause, undefined);
+});
+
+test("an fn returning a promise is a TypeError naming fromPromise, not retried", async () => {
+  let calls = 0;
+  const outcome = await runCapturing(() =>
+    retry((async () => {
+      calls++;
+      throw new Error("rejected");
+    }) as never, { attempts: 5 }),
+  );
+  assert.equal(calls, 1);
+  assert.ok(outcome.error instanceof TypeError);
+  assert.match(outcome.error.message, /returned a promise.*fromPromise/);
+  assert.deepEqual(outcome.reports, []);
+});
+
+test("an fn returning neither a coroutine nor a promise is a TypeError saying what it returned", async () => {
+  const outcome = await runCapturing(() => retry((() => 42) as never));
+  assert.ok(outcome.error instanceof TypeError);
+  assert.match(outcome.error.message, /retry\(\): fn returned 42, not a coroutine/);
+});
+
+test("a single dropped error is counted in the singular", async () => {
+  const calls: number[] = [];
+  const outcome = await runCapturing(() => retry(flaky(Infinity, calls), { attempts: 18 }));
+  const cause = (outcome.error as Error).cause as ExceptionGroup;
+  assert.equal(cause.message, "17 earlier attempts failed (the last 16 kept, 1 earlier error dropped)");
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { createTask, openConnection, openUnixConnection, sleep, startServer, startUnixServer, waitFor, type Coro, type Server } from "../src/index.js";
+import { OSError, createTask, openConnection, openUnixConnection, sleep, startServer, startUnixServer, waitFor, type Coro, type Server } from "../src/index.js";
 import { runCapturing } from "./support.js";
 
 const portOf = (server: Server): number => (server.sockets[0] as AddressInfo).port;
@@ -195,6 +195,28 @@ test("listening on a port in use fails with EADDRINUSE", async () => {
     first.close();
     yield* first.waitClosed();
   }, { clock: "real" });
+});
+
+test("listening on a port in use is an OSError with the code, the host error as its cause", async () => {
+  const outcome = await runCapturing(function* (): Coro<unknown> {
+    const first = yield* startServer(replyOnce, "127.0.0.1", 0);
+    try {
+      yield* startServer(replyOnce, "127.0.0.1", portOf(first));
+      return null;
+    } catch (e) {
+      return e;
+    } finally {
+      first.close();
+      yield* first.waitClosed();
+    }
+  }, { clock: "real" });
+  const error = outcome.value;
+  assert.ok(error instanceof OSError, String(error));
+  assert.equal(error.name, "OSError");
+  assert.equal(error.code, "EADDRINUSE");
+  assert.equal(error.errno, 98);
+  assert.equal(error.syscall, "listen");
+  assert.equal((error.cause as NodeJS.ErrnoException).code, "EADDRINUSE");
 });
 
 test("a Unix socket server and connection work, report the path, and remove the file on close", async () => {

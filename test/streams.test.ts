@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect, createServer, type AddressInfo, type Server as NodeServer, type Socket } from "node:net";
 import {
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectionResetError,
   IncompleteReadError,
+  OSError,
   LimitOverrunError,
   RuntimeError,
   StreamReader,
@@ -339,6 +343,59 @@ test("connecting to a closed port fails with the connection error", async () => 
       assert.equal((e as NodeJS.ErrnoException).code, "ECONNREFUSED");
     }
   });
+});
+
+test("a peer reset is a ConnectionResetError on read, the host's error as its cause", async () => {
+  let nodeServer: NodeServer | null = null;
+  const port = await new Promise<number>((resolve) => {
+    nodeServer = createServer((socket: Socket) => {
+      socket.on("data", () => socket.resetAndDestroy());
+    }).listen(0, "127.0.0.1", () => resolve((nodeServer!.address() as AddressInfo).port));
+  });
+  try {
+    const error = await runReal(function* (): Coro<unknown> {
+      const [reader, writer] = yield* openConnection("127.0.0.1", port);
+      writer.write("trigger reset");
+      try {
+        while ((yield* reader.read(10)).length > 0);
+        return null;
+      } catch (e) {
+        return e;
+      } finally {
+        writer.close();
+      }
+    });
+    assert.ok(error instanceof ConnectionResetError, String(error));
+    assert.ok(error instanceof ConnectionError && error instanceof OSError);
+    assert.equal(error.name, "ConnectionResetError");
+    assert.equal(error.code, "ECONNRESET");
+    assert.equal(error.errno, 104);
+    assert.equal(error.syscall, "read");
+    assert.equal((error.cause as NodeJS.ErrnoException).code, "ECONNRESET");
+  } finally {
+    await new Promise((resolve) => nodeServer!.close(resolve));
+  }
+});
+
+test("connecting to a port nobody listens on is a ConnectionRefusedError", async () => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const error = await runReal(function* (): Coro<unknown> {
+    try {
+      yield* openConnection("127.0.0.1", port);
+      return null;
+    } catch (e) {
+      return e;
+    }
+  });
+  assert.ok(error instanceof ConnectionRefusedError, String(error));
+  assert.equal(error.code, "ECONNREFUSED");
+  assert.equal(error.syscall, "connect");
+  assert.match(error.message, /ECONNREFUSED 127\.0\.0\.1:\d+/);
 });
 
 test("an invalid port is a RangeError", async () => {

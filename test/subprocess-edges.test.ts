@@ -13,6 +13,7 @@ import { inspect } from "node:util";
 import {
   CancelledError,
   PIPE,
+  PermissionError,
   STDOUT,
   TimeoutError,
   createSubprocessExec,
@@ -305,6 +306,34 @@ test("a child cancelled while starting whose group is already gone raises only t
   assert.ok(outcome.value instanceof CancelledError, String(outcome.value));
   assert.equal(groupKills.length, 1);
   await until(() => newChildren().length === 0, "the child is reaped");
+});
+
+test("a signal the system refuses raises its OSError class (EPERM: PermissionError)", async () => {
+  const realKill = process.kill.bind(process);
+  let refused = 0;
+  const outcome = await runCapturing(function* () {
+    const proc = yield* createSubprocessExec("sleep", ["30"]);
+    process.kill = ((pid: number, signal?: string | number): true => {
+      if (pid === proc.pid && signal === "SIGTERM") {
+        refused++;
+        throw Object.assign(new Error("kill EPERM"), { code: "EPERM", errno: -1, syscall: "kill" });
+      }
+      return realKill(pid, signal);
+    }) as typeof process.kill;
+    try {
+      proc.terminate();
+      return null;
+    } catch (error) {
+      return error;
+    } finally {
+      process.kill = realKill as typeof process.kill;
+      proc.kill();
+      yield* proc.wait();
+    }
+  }, { clock: "real" });
+  assert.equal(refused, 1);
+  assert.ok(outcome.value instanceof PermissionError, String(outcome.value));
+  assert.deepEqual([outcome.value.code, outcome.value.errno, outcome.value.syscall], ["EPERM", 1, "kill"]);
 });
 
 test("an error the child reports after it started (a failed kill) fails nothing", async () => {

@@ -1,13 +1,21 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { inspect } from "node:util";
 import {
   CalledProcessError,
   CancelledError,
   DEVNULL,
+  FileNotFoundError,
+  NotADirectoryError,
+  OSError,
   PIPE,
+  PermissionError,
   Process,
+  ProcessLookupError,
   STDOUT,
   TimeoutError,
   createSubprocessExec,
@@ -281,6 +289,86 @@ test("a program that does not exist is ENOENT naming the program", async () => {
     assert.match(error.message, /no-such-program-xyz/);
     assert.equal(error.path, "no-such-program-xyz");
   }
+});
+
+test("a program that does not exist is a FileNotFoundError naming the program", async () => {
+  for (const options of [{}, { stderr: STDOUT }]) {
+    const outcome = await runCapturing(() => createSubprocessExec("no-such-program-xyz", ["a"], options), { clock: "real" });
+    const error = outcome.error;
+    assert.ok(error instanceof FileNotFoundError, String(error));
+    assert.equal(error.message, "No such file or directory: 'no-such-program-xyz' (the program to run)");
+    assert.equal(error.path, "no-such-program-xyz");
+    assert.equal(error.errno, 2);
+  }
+});
+
+test("a cwd that does not exist is a FileNotFoundError naming the directory, not the program", async () => {
+  const cwd = join(tmpdir(), `asyncio-ts-no-such-dir-${process.pid}`);
+  for (const options of [{ cwd }, { cwd, stderr: STDOUT }]) {
+    const outcome = await runCapturing(() => createSubprocessExec("echo", ["hi"], options), { clock: "real" });
+    const error = outcome.error;
+    assert.ok(error instanceof FileNotFoundError, String(error));
+    assert.equal(error.message, `No such file or directory: '${cwd}' (the cwd for echo)`);
+    assert.equal(error.path, cwd);
+    assert.equal(error.code, "ENOENT");
+  }
+  const viaRun = await runCapturing(() => runProcess(["echo", "hi"], { cwd }), { clock: "real" });
+  assert.ok(viaRun.error instanceof FileNotFoundError);
+  assert.equal(viaRun.error.path, cwd);
+});
+
+test("a cwd that is a file is a NotADirectoryError naming it", async () => {
+  const file = fileURLToPath(import.meta.url);
+  const outcome = await runCapturing(() => createSubprocessExec("echo", ["hi"], { cwd: file }), { clock: "real" });
+  assert.ok(outcome.error instanceof NotADirectoryError, String(outcome.error));
+  assert.equal(outcome.error.message, `Not a directory: '${file}' (the cwd for echo)`);
+  assert.equal(outcome.error.path, file);
+});
+
+test("a cwd that cannot be entered for another reason (a symlink loop) is an OSError naming it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-loop-"));
+  const loop = join(dir, "a");
+  symlinkSync(join(dir, "b"), loop);
+  symlinkSync(loop, join(dir, "b"));
+  try {
+    for (const options of [{ cwd: loop }, { cwd: loop, stderr: STDOUT }]) {
+      const outcome = await runCapturing(() => createSubprocessExec("echo", ["hi"], options), { clock: "real" });
+      assert.ok(outcome.error instanceof OSError, String(outcome.error));
+      assert.equal(outcome.error.code, "ELOOP");
+      assert.equal(outcome.error.path, loop);
+      assert.match(outcome.error.message, /^Too many symbolic links.*: '.*\/a' \(the cwd for echo\)$/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a missing program run in an existing cwd is a FileNotFoundError naming the program", async () => {
+  const outcome = await runCapturing(() => createSubprocessExec("no-such-program-xyz", [], { cwd: tmpdir() }), { clock: "real" });
+  assert.ok(outcome.error instanceof FileNotFoundError, String(outcome.error));
+  assert.equal(outcome.error.path, "no-such-program-xyz");
+});
+
+test("a program that is not executable is a PermissionError", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "asyncio-ts-noexec-"));
+  const script = join(dir, "script.sh");
+  writeFileSync(script, "echo hi\n", { mode: 0o644 });
+  try {
+    const outcome = await runCapturing(() => createSubprocessExec(script), { clock: "real" });
+    assert.ok(outcome.error instanceof PermissionError, String(outcome.error));
+    assert.equal(outcome.error.code, "EACCES");
+    assert.equal((outcome.error.cause as NodeJS.ErrnoException).code, "EACCES");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("signalling a child that has exited is a ProcessLookupError", async () => {
+  await runReal(function* () {
+    const proc = yield* createSubprocessExec("true");
+    yield* proc.wait();
+    assert.throws(() => proc.terminate(), (e: unknown) => e instanceof ProcessLookupError && e.code === "ESRCH" && e.name === "ProcessLookupError");
+  });
 });
 
 test("bad stdio options are a TypeError or a RangeError before anything starts", async () => {

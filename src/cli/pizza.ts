@@ -1,6 +1,5 @@
 /** `asyncio-ts pizza serve` and `asyncio-ts pizza order`. */
 import { readFileSync } from "node:fs";
-import { SingleBar } from "cli-progress";
 import { Event, fromPromise, getRunningLoop, run, type Coro } from "../index.js";
 import { placeOrders } from "../pizza/order.js";
 import { startPizzeria } from "../pizza/server.js";
@@ -77,8 +76,11 @@ export interface OrderOptions {
 }
 
 /** Runs the load generator; resolves with the exit status (1 if any order failed). */
-export function order(options: OrderOptions): Promise<number> {
-  const bar = process.stdout.isTTY ? new SingleBar({ format: "orders [{bar}] {value}/{total} {percentage}%", hideCursor: true }) : null;
+export async function order(options: OrderOptions): Promise<number> {
+  // cli-progress is loaded only when there is a terminal to draw the bar on.
+  const bar = process.stdout.isTTY
+    ? new (await import("cli-progress")).SingleBar({ format: "orders [{bar}] {value}/{total} {percentage}%", hideCursor: true })
+    : null;
   return run(function* (): Coro<number> {
     bar?.start(options.count, 0);
     const summary = yield* placeOrders({ ...options, onProgress: (done) => bar?.update(done) });

@@ -4,7 +4,9 @@
  * `sleep(1);` as a statement is always a mistake; so is a plain `yield` of a
  * coroutine, `Future` or `Task` inside a coroutine, which the task rejects at
  * run time with a `TypeError`. A `Future` or `Task` dropped as a statement
- * runs, but its result and its errors are lost.
+ * runs, but its result and its errors are lost. In plain `async` code,
+ * `await` of a coroutine is a mistake as well: awaiting a generator object
+ * gives back the generator itself, and nothing runs.
  *
  * The rule reads types (typescript-eslint's typed linting), so it knows a
  * coroutine by what a call returns, not by the callee's name.
@@ -26,10 +28,10 @@ export interface NoFloatingCoroutineOptions {
 
 const defaultAllowedCalls = ["createTask", "shift", "pop"];
 
-type MessageIds = "floating" | "plainYield" | "addYieldStar" | "useYieldStar";
+type MessageIds = "floating" | "plainYield" | "awaitedCoroutine" | "addYieldStar" | "useYieldStar";
 type AwaitableKind = "coroutine" | "Future" | "Task";
 
-const createRule = ESLintUtils.RuleCreator((name) => `https://github.com/asyncio-ts/asyncio-ts/blob/main/docs/guide/debugging.md#${name}`);
+const createRule = ESLintUtils.RuleCreator((name) => `https://github.com/asyncio-ts/asyncio-ts/blob/main/docs/guide/08-debugging.md#the-lint-rule-${name}`);
 
 // A Future of this package, known by its protocol rather than its declaration
 // (subclasses such as GatheringFuture and ExecutorFuture match too).
@@ -99,6 +101,9 @@ export const noFloatingCoroutine: TSESLint.RuleModule<MessageIds, [NoFloatingCor
     messages: {
       floating: "This {{kind}} is never awaited: {{consequence}} Use `yield* …` to wait for it (or pass it to createTask / a task group).",
       plainYield: "A plain `yield` of a {{kind}} is a TypeError at run time: use `yield*` to wait for it.",
+      awaitedCoroutine:
+        "`await` of a coroutine gives back the generator itself: nothing runs. " +
+        "From plain async code, run it with `await run(…)` (a new event loop) or `await loop.createTask(…)` (on a running loop); inside a coroutine, use `yield* …`.",
       addYieldStar: "Wait for it with `yield*`.",
       useYieldStar: "Replace `yield` with `yield*`.",
     },
@@ -146,6 +151,12 @@ export const noFloatingCoroutine: TSESLint.RuleModule<MessageIds, [NoFloatingCor
           },
           suggest: inGenerator ? [{ messageId: "addYieldStar", fix: (fixer) => fixer.insertTextBefore(statement.expression, "yield* ") }] : [],
         });
+      },
+      AwaitExpression(node) {
+        // A Future or Task is a thenable, so awaiting one works; a generator object is not.
+        if (classify(services.getTypeAtLocation(node.argument), checker) === "coroutine") {
+          context.report({ node, messageId: "awaitedCoroutine" });
+        }
       },
       YieldExpression(node) {
         // A yield is always inside a generator function.

@@ -9,17 +9,41 @@
  * identifier that is not an ECMAScript standard global, would be silently
  * wrong or fail in the worker (a local named `process` would bind to the
  * worker's own `process`), and is refused with a `TypeError` naming it.
+ *
+ * The parser and the scope analyser are loaded on the first check, not when
+ * this module is imported: `import "asyncio-ts"` must not pay for a
+ * JavaScript parser that only functions shipped by source text need.
  */
 import type * as path from "node:path";
 import type * as url from "node:url";
-import { parse, type Node as AcornNode } from "acorn";
-import { analyze } from "eslint-scope";
+import type * as nodeModule from "node:module";
+import type * as acorn from "acorn";
+import type * as eslintScope from "eslint-scope";
 import { lazyBuiltin } from "../host.js";
 import type { ExecutorFunction, FunctionRef } from "../events.js";
 import type { FunctionRef as WireFunction } from "./protocol.js";
 
 const pathApi = lazyBuiltin<typeof path>("node:path", "Function references");
 const urlApi = lazyBuiltin<typeof url>("node:url", "Function references");
+const moduleApi = lazyBuiltin<typeof nodeModule>("node:module", "Checking a function sent by its source");
+
+interface SourceTools {
+  parse: typeof acorn.parse;
+  analyze: typeof eslintScope.analyze;
+}
+
+// Loaded synchronously on the first check (`submit` is synchronous); both
+// packages ship a CommonJS build, so `require` is enough and works on Node 20.
+let sourceTools: SourceTools | null = null;
+function loadSourceTools(): SourceTools {
+  if (sourceTools === null) {
+    const require = moduleApi.createRequire(import.meta.url);
+    const { parse } = require("acorn") as typeof acorn;
+    const { analyze } = require("eslint-scope") as typeof eslintScope;
+    sourceTools = { parse, analyze };
+  }
+  return sourceTools;
+}
 
 /**
  * A typed reference to the export `name` of `module`, for `pool.submit`,
@@ -112,7 +136,8 @@ function findReceiverUse(root: EsNode): "this" | "super" | null {
 }
 
 /** Parses a function's source: an expression (`function`, arrow, class) or a method shorthand. */
-function parseFunction(source: string): { program: AcornNode; fn: EsNode } {
+function parseFunction(source: string): { program: acorn.Node; fn: EsNode } {
+  const { parse } = loadSourceTools();
   const options = { ecmaVersion: "latest" as const, sourceType: "script" as const, ranges: true };
   try {
     const program = parse(`(${source});`, options);
@@ -132,7 +157,7 @@ function parseFunction(source: string): { program: AcornNode; fn: EsNode } {
 
 /** Why a function's source cannot run in a worker, or `null` when it can. */
 function problemWith(source: string, label: string): string | null {
-  let parsed: { program: AcornNode; fn: EsNode };
+  let parsed: { program: acorn.Node; fn: EsNode };
   try {
     parsed = parseFunction(source);
   } catch (error) {
@@ -142,7 +167,7 @@ function problemWith(source: string, label: string): string | null {
   if (receiver !== null) {
     return `${label} uses \`${receiver}\`, which does not travel to a worker: a function sent by its source must be self-contained`;
   }
-  const scopes = analyze(parsed.program as never, { ecmaVersion: 2022, sourceType: "script" });
+  const scopes = loadSourceTools().analyze(parsed.program as never, { ecmaVersion: 2022, sourceType: "script" });
   for (const reference of scopes.globalScope!.through) {
     const name = reference.identifier.name;
     if (STANDARD_GLOBALS.has(name) || name === NAME_HELPER) continue;
