@@ -3,10 +3,21 @@
  * direction needs no bridge: a `Future` is `PromiseLike`, so `await task`
  * works in native async code.)
  */
-import { CancelledError } from "./errors.js";
+import { CancelledError, RuntimeError } from "./errors.js";
 import { type EventLoop } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import { Future } from "./futures.js";
+import { isSpentSignalReason } from "./tasks.js";
+
+/** The error for a promise rejected by a task signal whose cancellation is over: it is not cancelled now. */
+function spentSignalError(reason: unknown): RuntimeError {
+  return new RuntimeError(
+    "fromPromise(): the promise was rejected by a task.signal from an earlier cancellation that is over " +
+      "(the task caught it, e.g. a timeout, and went on); that signal stays aborted, so every operation given it fails at once. " +
+      "Read currentTask().signal inside the block you retry, or use the factory form: fromPromise((signal) => fetch(url, { signal }))",
+    { cause: reason },
+  );
+}
 
 /** A future fed by a promise; cancelling it aborts the promise's signal at once. */
 class PromiseFuture<T> extends Future<T> {
@@ -28,13 +39,16 @@ class PromiseFuture<T> extends Future<T> {
  * A future that settles as `source` does: with its value, or with its
  * rejection reason as the exception; a rejection with a `CancelledError`
  * (such as an aborted `task.signal`'s reason) cancels the future, so the
- * awaiting code sees that `CancelledError`. Given a factory, it is called at once
+ * awaiting code sees that `CancelledError`; one from a task signal whose
+ * cancellation is over (read before a caught timeout, then reused) fails
+ * the future with a `RuntimeError` naming the fix instead. Given a factory, it is called at once
  * with an `AbortSignal` that aborts when the future is cancelled, so
  * `yield* fromPromise((signal) => fetch(url, { signal }))` stops the fetch
  * when the task is cancelled. Under a virtual clock, time does not jump
  * while the promise is outstanding.
  *
  * @example
+ * const response = yield* fromPromise((signal) => fetch(url, { signal }));
  * const text = yield* fromPromise(fs.promises.readFile("a.txt", "utf8"));
  */
 export function fromPromise<T>(source: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>)): Future<T> {
@@ -72,7 +86,9 @@ export function fromPromise<T>(source: PromiseLike<T> | ((signal: AbortSignal) =
       if (future.done() || loop.isClosed()) return;
       // Python's wrap_future: a cancelled source cancels the bridged future,
       // keeping the CancelledError (an aborted task.signal's reason) as it is.
-      if (reason instanceof CancelledError) future.settleCancelled(reason);
+      // A signal whose cancellation is over cancels nothing now: say so.
+      if (isSpentSignalReason(reason)) future.setException(spentSignalError(reason));
+      else if (reason instanceof CancelledError) future.settleCancelled(reason);
       else future.setException(reason ?? new Error("promise rejected with undefined"));
     },
   );

@@ -21,7 +21,8 @@ export class RealClock implements Clock {
  * Virtual time for tests: it stands still while tasks run and jumps straight
  * to the next timer's deadline once the loop has nothing else to do, so an
  * hour of `sleep`s takes microseconds and always runs in the same order
- * (Trio's `MockClock` with `autojump_threshold = 0`).
+ * (Trio's `MockClock` with autojump: at once with nothing real outstanding,
+ * else after the loop's `autojumpThreshold` of real seconds without progress).
  */
 export class VirtualClock implements Clock {
   private now: number;

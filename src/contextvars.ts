@@ -6,7 +6,12 @@
  * it was created (or, given `createTask(coro, { context })`, that context
  * itself). A `set` inside a task is therefore seen by the task's later
  * steps and by the tasks it creates afterwards, never by its parent or its
- * siblings.
+ * siblings. A `callSoon`/`callLater`/`callAt` callback runs in a copy of
+ * the context current when it was scheduled (handles.ts). Outside tasks and
+ * callbacks, the context follows the host's async context where there is
+ * one (AsyncLocalStorage on Node, Bun and Deno): a `set` in a request
+ * handler, a timer or after a native `await` is seen by that code's own
+ * continuations and the tasks it creates, never by another request.
  *
  * A context's values are an immutable map replaced on every `set`, so a
  * copy is one pointer (Python uses a HAMT for the same reason); contexts
@@ -14,6 +19,7 @@
  */
 import { formatValue, inspectCustom } from "./repr.js";
 import { LookupError, RuntimeError } from "./errors.js";
+import { hostContextStore, type HostStore } from "./async-scope.js";
 
 /** Internal (not exported by the package): The values of a context: replaced on every `set`, never mutated. */
 export type VarMap = ReadonlyMap<ContextVar<unknown>, unknown>;
@@ -31,7 +37,7 @@ export interface ContextHolder {
 
 /** The values a new task starts with: those of the running context (a copy is the same immutable map). */
 export function currentContextVars(): VarMap {
-  return active.contextVars;
+  return active === outsideTasks ? hostContextVars() : active.contextVars;
 }
 
 /**
@@ -131,16 +137,37 @@ export class Context implements Iterable<[ContextVar<unknown>, unknown]> {
   }
 }
 
-// The context outside any task: what a task created from plain code copies.
+// Outside tasks, callbacks and `Context.run`, the context follows the host's
+// async context: each host callback (a request handler, a native `await`'s
+// continuation, a timer) sees the context of the code that started it, and
+// a `set` there makes a new context for that callback and what it starts,
+// never writing one that another request would see. Hosts without
+// AsyncLocalStorage (browsers) have one root context instead.
+const hostContexts = hostContextStore as HostStore<Context> | null;
+// The values outside every host context that had a `set`: the program's start.
 const rootContext = new Context();
+// A marker holder: "the current context is the host's" (its own field is unused).
+const outsideTasks: ContextHolder = { contextVars: EMPTY };
+
+function hostContextVars(): VarMap {
+  return (hostContexts?.getStore() ?? rootContext).contextVars;
+}
+
+// A `set` or `reset` outside tasks: a new context for the running host callback.
+function setHostContextVars(vars: VarMap): void {
+  if (hostContexts === null) rootContext.contextVars = vars;
+  else hostContexts.enter(new Context(vars));
+}
+
 // Invariant: `active` is the holder whose values get()/set() read and write —
-// the running task (or its explicit context) during a step, the innermost
-// `Context.run` inside one, and `rootContext` otherwise.
-let active: ContextHolder = rootContext;
+// the running task (or its explicit context) during a step, the running
+// callback's copy during a `callSoon`/`callLater` callback, the innermost
+// `Context.run` inside one, and `outsideTasks` (the host's context) otherwise.
+let active: ContextHolder = outsideTasks;
 
 /** A copy of the current context (Python's `contextvars.copy_context()`). */
 export function copyContext(): Context {
-  return new Context(active.contextVars);
+  return new Context(currentContextVars());
 }
 
 const MISSING: unique symbol = Symbol("Token.MISSING");
@@ -163,6 +190,21 @@ export class Token<T> {
     /** @internal Where the `set` happened. */
     readonly holder: ContextHolder,
   ) {}
+
+  /**
+   * Resets the variable with this token (Python 3.14: a token is a context
+   * manager), so `using _ = v.set(x)` puts `v` back when the scope ends.
+   * Throws as `reset` does (a token used already, or another context).
+   *
+   * @example
+   * {
+   *   using _ = requestId.set("r-1");
+   *   handle(); // sees "r-1"
+   * }           // requestId is back to its previous value
+   */
+  [Symbol.dispose](): void {
+    this.variable.reset(this);
+  }
 
   [inspectCustom](): string {
     return `<Token${this.used ? " used" : ""} var=${this.variable.name}>`;
@@ -203,7 +245,8 @@ export class ContextVar<T> {
   get(): T;
   get<D>(dflt: D): T | D;
   get<D>(...dflt: [D?]): T | D {
-    const vars = active.contextVars;
+    const holder = active;
+    const vars = holder === outsideTasks ? hostContextVars() : holder.contextVars;
     if (vars.has(this as ContextVar<unknown>)) return vars.get(this as ContextVar<unknown>) as T;
     if (dflt.length > 0) return dflt[0] as D;
     if (this.hasDefault) return this.defaultValue as T;
@@ -213,10 +256,12 @@ export class ContextVar<T> {
   /** Sets the value in the current context; returns a `Token` to undo it with `reset`. */
   set(value: T): Token<T> {
     const holder = active;
-    const vars = holder.contextVars;
+    const vars = holder === outsideTasks ? hostContextVars() : holder.contextVars;
     const key = this as ContextVar<unknown>;
     const token = new Token<T>(this, vars.has(key) ? (vars.get(key) as T) : MISSING, holder);
-    holder.contextVars = new Map(vars).set(key, value);
+    const next = new Map(vars).set(key, value);
+    if (holder === outsideTasks) setHostContextVars(next);
+    else holder.contextVars = next;
     return token;
   }
 
@@ -232,10 +277,12 @@ export class ContextVar<T> {
     if (token.holder !== active) throw new RangeError("the token was created in a different Context");
     token.used = true;
     const key = this as ContextVar<unknown>;
-    const next = new Map(active.contextVars);
+    const holder = active;
+    const next = new Map(holder === outsideTasks ? hostContextVars() : holder.contextVars);
     if (token.oldValue === MISSING) next.delete(key);
     else next.set(key, token.oldValue);
-    active.contextVars = next;
+    if (holder === outsideTasks) setHostContextVars(next);
+    else holder.contextVars = next;
   }
 
   [inspectCustom](): string {

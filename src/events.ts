@@ -19,10 +19,14 @@
  *   the earliest live deadline.
  * - Under a `VirtualClock` time stands still while anything is ready and
  *   jumps to the next deadline only when the loop is idle after Node's loop
- *   has had a turn and no external operation (a bridged promise, executor
- *   job, connecting socket) is outstanding.
+ *   has had a turn. While real work is outstanding (a bridged promise, an
+ *   executor job, a child process, a socket read or connect: the
+ *   `externalWait` count), it jumps only once that work has made no progress
+ *   — no external wait started or ended, no iteration ran — for
+ *   `autojumpThreshold` real seconds (Trio's `MockClock(autojump_threshold)`).
  */
 import { hostEnv, hostProcess, requireHostProcess, scheduleHostTurn } from "./host.js";
+import { neutralScope } from "./async-scope.js";
 import { formatValue, inspectCustom } from "./repr.js";
 import { makeClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
@@ -105,6 +109,13 @@ export interface EventLoopOptions {
   shuffle?: boolean;
   /** The shuffle's seed (an unsigned 32-bit integer); random when omitted. */
   seed?: number;
+  /**
+   * Under a virtual clock, how many real seconds outstanding real work (a
+   * socket, a child process, an executor job, a bridged promise) may make no
+   * progress before time jumps to the next deadline anyway (default 1).
+   * With nothing real outstanding, time jumps at once.
+   */
+  autojumpThreshold?: number;
 }
 
 /** Options of `createTask` (Python's `create_task` keywords). */
@@ -146,6 +157,8 @@ const TURN_BUDGET_MS = 0.5;
 // Compact the heap when cancelled timers are this share of it (and at least MIN).
 const CANCELLED_TIMER_FRACTION = 0.5;
 const MIN_CANCELLED_TIMERS_FOR_COMPACTION = 100;
+// Trio's MockClock(autojump_threshold) default for our kit: real work gets a second.
+const DEFAULT_AUTOJUMP_THRESHOLD = 1;
 
 const envDebug = (): boolean => {
   const value = hostEnv("ASYNCIO_TS_DEBUG");
@@ -203,6 +216,15 @@ export class EventLoop {
   private nodeTimer: NodeJS.Timeout | null = null;
   private nodeTimerDeadline = Infinity;
   private externalWaits = 0;
+  // Waits that hold virtual time only while their probe says they are real
+  // (a socket read whose peer may be a socket of this very loop).
+  private readonly probedWaits = new Set<() => boolean>();
+  // Virtual clock only: real seconds outstanding real work may stall before time jumps anyway.
+  private readonly autojumpThresholdMs: number;
+  // Virtual clock only: `performance.now()` of the last progress (an iteration ran, an external wait started or ended).
+  private lastProgressMs = 0;
+  // Virtual clock only: the real timer that retries the jump once the threshold has passed.
+  private autojumpTimer: ReturnType<typeof setTimeout> | null = null;
   private stopRun: ((error?: unknown) => void) | null = null;
   private signalListeners: Map<NodeJS.Signals, () => void> | null = null;
 
@@ -235,6 +257,8 @@ export class EventLoop {
     this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
     this.clockResolution = this.virtualClock ? 0 : REAL_CLOCK_RESOLUTION;
     this.debug = options.debug ?? envDebug();
+    this.autojumpThresholdMs =
+      numberArg(options.autojumpThreshold ?? DEFAULT_AUTOJUMP_THRESHOLD, "autojumpThreshold", { min: 0, infinite: true }) * 1000;
     if (options.shuffle === true) {
       this.scheduleSeed = normaliseSeed(options.seed);
       this.shuffleRandom = seededRandom(this.scheduleSeed);
@@ -314,12 +338,43 @@ export class EventLoop {
   /** @internal An external operation (bridged promise, executor job) started: virtual time must wait for it. */
   externalWaitStarted(): void {
     this.externalWaits++;
+    if (this.virtualClock !== null) this.lastProgressMs = performance.now();
   }
 
   /** @internal The external operation ended. */
   externalWaitEnded(): void {
     this.externalWaits--;
+    if (this.virtualClock !== null) this.lastProgressMs = performance.now();
     if (this.externalWaits === 0 && this.virtualClock !== null && this.running && !this.turnScheduled) this.scheduleTurn();
+  }
+
+  /**
+   * @internal A wait that counts as real work (virtual time holds for it)
+   * while `isReal()` returns true, asked whenever time would jump: a socket
+   * read is real unless its peer turns out to be a socket of this loop.
+   */
+  probedWaitStarted(isReal: () => boolean): void {
+    // Only a virtual clock asks; on a real clock a read costs nothing more.
+    if (this.virtualClock === null) return;
+    this.probedWaits.add(isReal);
+    this.lastProgressMs = performance.now();
+  }
+
+  /**
+   * @internal The wait `probedWaitStarted(isReal)` began has ended (in a
+   * step of the waiting task, so the loop looks at jumping after it anyway).
+   */
+  probedWaitEnded(isReal: () => boolean): void {
+    if (this.virtualClock === null) return;
+    this.probedWaits.delete(isReal);
+    this.lastProgressMs = performance.now();
+  }
+
+  // Whether real work is outstanding: virtual time must wait for it (up to the autojump threshold).
+  private realWorkOutstanding(): boolean {
+    if (this.externalWaits > 0) return true;
+    for (const isReal of this.probedWaits) if (isReal()) return true;
+    return false;
   }
 
   // ------------------------------------------------- futures and tasks
@@ -381,6 +436,7 @@ export class EventLoop {
         this.stopping = false;
         setLoopRunning(this, false);
         this.disarmNodeTimer();
+        this.disarmAutojump();
         if (error === undefined) resolve();
         else reject(error);
       };
@@ -602,6 +658,14 @@ export class EventLoop {
   // keep asyncio's order (each iteration still runs exactly the batch that
   // was ready when it began) and save a setImmediate per iteration.
   private readonly turn = (): void => {
+    // Once async-local stores are in use, a turn runs in a store-less scope,
+    // not in the one of whoever scheduled it (async-scope.ts).
+    const scope = neutralScope;
+    if (scope === null) this.runTurn();
+    else scope.runInAsyncScope(this.runTurn, this);
+  };
+
+  private runTurn(): void {
     this.turnScheduled = false;
     if (!this.running) return;
     // PERF: two stores to a shared Int32Array per macrotask, nothing per step
@@ -613,7 +677,9 @@ export class EventLoop {
       // On a virtual clock, one iteration per macrotask: time jumps after a
       // host turn with nothing ready, and socket data written by one iteration
       // must have had its host turns by then.
-      const deadline = this.virtualClock === null ? performance.now() + TURN_BUDGET_MS : 0;
+      let deadline = 0;
+      if (this.virtualClock === null) deadline = performance.now() + TURN_BUDGET_MS;
+      else this.lastProgressMs = performance.now();
       do this.runOnce();
       while (this.readyQueue.length > 0 && !this.stopping && performance.now() < deadline);
     } catch (error) {
@@ -632,7 +698,7 @@ export class EventLoop {
       return;
     }
     this.waitForNextTimer();
-  };
+  }
 
   private runOnce(): void {
     const readyQueue = this.readyQueue;
@@ -737,15 +803,42 @@ export class EventLoop {
   }
 
   // Virtual time moves only here: after Node's loop had a turn (I/O and
-  // promise callbacks ran) and still nothing is ready nor outstanding.
+  // promise callbacks ran) and still nothing is ready, and either nothing real
+  // is outstanding or it has made no progress for the autojump threshold.
   private readonly jumpIfIdle = (): void => {
     this.jumpScheduled = false;
-    if (!this.running || this.turnScheduled || this.readyQueue.length > 0 || this.externalWaits > 0) return;
+    if (!this.running || this.turnScheduled || this.readyQueue.length > 0) return;
     const next = this.peekLiveTimer();
     if (next === undefined) return;
+    if (this.realWorkOutstanding()) {
+      const stalledMs = performance.now() - this.lastProgressMs;
+      if (stalledMs < this.autojumpThresholdMs) {
+        this.armAutojump(this.autojumpThresholdMs - stalledMs);
+        return;
+      }
+    }
     this.virtualClock!.jumpTo(next.deadline);
     this.scheduleTurn();
   };
+
+  // A real timer to look again once outstanding real work may have stalled
+  // for the threshold; progress before then makes that look find it busy.
+  private armAutojump(delayMs: number): void {
+    if (this.autojumpTimer !== null || delayMs === Infinity) return;
+    this.autojumpTimer = setTimeout(this.autojumpTimerFired, Math.min(MAX_NODE_TIMER_MS, Math.ceil(delayMs)));
+  }
+
+  private readonly autojumpTimerFired = (): void => {
+    this.autojumpTimer = null;
+    this.jumpIfIdle();
+  };
+
+  private disarmAutojump(): void {
+    if (this.autojumpTimer !== null) {
+      clearTimeout(this.autojumpTimer);
+      this.autojumpTimer = null;
+    }
+  }
 
   [inspectCustom](): string {
     const state = this.closed ? "closed" : this.running ? "running" : "idle";

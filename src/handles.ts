@@ -3,6 +3,7 @@
  * `asyncio.Handle` and `asyncio.TimerHandle`).
  */
 import { inspectCustom } from "./repr.js";
+import { currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
 
 /** The loop-side view a handle needs; kept minimal so this module does not import the loop. */
 export interface HandleOwner {
@@ -35,18 +36,29 @@ export interface Timer extends Runnable {
   isCancelled: boolean;
 }
 
-/** A callback scheduled on the loop; `cancel()` keeps it from running. */
+/**
+ * A callback scheduled on the loop; `cancel()` keeps it from running. The
+ * callback runs in a copy of the context current when it was scheduled
+ * (Python's `call_soon(..., context=None)`), so its `ContextVar` sets stay
+ * in that copy.
+ */
 export class Handle {
   /** @internal */ callback: ((...args: never[]) => unknown) | null;
   /** @internal */ args: readonly unknown[];
   /** @internal */ isCancelled = false;
   /** @internal The loop it is scheduled on (null until a timer is scheduled). */ owner: HandleOwner | null;
+  /**
+   * @internal The callback's context: a copy of the one current when it was
+   * scheduled (a copy is the same immutable map; a `set` replaces it here).
+   */
+  contextVars: VarMap;
 
   /** @internal Handles are made by the loop, not by users. */
   constructor(callback: ((...args: never[]) => unknown) | null, args: readonly unknown[], owner: HandleOwner | null) {
     this.callback = callback;
     this.args = args;
     this.owner = owner;
+    this.contextVars = currentContextVars();
   }
 
   /** Keeps the callback from running; does nothing if it ran already. */
@@ -67,10 +79,13 @@ export class Handle {
   [runStep](): void {
     const callback = this.callback;
     if (this.isCancelled || callback === null) return;
+    const previousContext = enterContext(this);
     try {
       (callback as (...args: unknown[]) => unknown)(...this.args);
     } catch (error) {
       this.owner?.reportCallbackError(error, this);
+    } finally {
+      restoreContext(previousContext);
     }
   }
 

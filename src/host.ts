@@ -77,9 +77,17 @@ export function lazyBuiltin<T extends object>(id: string, what: string): T {
   });
 }
 
-/** An environment variable of the host, or `undefined` (none set, or no environment). */
+/**
+ * An environment variable of the host, or `undefined`: none set, no
+ * environment, or one the program may not read (Deno without `--allow-env`
+ * throws `NotCapable` on the read; such a variable counts as unset).
+ */
 export function hostEnv(name: string): string | undefined {
-  return hostProcess()?.env?.[name];
+  try {
+    return hostProcess()?.env?.[name];
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -42,6 +42,13 @@ export interface RunOptions {
   shuffle?: boolean;
   /** The shuffle's seed (read it back as `loop.scheduleSeed`); random when omitted. */
   seed?: number;
+  /**
+   * Under a virtual clock, how many real seconds outstanding real work (a
+   * socket, a child process, an executor job, a bridged promise) may make no
+   * progress before time jumps to the next deadline anyway (default 1; Trio's
+   * `MockClock(autojump_threshold)`). With nothing real outstanding, time jumps at once.
+   */
+  autojumpThreshold?: number;
 }
 
 /** Options of `new Runner()`: those of `run()`. */
@@ -161,6 +168,7 @@ export class Runner {
       ...(options.debug !== undefined ? { debug: options.debug } : {}),
       ...(options.shuffle !== undefined ? { shuffle: options.shuffle } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.autojumpThreshold !== undefined ? { autojumpThreshold: options.autojumpThreshold } : {}),
     });
     for (const setup of runSetups) {
       const finish = setup(loop, options);

@@ -88,6 +88,10 @@ export class StreamReader {
   private socket: Readable | null = null;
   private paused = false;
   private loop: EventLoop | null = null;
+  /** @internal Whether the peer is a socket of the same loop (then a read waits on the loop, not on real work). */
+  peerInLoop: (() => boolean) | null = null;
+  // Asked by a virtual clock while a read waits: real work, unless the peer is a socket of this loop.
+  private readonly readIsReal = (): boolean => this.peerInLoop?.() !== true;
 
   constructor(options: { limit?: number } = {}) {
     this.limit = checkLimit(options.limit);
@@ -260,11 +264,17 @@ export class StreamReader {
       this.paused = false;
       this.socket?.resume();
     }
-    const waiter = (this.loop ?? getRunningLoop()).createFuture<void>();
+    const loop = this.loop ?? getRunningLoop();
+    const waiter = loop.createFuture<void>();
     this.waiter = waiter;
+    // Waiting on a socket or pipe is real work outstanding, and a virtual clock
+    // holds for it (autojump), unless the peer is a socket of this same loop.
+    const onTransport = this.socket !== null;
+    if (onTransport) loop.probedWaitStarted(this.readIsReal);
     try {
       yield* waiter;
     } finally {
+      if (onTransport) loop.probedWaitEnded(this.readIsReal);
       if (this.waiter === waiter) this.waiter = null;
     }
   }
@@ -537,7 +547,42 @@ export function wrapSocket(socket: net.Socket, loop: EventLoop, limit: number, u
   const reader = readerOver(socket, loop, limit);
   const writer = writerOver(socket, reader, loop);
   writer.unixPath = unixPath;
+  trackEndpoint(socket, loop, reader, unixPath);
   return [reader, writer];
+}
+
+// The open socket ends of each loop, counted by endpoint. A client and the
+// server it talks to in one program are both ends of one connection: a read
+// on either waits for the loop's own tasks (which may sleep on virtual time),
+// not for real work, so it must not hold a virtual clock.
+const openEndpoints = new WeakMap<EventLoop, Map<string, number>>();
+
+function endpointKeys(socket: net.Socket, unixPath: string | null): [own: string, peer: string] | null {
+  if (unixPath !== null) {
+    // A Unix socket has no port: the accepted end and the connecting end are told apart by side.
+    const accepted = (socket as { server?: unknown }).server != null;
+    return accepted ? [`server ${unixPath}`, `client ${unixPath}`] : [`client ${unixPath}`, `server ${unixPath}`];
+  }
+  const { localAddress, localPort, remoteAddress, remotePort } = socket;
+  if (localAddress === undefined || remoteAddress === undefined) return null;
+  const plain = (address: string): string => address.replace(/^::ffff:/, "");
+  return [`${plain(localAddress)} ${localPort}`, `${plain(remoteAddress)} ${remotePort}`];
+}
+
+function trackEndpoint(socket: net.Socket, loop: EventLoop, reader: StreamReader, unixPath: string | null): void {
+  const keys = endpointKeys(socket, unixPath);
+  if (keys === null) return;
+  const [own, peer] = keys;
+  let endpoints = openEndpoints.get(loop);
+  if (endpoints === undefined) openEndpoints.set(loop, (endpoints = new Map()));
+  const counts = endpoints;
+  counts.set(own, (counts.get(own) ?? 0) + 1);
+  socket.once("close", () => {
+    const left = counts.get(own)! - 1;
+    if (left === 0) counts.delete(own);
+    else counts.set(own, left);
+  });
+  reader.peerInLoop = () => counts.has(peer);
 }
 
 /**

@@ -19,7 +19,7 @@
 import { formatValue, inspectCustom } from "./repr.js";
 import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isThenable, type Coro } from "./coroutines.js";
 import { CancelledError, RuntimeError } from "./errors.js";
-import { captureAsyncScope, storelessScope, type AsyncScope } from "./async-scope.js";
+import { captureAsyncScope, setRunningTaskScopeAdopter, storelessAsyncScope, storesInUse, type AsyncScope } from "./async-scope.js";
 import { Context, currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
 import type { EventLoop, TaskFactory, TaskOptions } from "./events.js";
 import { getRunningLoop, getRunningLoopOrNull } from "./running-loop.js";
@@ -34,6 +34,19 @@ const generatorThrow = generatorPrototype.throw as (this: Coro<unknown>, error: 
 
 /** @internal What `sleep(0)` hands the task: "put me back in the ready queue". */
 export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null)) as Future<unknown>;
+
+// The abort reasons of task signals whose cancellation is over (`uncancel()`
+// brought `cancelling()` back to 0 after the signal was aborted). A promise
+// rejecting with one was handed a stale signal, not cancelled now.
+const spentSignalReasons = new WeakSet<object>();
+
+/**
+ * @internal Whether `reason` is the abort reason of a task signal whose
+ * cancellation is over: a signal read before a caught timeout and reused.
+ */
+export function isSpentSignalReason(reason: unknown): boolean {
+  return typeof reason === "object" && reason !== null && spentSignalReasons.has(reason);
+}
 
 // The task whose step is on the call stack (Python's `_current_tasks[loop]`).
 let runningTask: Task<unknown> | null = null;
@@ -357,7 +370,11 @@ export class Task<T> extends Future<T> {
         extras.heldCancels = null;
         // The cancelled operation is over: its signal stays aborted for whoever
         // holds it, and the next read of `signal` makes a fresh one.
-        if (extras.abortController?.signal.aborted === true) extras.abortController = null;
+        const signal = extras.abortController?.signal;
+        if (signal?.aborted === true) {
+          if (typeof signal.reason === "object" && signal.reason !== null) spentSignalReasons.add(signal.reason as object);
+          extras.abortController = null;
+        }
       }
     }
     return extras.cancelRequests;
@@ -368,7 +385,10 @@ export class Task<T> extends Future<T> {
    * the task is cancelled (or ends cancelled); pass it to `fetch` and other
    * signal-aware APIs. Once `uncancel()` brings `cancelling()` back to 0 (a
    * caught timeout does), the next read gives a fresh, unaborted signal; one
-   * handed out before stays aborted. Made on first access.
+   * handed out before stays aborted, and a promise that rejects with its
+   * reason fails `fromPromise` with a `RuntimeError` saying so. Read it
+   * inside the block you retry, or prefer `fromPromise((signal) => …)`,
+   * whose signal belongs to the one operation. Made on first access.
    */
   get signal(): AbortSignal {
     const extras = this.getExtras();
@@ -383,6 +403,16 @@ export class Task<T> extends Future<T> {
 
   // ------------------------------------------------------------ stepping
 
+  /** @internal Whether the task's steps run in an `AsyncResource` of their own. */
+  hasAsyncScope(): boolean {
+    return this.extras?.asyncScope != null;
+  }
+
+  /** @internal Gives the task a store-less `AsyncResource` to step in (it had none). */
+  adoptAsyncScope(): AsyncScope {
+    return (this.getExtras().asyncScope = storelessAsyncScope());
+  }
+
   /** @internal What the task is suspended on: a pending future, or `null` (ready, running or done). */
   getWaitingOn(): Future<unknown> | null {
     return this.futureWaitedOn;
@@ -392,7 +422,8 @@ export class Task<T> extends Future<T> {
   [runStep](): void {
     if (this.state !== "pending") return;
     const instrument = this.loop.instrument;
-    const asyncScope = this.extras?.asyncScope ?? storelessScope;
+    // A task created before any store was in use gets a store-less resource of its own, once.
+    const asyncScope = this.extras?.asyncScope ?? (storesInUse ? this.adoptAsyncScope() : null);
     if (instrument === null) {
       if (asyncScope === null) this.step();
       else asyncScope.runInAsyncScope(this.step, this);
@@ -563,6 +594,14 @@ export function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions
   factoryOptions.eagerStart = options?.eagerStart ?? eagerByDefault;
   return new Task(coro, factoryOptions);
 }
+
+// The first enterWith of the process may come from a step of a task that has no
+// resource yet: async-scope.ts gives it one, so its later steps keep the store.
+setRunningTaskScopeAdopter(() => {
+  const task = runningTask;
+  if (task === null || task.hasAsyncScope()) return null;
+  return task.adoptAsyncScope();
+});
 
 /**
  * A task factory whose tasks start eagerly (Python 3.12's

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CancelledError, createTask, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
+import { CancelledError, RuntimeError, TimeoutError, createTask, currentTask, fromPromise, getRunningLoop, run, sleep, timeout, type Coro } from "../src/index.js";
 import { runVirtual, hostTurn } from "./support.js";
 
 test("fromPromise resolves with the promise's value", async () => {
@@ -152,6 +152,68 @@ test("a promise rejecting with another task's aborted signal reason reaches the 
     owner.cancel();
     assert.equal(yield* waiter, "CancelledError");
   });
+});
+
+// A fetch-like operation: answers after `ms` real milliseconds, or rejects with the signal's reason once it is aborted.
+function fetchLike(signal: AbortSignal, ms: number): Promise<string> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => resolve("body"), ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+test("a task signal reused after a caught timeout fails the retry with a RuntimeError naming the fix, not a cancellation", async () => {
+  const seen = await run(function* () {
+    const signal = currentTask()!.signal; // read once, before the timeout
+    try {
+      yield* timeout(0.01, () => fromPromise(fetchLike(signal, 10_000)));
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+    }
+    try {
+      yield* fromPromise(fetchLike(signal, 1)); // the retry, with the same (aborted) signal
+    } catch (error) {
+      return error;
+    }
+    return null;
+  });
+  assert.ok(seen instanceof RuntimeError, `expected a RuntimeError, got ${String(seen)}`);
+  assert.match(seen.message, /task\.signal from an earlier cancellation/);
+  assert.match(seen.message, /inside the block you retry/);
+  assert.match(seen.message, /fromPromise\(\(signal\) => fetch\(url, \{ signal \}\)\)/);
+  assert.ok(seen.cause instanceof CancelledError);
+});
+
+test("after a caught timeout the factory form and a fresh task.signal both succeed on retry", async () => {
+  const results = await run(function* () {
+    try {
+      yield* timeout(0.01, () => fromPromise((signal) => fetchLike(signal, 10_000)));
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+    }
+    return [yield* fromPromise((signal) => fetchLike(signal, 1)), yield* fromPromise(fetchLike(currentTask()!.signal, 1))];
+  });
+  assert.deepEqual(results, ["body", "body"]);
+});
+
+test("a task signal aborted by a cancellation still in progress cancels the bridged future", async () => {
+  const seen = await run(function* () {
+    const task = currentTask()!;
+    const signal = task.signal;
+    task.cancel("stop");
+    try {
+      yield* fromPromise(fetchLike(signal, 10_000));
+    } catch (error) {
+      task.uncancel();
+      return error;
+    }
+    return null;
+  });
+  assert.ok(seen instanceof CancelledError);
 });
 
 test("fromPromise of a factory that returns no promise is a future failed with a TypeError", async () => {

@@ -9,6 +9,7 @@ import {
   Token,
   copyContext,
   createTask,
+  getRunningLoop,
   gather,
   sleep,
   type Coro,
@@ -85,6 +86,57 @@ test("reset refuses a used token, a token of another variable and one from anoth
     assert.throws(() => a.reset(inner), /different Context/);
     assert.throws(() => a.reset({} as never), TypeError);
   });
+});
+
+test("a token is disposable: using a set resets the variable when the scope ends", async () => {
+  const user = new ContextVar<string>("user", { default: "nobody" });
+  const seen = await runVirtual(function* () {
+    const inside: string[] = [];
+    {
+      using _outer = user.set("alice");
+      inside.push(user.get());
+      {
+        using _inner = user.set("bob");
+        inside.push(user.get());
+        yield* sleep(1);
+      }
+      inside.push(user.get());
+    }
+    inside.push(user.get());
+    return inside;
+  });
+  assert.deepEqual(seen, ["alice", "bob", "alice", "nobody"]);
+});
+
+test("disposing a token that reset already used throws as a second reset does", async () => {
+  const level = new ContextVar<number>("level");
+  await runVirtual(function* () {
+    const token = level.set(1);
+    level.reset(token);
+    assert.throws(() => token[Symbol.dispose](), /already been used/);
+  });
+});
+
+test("callSoon, callLater and callAt callbacks run in a copy of the context current when they were scheduled", async () => {
+  const user = new ContextVar<string>("user", { default: "nobody" });
+  const seen = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const log: string[] = [];
+    user.set("main");
+    loop.callSoon(() => {
+      log.push(`soon:${user.get()}`);
+      user.set("set-by-callback"); // lands in the callback's own copy
+    });
+    loop.callSoon(() => log.push(`next:${user.get()}`));
+    loop.callLater(1, () => log.push(`later:${user.get()}`));
+    loop.callAt(loop.time() + 2, () => log.push(`at:${user.get()}`));
+    user.set("changed after scheduling");
+    yield* sleep(3);
+    log.push(`main:${user.get()}`);
+    return log;
+  });
+  assert.deepEqual(seen, ["soon:main", "next:main", "later:main", "at:main", "main:changed after scheduling"]);
+  assert.equal(user.get(), "nobody");
 });
 
 test("a task given a context runs in it, so its sets land there", async () => {

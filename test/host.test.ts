@@ -77,6 +77,12 @@ test("hostEnv reads the environment, and is undefined without a process", () => 
   }
 });
 
+test("hostEnv counts a variable the host refuses to read as unset", () => {
+  // Deno without --allow-env throws NotCapable from the env read itself.
+  const env = new Proxy({}, { get: () => { throw new Error("NotCapable: Requires env access"); } });
+  assert.equal(withProcess({ on: () => undefined, env }, () => hostEnv("ASYNCIO_TS_DEBUG")), undefined);
+});
+
 test("requireHostProcess names what needed it on a host without a process", () => {
   assert.equal(requireHostProcess("signals"), process);
   assert.throws(

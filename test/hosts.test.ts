@@ -79,6 +79,18 @@ test("the portable tests pass on Deno", { skip: skipWithout(deno, "deno"), timeo
   assertAllPassed(await runBundleWith(deno, ["run", "--allow-all", "--v8-flags=--expose-gc"], await bundle("deno")), "Deno");
 });
 
+test("the package root runs on Deno with no permission flags: an environment variable it may not read counts as unset", { skip: skipWithout(deno, "deno"), timeout: 120_000 }, async () => {
+  assert.ok(deno !== null, "deno is missing: it comes from the deno npm package (npm ci)");
+  // The root reads ASYNCIO_TS_DEBUG (and more) as it starts a loop; without --allow-env Deno throws NotCapable on each read.
+  const program = `import { run, sleep, getRunningLoop } from "./src/index.ts";
+const result = await run(function* () { yield* sleep(0.001); return { value: 42, debug: getRunningLoop().getDebug() }; });
+console.log("DENO-ROOT " + JSON.stringify(result));
+`;
+  const built = await build({ stdin: { contents: program, resolveDir: root, sourcefile: "deno-root.ts", loader: "ts" }, bundle: true, format: "esm", platform: "node", write: false, logLevel: "silent" });
+  const result = await runBundleWith<{ value: number; debug: boolean }>(deno, ["run"], built.outputFiles[0]!.text, { marker: "DENO-ROOT ", timeoutMs: 60_000 });
+  assert.deepEqual(result, { value: 42, debug: false });
+});
+
 const chromium = hostBinary("chromium");
 test("the portable tests pass in headless Chromium", { skip: skipWithout(chromium, "chromium"), timeout: 300_000 }, async () => {
   assert.ok(chromium !== null, "chromium is missing: .ci/run installs Debian's chromium");

@@ -7,18 +7,26 @@ import assert from "node:assert/strict";
 import { createServer, type Server as NodeServer } from "node:net";
 import { describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import {
   Event,
   Lock,
   RuntimeError,
+  TimeoutError,
   createTask,
   getRunningLoop,
   openConnection,
+  openUnixConnection,
   run,
+  runProcess,
   sleep,
   startServer,
+  startUnixServer,
   toThread,
+  waitFor,
   type Coro,
   type StreamReader,
   type StreamWriter,
@@ -562,5 +570,106 @@ describe("advanceTime", () => {
     );
     assert.ok(error instanceof RuntimeError);
     assert.match(error.message, /virtual clock/);
+  });
+});
+
+describe("autojump: the virtual clock and real work", () => {
+  test("a hung child still meets its runProcess timeout: time jumps once real work made no progress for the autojump threshold", async () => {
+    const started = performance.now();
+    await coroutineTest(
+      function* () {
+        const loop = getRunningLoop();
+        const before = loop.time();
+        let caught: unknown = null;
+        try {
+          yield* runProcess(["sleep", "5"], { timeout: 1 });
+        } catch (error) {
+          caught = error;
+        }
+        assert.ok(caught instanceof TimeoutError, `expected a TimeoutError, got ${String(caught)}`);
+        assert.ok(loop.time() - before >= 1, "the timeout fired at loop time 1");
+      },
+      { autojumpThreshold: 0.2, timeout: 30 },
+    )();
+    const realSeconds = (performance.now() - started) / 1000;
+    assert.ok(realSeconds < 4, `took ${realSeconds.toFixed(2)} s of real time (the child sleeps 5 s)`);
+  });
+
+  test("a peer answering after 0.3 s of real time is not timed out by a 5 s waitFor", async () => {
+    // A peer outside the loop: it answers each connection after 300 real milliseconds.
+    const peer = createServer((socket) => {
+      const timer = setTimeout(() => socket.end("pong\n"), 300);
+      socket.on("close", () => clearTimeout(timer));
+    });
+    await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
+    const { port } = peer.address() as AddressInfo;
+    try {
+      await coroutineTest(function* () {
+        const [reader, writer] = yield* openConnection("127.0.0.1", port);
+        try {
+          const line = yield* waitFor(reader.readline(), 5);
+          assert.equal(line.toString(), "pong\n");
+        } finally {
+          writer.close();
+          yield* writer.waitClosed();
+        }
+      })();
+    } finally {
+      await new Promise((resolve) => peer.close(resolve));
+    }
+  });
+
+  test("a read whose peer is a server of the same loop does not hold virtual time, over TCP and Unix sockets", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "asyncio-ts-autojump-")), "s.sock");
+    const started = performance.now();
+    await coroutineTest(
+      function* () {
+        // The server answers after an hour of virtual time: the client's read waits on the loop's own timer.
+        const answerLater = function* (reader: StreamReader, writer: StreamWriter): Coro<void> {
+          yield* reader.readline();
+          yield* sleep(3600);
+          writer.write("late\n");
+          yield* writer.drain();
+          writer.close();
+        };
+        const tcp = yield* startServer(answerLater, "127.0.0.1", 0);
+        const unix = yield* startUnixServer(answerLater, path);
+        try {
+          const port = (tcp.sockets[0] as AddressInfo).port;
+          for (const [reader, writer] of [yield* openConnection("127.0.0.1", port), yield* openUnixConnection(path)]) {
+            writer.write("order\n");
+            assert.equal((yield* waitFor(reader.readline(), 7200)).toString(), "late\n");
+            writer.close();
+            yield* writer.waitClosed();
+          }
+        } finally {
+          tcp.close();
+          unix.close();
+          yield* tcp.waitClosed();
+          yield* unix.waitClosed();
+        }
+      },
+      { autojumpThreshold: 5 },
+    )();
+    const realSeconds = (performance.now() - started) / 1000;
+    assert.ok(realSeconds < 4, `took ${realSeconds.toFixed(2)} s of real time: a read on the loop's own server held virtual time`);
+  });
+
+  test("the kit's timeout is also enforced in real time: a test hung on real work fails instead of hanging the run", async () => {
+    const started = performance.now();
+    const error = await failureOf(
+      function* () {
+        yield* runProcess(["sleep", "5"]);
+      },
+      { timeout: 0.5, autojumpThreshold: Infinity },
+    );
+    const realSeconds = (performance.now() - started) / 1000;
+    assert.match(error.message, /^test timed out after 0\.5 s of real time; where each live task waits:/);
+    assert.ok(realSeconds < 4, `took ${realSeconds.toFixed(2)} s of real time`);
+  });
+
+  test("run() refuses an autojumpThreshold that is negative or not a number", async () => {
+    await assert.rejects(run(function* () {}, { clock: "virtual", autojumpThreshold: -1 }), RangeError);
+    await assert.rejects(run(function* () {}, { clock: "virtual", autojumpThreshold: "1" as never }), TypeError);
   });
 });

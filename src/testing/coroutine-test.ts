@@ -28,7 +28,9 @@ function hostTestRegistrar(): TestRegistrar | null {
  * A test function for any runner whose `it`/`test` takes a function
  * returning a promise (Vitest, Jest, Mocha, `node:test`). The body runs as
  * the main task of a fresh loop, on the virtual clock unless `clock` says
- * otherwise. The promise rejects with the body's error, or when:
+ * otherwise; virtual time waits for outstanding real work (sockets, child
+ * processes, executor jobs, bridged promises) until it has stalled for
+ * `autojumpThreshold` real seconds. The promise rejects with the body's error, or when:
  *
  * - a task is still pending when the body returns (the message names it and
  *   shows where it waits);
@@ -36,8 +38,8 @@ function hostTestRegistrar(): TestRegistrar | null {
  *   test ("Task exception was never retrieved": reported at once, without
  *   waiting for garbage collection as asyncio does), or the loop's
  *   exception handler received any other report (an error in a callback);
- * - `timeout` loop seconds passed (the test is cancelled; the message shows
- *   the await graph of every live task);
+ * - `timeout` seconds passed, of loop time or of real time (the test is
+ *   cancelled; the message shows the await graph of every live task);
  * - a socket, server, pipe, child process or worker thread opened in the
  *   test is still open at its end.
  *

@@ -21,8 +21,20 @@ import { ResourceTracker } from "./resources.js";
 export interface TestOptions {
   /** The loop's clock: `"virtual"` (default; time jumps to the next timer when idle), `"real"` or a `Clock`. */
   clock?: ClockOption;
-  /** Loop seconds after which the test is cancelled and fails, showing where each live task waits. */
+  /**
+   * Seconds after which the test is cancelled and fails, showing where each
+   * live task waits: loop seconds, and also real seconds (so a test hung on
+   * real work fails instead of hanging the run).
+   */
   timeout?: number;
+  /**
+   * Under the virtual clock, how many real seconds outstanding real work (a
+   * socket, a child process, an executor job, a bridged promise) may make no
+   * progress before time jumps to the next deadline anyway (default 1, as
+   * Trio's `MockClock(autojump_threshold)`); with nothing real outstanding,
+   * time jumps at once.
+   */
+  autojumpThreshold?: number;
   /** Run each iteration's ready batch in a seeded random order (Trio's scheduler). */
   shuffle?: boolean;
   /** The shuffle's seed; random when omitted, and printed when the test fails. */
@@ -109,18 +121,26 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
       else loop.defaultExceptionHandler(context);
     });
     let timer: TimerHandle | null = null;
+    let realTimer: ReturnType<typeof setTimeout> | null = null;
     if (timeout !== undefined) {
-      timer = loop.callLater(timeout, () => {
+      const timeOut = (clock: string): void => {
+        if (outcome.timedOut !== null) return;
         const graph = describeTasks(liveTasksOf(loop, null), loop.time());
-        outcome.timedOut = `timed out after ${timeout} s of loop time; where each live task waits:\n${graph}`;
+        outcome.timedOut = `timed out after ${timeout} s of ${clock}; where each live task waits:\n${graph}`;
         self?.cancel(`test timed out after ${timeout} s`);
-      });
+      };
+      timer = loop.callLater(timeout, timeOut, "loop time");
+      // Also in real time: real work that hangs (a child, a socket) must not hang the run.
+      realTimer = setTimeout(() => {
+        if (!loop.isClosed()) loop.callSoon(timeOut, "real time");
+      }, Math.min(timeout * 1000, 2 ** 31 - 1));
     }
     let value: T;
     try {
       value = yield* body();
     } finally {
       timer?.cancel();
+      if (realTimer !== null) clearTimeout(realTimer);
     }
     if (checkTasks) {
       const pending = liveTasksOf(loop, self);
@@ -136,6 +156,7 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
       ...(options.debug !== undefined ? { debug: options.debug } : {}),
       ...(options.shuffle !== undefined ? { shuffle: options.shuffle } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.autojumpThreshold !== undefined ? { autojumpThreshold: options.autojumpThreshold } : {}),
     });
   } catch (error) {
     outcome.error = error;

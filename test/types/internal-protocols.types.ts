@@ -13,7 +13,7 @@ type Satisfies<T extends Protocol, Protocol> = T;
 export type InternalProtocols = [
   Satisfies<Context, ContextHolder>,
   Satisfies<EventLoop, HandleOwner>,
-  Satisfies<Handle, Runnable>,
+  Satisfies<Handle, Runnable & ContextHolder>,
   Satisfies<TimerHandle, Timer>,
   Satisfies<Task<unknown>, Runnable & LiveLink & ContextHolder>,
 ];
