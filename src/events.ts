@@ -24,7 +24,7 @@
  */
 import { hostEnv, hostProcess, requireHostProcess, scheduleHostTurn } from "./host.js";
 import { formatValue, inspectCustom } from "./repr.js";
-import { makeClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
+import { makeClock, VIRTUAL_CLOCK_RESOLUTION, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { RuntimeError } from "./errors.js";
@@ -175,9 +175,6 @@ export function isInsideLoopIteration(): boolean {
 
 // Node's setTimeout holds at most 2**31 - 1 ms; a later deadline is re-armed.
 const MAX_NODE_TIMER_MS = 2 ** 31 - 1;
-// Node's timers fire on a millisecond grid; a timer due within this many
-// seconds counts as due (asyncio's `clock_resolution`).
-const REAL_CLOCK_RESOLUTION = 0.001;
 // How long one Node macrotask may keep iterating before the host gets a turn:
 // bounds how long a ready-task spinner can delay a socket read or a Node timer.
 // Measured (bench/fairness.bench.ts, A/B against 1 ms): 0.5 ms puts a socket
@@ -221,6 +218,11 @@ export class EventLoop implements HandleOwner {
 
   /** @internal */ readonly clock: Clock;
   private readonly virtualClock: VirtualClock | null;
+  // Invariant: a timer runs only once `clock.time() + clockResolution >= deadline`.
+  // Real clock: 0, so no timer fires early (asyncio allows its `clock_resolution`
+  // early; we do not): Node's millisecond timers may wake us a little before the
+  // deadline, and `waitForNextTimer` then re-arms for the rest. Virtual clock:
+  // VIRTUAL_CLOCK_RESOLUTION, so float sums of delays never strand a timer.
   private readonly clockResolution: number;
 
   // Invariant: every item is either a Handle (possibly cancelled: skipped) or
@@ -264,7 +266,7 @@ export class EventLoop implements HandleOwner {
   constructor(options: EventLoopOptions = {}) {
     this.clock = makeClock(options.clock);
     this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
-    this.clockResolution = this.virtualClock ? 0 : REAL_CLOCK_RESOLUTION;
+    this.clockResolution = this.virtualClock ? VIRTUAL_CLOCK_RESOLUTION : 0;
     this.debug = options.debug ?? envDebug();
     if (options.shuffle === true) {
       this.scheduleSeed = normaliseSeed(options.seed);

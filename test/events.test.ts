@@ -752,3 +752,20 @@ test("hasSignalHandler is true only while a handler for that signal is installed
     assert.equal(loop.hasSignalHandler("SIGUSR2"), false);
   });
 });
+
+test("on the virtual clock a deadline within 1e-9 s of the current time is due without time moving", async () => {
+  const clock = new VirtualClock(0.6);
+  const loop = new EventLoop({ clock });
+  try {
+    const firedAt = await loop.runUntilComplete(
+      (function* (): Coro<number> {
+        const fired = loop.createFuture<number>();
+        loop.callAt(0.2 + 0.2 + 0.2, () => fired.setResult(loop.time()));
+        return yield* fired;
+      })(),
+    );
+    assert.equal(firedAt, 0.6);
+  } finally {
+    loop.close();
+  }
+});
