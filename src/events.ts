@@ -28,7 +28,7 @@ import { makeClock, VIRTUAL_CLOCK_RESOLUTION, VirtualClock, type Clock, type Clo
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { RuntimeError } from "./errors.js";
-import { Future, setRunningLoopLookup } from "./futures.js";
+import { Future, reportUnretrieved, setRunningLoopLookup } from "./futures.js";
 import { Handle, runStep, TimerHandle, type HandleOwner, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
@@ -185,6 +185,9 @@ const TURN_BUDGET_MS = 0.5;
 const CANCELLED_TIMER_FRACTION = 0.5;
 const MIN_CANCELLED_TIMERS_FOR_COMPACTION = 100;
 
+// The signal handlers' keep-alive timer has nothing to do.
+const keepAlive = (): void => {};
+
 const envDebug = (): boolean => {
   const value = hostEnv("ASYNCIO_TS_DEBUG");
   return value !== undefined && value !== "" && value !== "0";
@@ -248,15 +251,17 @@ export class EventLoop implements HandleOwner {
   private externalWaits = 0;
   private stopRun: ((error?: unknown) => void) | null = null;
   private signalListeners: Map<NodeJS.Signals, () => void> | null = null;
+  // Invariant: non-null exactly while a signal handler is registered. A ref'd
+  // host timer that never fires: the host's own signal watchers do not keep
+  // it alive, and a program waiting for SIGTERM must neither exit nor count
+  // as deadlocked (Python's loop waits for its signal handlers).
+  private signalKeepAlive: ReturnType<typeof setInterval> | null = null;
 
   /** @internal Tasks not yet done, for `allTasks()` and `run()`'s final cleanup. */
   readonly liveTasks = new LiveTaskList<Task<unknown>>();
 
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
   instrument: LoopInstrument | null = null;
-
-  /** @internal Called with each future of this loop that fails (the testing kit's "never retrieved" check). */
-  failureWatch: ((future: Future<unknown>) => void) | null = null;
 
   /** The seed of the schedule shuffle, or `null` when the loop keeps FIFO order (`shuffle` off). */
   readonly scheduleSeed: number | null;
@@ -457,12 +462,15 @@ export class EventLoop implements HandleOwner {
   }
 
   /**
-   * Closes the loop: drops pending callbacks and timers and shuts the default
-   * executor down without waiting. A closed loop cannot run again.
+   * Closes the loop: reports every failed future or task of this loop whose
+   * exception nobody retrieved ("Task exception was never retrieved"), drops
+   * pending callbacks and timers and shuts the default executor down without
+   * waiting. A closed loop cannot run again.
    */
   close(): void {
     if (this.running) throw new RuntimeError("Cannot close a running event loop");
     if (this.closed) return;
+    reportUnretrieved(this);
     this.closed = true;
     if (this.signalListeners !== null) for (const signal of [...this.signalListeners.keys()]) this.removeSignalHandler(signal);
     this.readyQueue.clear();
@@ -493,6 +501,7 @@ export class EventLoop implements HandleOwner {
     };
     requireHostProcess("addSignalHandler()").on(signal, listener);
     (this.signalListeners ??= new Map()).set(signal, listener);
+    this.signalKeepAlive ??= setInterval(keepAlive, MAX_NODE_TIMER_MS);
   }
 
   /** @internal Whether `addSignalHandler(signal, ...)` is in effect (Ctrl-C handling then steps aside). */
@@ -506,6 +515,10 @@ export class EventLoop implements HandleOwner {
     if (listener === undefined) return false;
     hostProcess()?.removeListener(signal, listener);
     this.signalListeners!.delete(signal);
+    if (this.signalListeners!.size === 0 && this.signalKeepAlive !== null) {
+      clearInterval(this.signalKeepAlive);
+      this.signalKeepAlive = null;
+    }
     return true;
   }
 

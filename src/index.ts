@@ -19,6 +19,7 @@ export {
   BrokenThreadPool,
   BrokenProcessPool,
   RuntimeError,
+  DeadlockError,
   StopAsyncIteration,
   LookupError,
   KeyboardInterrupt,

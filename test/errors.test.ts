@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CalledProcessError, IncompleteReadError } from "../src/index.js";
+import { CalledProcessError, DeadlockError, IncompleteReadError, RuntimeError } from "../src/index.js";
 
 test("CalledProcessError for a command given as a string quotes it whole", () => {
   const error = new CalledProcessError(2, "make all");
@@ -22,4 +22,10 @@ test("IncompleteReadError without an expected count says undefined, like Python"
   const error = new IncompleteReadError(new Uint8Array(3), null);
   assert.equal(error.message, "3 bytes read on a total of undefined expected bytes");
   assert.equal(error.expected, null);
+});
+
+test("DeadlockError is a RuntimeError named DeadlockError", () => {
+  const error = new DeadlockError("m");
+  assert.ok(error instanceof RuntimeError);
+  assert.equal(error.name, "DeadlockError");
 });

@@ -5,6 +5,7 @@
  * tasks await it, followed upwards.
  */
 import { GatheringFuture } from "../gather.js";
+import { setPendingTasksDescriber } from "../runners.js";
 import type { Future } from "../futures.js";
 import { QueueWaiter } from "../queues.js";
 import { sleepDeadline } from "../sleep.js";
@@ -162,3 +163,11 @@ export function formatCallGraph(node: CallGraphNode, options: { now?: number } =
   }
   return lines.join("\n");
 }
+
+// A deadlock's message (runners.ts) shows the await graph of the pending
+// tasks: only those no other task awaits, as the others appear below them.
+setPendingTasksDescriber((tasks, now) => {
+  const graphs = tasks.map((task) => captureCallGraph(task)!);
+  const roots = graphs.filter((graph) => graph.awaitedBy.length === 0);
+  return (roots.length > 0 ? roots : graphs).map((graph) => formatCallGraph(graph, { now })).join("\n");
+});
