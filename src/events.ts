@@ -225,7 +225,8 @@ export class EventLoop implements HandleOwner {
   // Real clock: 0, so no timer fires early (asyncio allows its `clock_resolution`
   // early; we do not): Node's millisecond timers may wake us a little before the
   // deadline, and `waitForNextTimer` then re-arms for the rest. Virtual clock:
-  // VIRTUAL_CLOCK_RESOLUTION, so float sums of delays never strand a timer.
+  // VIRTUAL_CLOCK_RESOLUTION, so float sums of delays never strand a timer; time
+  // then moves up to the deadline (runOnce), so there too none fires early.
   private readonly clockResolution: number;
 
   // Invariant: every item is either a Handle (possibly cancelled: skipped) or
@@ -678,15 +679,24 @@ export class EventLoop implements HandleOwner {
     const readyQueue = this.readyQueue;
     const heap = this.timerHeap;
     if (heap.size > 0) {
-      const end = this.clock.time() + this.clockResolution;
+      const now = this.clock.time();
+      const end = now + this.clockResolution;
+      let latestDue = now;
       let timer = heap.peek();
       while (timer !== undefined && (timer.isCancelled || timer.deadline <= end)) {
         heap.pop();
         timer.inHeap = false;
         if (timer.isCancelled) this.cancelledTimerCount--;
-        else readyQueue.push(timer);
+        else {
+          readyQueue.push(timer);
+          latestDue = timer.deadline;
+        }
         timer = heap.peek();
       }
+      // A virtual deadline due within the resolution moves time up to it: no
+      // timer sees loop.time() before its deadline, and a loop that sleeps
+      // "until the deadline" gets there instead of waking for ever short of it.
+      if (latestDue > now) this.virtualClock!.jumpTo(latestDue);
     }
     const previous = drainingLoop;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module records which loop is iterating

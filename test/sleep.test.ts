@@ -137,3 +137,22 @@ test("callLater on the real clock never runs its callback before the delay, by l
   });
   assert.deepEqual(early, []);
 });
+
+test("sleeping for what is left until a deadline reaches it on the virtual clock, without spinning short of it", async () => {
+  const naps = await run(
+    function* () {
+      const loop = getRunningLoop();
+      yield* sleep(1);
+      // 0.05 steps from 1 to 3 add up to a hair short of 3: the last nap is a few 1e-16 s long.
+      const deadline = loop.time() + 2;
+      let naps = 0;
+      while (loop.time() < deadline && naps < 1000) {
+        naps++;
+        yield* sleep(Math.min(0.05, deadline - loop.time()));
+      }
+      return naps;
+    },
+    { clock: "virtual" },
+  );
+  assert.ok(naps <= 41, `${naps} naps`);
+});
