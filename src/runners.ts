@@ -218,7 +218,7 @@ async function cancelAllTasks(loop: EventLoop): Promise<void> {
     if (deadlock?.error == null) throw error;
     const stuck = tasks.filter((task) => !task.done());
     loop.callExceptionHandler({
-      message: `${stuck.length === 1 ? "a task was" : `${stuck.length} tasks were`} still pending when the loop closed: their cleanup waits on something nothing can wake\n${describePendingTasks(stuck, loop.time())}`,
+      message: `${stuck.length === 1 ? "a task was" : `${stuck.length} tasks were`} still pending when the loop closed: ${stuck.length === 1 ? "its" : "their"} cleanup waits on something nothing can wake (the error shows what)`,
       exception: deadlock.error,
     });
   } finally {

@@ -412,6 +412,14 @@ test("Runner.run rejects a deadlocked main with DeadlockError and the runner sti
   assert.match(ending.stdout, /main finally ran\nrejected with DeadlockError\n[^]*runner closed/);
 });
 
+test("a task whose cleanup waits for ever when run() ends is reported and the run still ends", async () => {
+  const ending = await runFixture("stuck-cleanup");
+  assert.equal(ending.code, 0, ending.stderr);
+  assert.match(ending.stdout, /run ended/);
+  assert.match(ending.stderr, /a task was still pending when the loop closed: its cleanup waits on something nothing can wake/);
+  assert.match(ending.stderr, /DeadlockError: deadlock: the tasks being cancelled are waiting[^]*\n\* Task "stuck" \[pending\]/);
+});
+
 test(
   "a main waiting for a SIGTERM it handles with addSignalHandler is kept alive, not a deadlock, until the signal",
   { skip: process.platform === "win32" ? "no SIGTERM delivery on Windows" : false },

@@ -164,10 +164,15 @@ export function formatCallGraph(node: CallGraphNode, options: { now?: number } =
   return lines.join("\n");
 }
 
-// A deadlock's message (runners.ts) shows the await graph of the pending
-// tasks: only those no other task awaits, as the others appear below them.
-setPendingTasksDescriber((tasks, now) => {
+/**
+ * @internal The await graphs of `tasks`, each rendered by `formatCallGraph`:
+ * only the tasks no other task awaits, as the others appear below them (the
+ * testing kit's failure messages, a deadlock's message).
+ */
+export function formatTaskGraphs(tasks: readonly Task<unknown>[], now: number): string {
   const graphs = tasks.map((task) => captureCallGraph(task)!);
   const roots = graphs.filter((graph) => graph.awaitedBy.length === 0);
   return (roots.length > 0 ? roots : graphs).map((graph) => formatCallGraph(graph, { now })).join("\n");
-});
+}
+
+setPendingTasksDescriber(formatTaskGraphs);

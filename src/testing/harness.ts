@@ -8,7 +8,7 @@
  */
 import type { ClockOption } from "../clocks.js";
 import type { Coro } from "../coroutines.js";
-import { captureCallGraph, formatCallGraph } from "../debug/graph.js";
+import { formatTaskGraphs } from "../debug/graph.js";
 import { getRunningLoop, type EventLoop, type ExceptionContext } from "../events.js";
 import type { TimerHandle } from "../handles.js";
 import { run } from "../runners.js";
@@ -58,12 +58,6 @@ export interface TestOutcome<T> {
   scheduleSeed: number | null;
 }
 
-/** The await graphs of `tasks`: only the tasks no other task awaits, as the others appear below them. */
-function describeTasks(tasks: readonly Task<unknown>[], now: number): string {
-  const graphs = tasks.map((task) => captureCallGraph(task)!);
-  const roots = graphs.filter((graph) => graph.awaitedBy.length === 0);
-  return (roots.length > 0 ? roots : graphs).map((graph) => formatCallGraph(graph, { now })).join("\n");
-}
 
 function liveTasksOf(loop: EventLoop, except: Task<unknown> | null): Task<unknown>[] {
   return [...loop.liveTasks].filter((task) => task !== except);
@@ -102,7 +96,7 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
     let timer: TimerHandle | null = null;
     if (timeout !== undefined) {
       timer = loop.callLater(timeout, () => {
-        const graph = describeTasks(liveTasksOf(loop, null), loop.time());
+        const graph = formatTaskGraphs(liveTasksOf(loop, null), loop.time());
         outcome.timedOut = `timed out after ${timeout} s of loop time; where each live task waits:\n${graph}`;
         self?.cancel(`test timed out after ${timeout} s`);
       });
@@ -116,7 +110,7 @@ export async function runTestBody<T>(body: () => Coro<T>, options: HarnessOption
     }
     if (checkTasks) {
       const pending = liveTasksOf(loop, self);
-      if (pending.length > 0) outcome.pendingTasks = describeTasks(pending, loop.time()).split(/\n(?=\* )/);
+      if (pending.length > 0) outcome.pendingTasks = formatTaskGraphs(pending, loop.time()).split(/\n(?=\* )/);
     }
     return value;
   }
