@@ -275,7 +275,6 @@ class DeadlockWatch {
   error: DeadlockError | null = null;
 
   private constructor(
-    private readonly host: NodeJS.Process,
     private readonly loop: EventLoop,
     private readonly mainTask: Task<unknown> | null,
   ) {}
@@ -283,16 +282,20 @@ class DeadlockWatch {
   static listen(loop: EventLoop, mainTask: Task<unknown> | null): DeadlockWatch | null {
     const host = hostProcess();
     if (host === null) return null;
-    const watch = new DeadlockWatch(host, loop, mainTask);
-    host.on("beforeExit", watch.onBeforeExit);
+    const watch = new DeadlockWatch(loop, mainTask);
+    // One host listener for every run in progress (many concurrent runs must not trip Node's listener-leak warning).
+    if (activeDeadlockWatches.size === 0) host.on("beforeExit", onBeforeExit);
+    activeDeadlockWatches.add(watch);
     return watch;
   }
 
   stop(): void {
-    this.host.removeListener("beforeExit", this.onBeforeExit);
+    if (!activeDeadlockWatches.delete(this)) return;
+    if (activeDeadlockWatches.size === 0) hostProcess()?.removeListener("beforeExit", onBeforeExit);
   }
 
-  private readonly onBeforeExit = (): void => {
+  /** The host has nothing left that could wake a task. */
+  nothingCanWake(): void {
     if (!this.loop.isRunning()) return;
     if (this.error !== null || this.mainTask === null || this.mainTask.done()) {
       this.error ??= this.deadlockError();
@@ -301,7 +304,7 @@ class DeadlockWatch {
     }
     this.error = this.deadlockError();
     this.mainTask.cancel("deadlock: nothing can wake the main task");
-  };
+  }
 
   private deadlockError(): DeadlockError {
     const pending = [...this.loop.liveTasks];
@@ -311,6 +314,13 @@ class DeadlockWatch {
         `these waits end only if something sets, puts or resolves what they wait on:\n${describePendingTasks(pending, this.loop.time())}`,
     );
   }
+}
+
+// Invariant: the host's 'beforeExit' has `onBeforeExit` as a listener exactly while this set is not empty.
+const activeDeadlockWatches = new Set<DeadlockWatch>();
+
+function onBeforeExit(): void {
+  for (const watch of [...activeDeadlockWatches]) watch.nothingCanWake();
 }
 
 // ------------------------------------------------------------------ Ctrl-C

@@ -324,6 +324,24 @@ test("a Ctrl-C while the program handles SIGINT on the loop goes to its handler 
   assert.deepEqual(got, { seen: ["handled by the program"], cancelling: 0 });
 });
 
+test("twenty runs at once share one beforeExit listener, removed when they end", async () => {
+  const before = process.listenerCount("beforeExit");
+  let most = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, () =>
+      run(
+        function* () {
+          yield* sleep(1);
+          most = Math.max(most, process.listenerCount("beforeExit"));
+        },
+        { clock: "virtual" },
+      ),
+    ),
+  );
+  assert.equal(most, before + 1);
+  assert.equal(process.listenerCount("beforeExit"), before);
+});
+
 // ------------------------------------------------ never silent (child processes)
 
 const neverSilent = fileURLToPath(new URL("./fixtures/never-silent.ts", import.meta.url));
