@@ -128,8 +128,7 @@ function unretrievedContext(report: UnretrievedReport, future: Future<unknown> |
     // Only tasks have a report name, so a "Task" report's future is one.
     if (report.kind === "Task") context.task = future as Task<unknown>;
     else context.future = future;
-  }
-  else if (report.name !== undefined) context["taskName"] = report.name;
+  } else if (report.name !== undefined) context["taskName"] = report.name;
   if (report.sourceTraceback !== undefined) context.sourceTraceback = report.sourceTraceback;
   return context;
 }
