@@ -47,6 +47,13 @@ export class VirtualClock implements Clock {
   }
 }
 
+/**
+ * @internal A virtual deadline within this many seconds of the virtual time
+ * counts as due: float sums (`0.2 + 0.2 + 0.2` is `0.6000000000000001`)
+ * must not leave a timer just past a time set by hand (`advanceTime`).
+ */
+export const VIRTUAL_CLOCK_RESOLUTION = 1e-9;
+
 /** What `run(main, { clock })` accepts. */
 export type ClockOption = "real" | "virtual" | Clock;
 

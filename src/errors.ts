@@ -46,6 +46,15 @@ export class TimeoutError extends NamedError {}
 export class RuntimeError extends NamedError {}
 
 /**
+ * Nothing can make progress any more: `run()`'s main task is pending while
+ * the host has no timer, I/O or signal handler left that could wake a task
+ * (Node's `'beforeExit'`). `run()` and `Runner.run` cancel the main task, so
+ * its `finally` blocks run, then reject with this error; its message shows
+ * what each pending task was waiting on (the await graph).
+ */
+export class DeadlockError extends RuntimeError {}
+
+/**
  * The stream ended before the expected number of bytes arrived
  * (Python's `asyncio.IncompleteReadError`).
  */

@@ -28,11 +28,11 @@
 import { hostEnv, hostProcess, requireHostProcess, scheduleHostTurn } from "./host.js";
 import { neutralScope } from "./async-scope.js";
 import { formatValue, inspectCustom } from "./repr.js";
-import { makeClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
+import { makeClock, VIRTUAL_CLOCK_RESOLUTION, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { RuntimeError } from "./errors.js";
-import { Future } from "./futures.js";
+import { Future, reportUnretrieved } from "./futures.js";
 import { Handle, runStep, TimerHandle, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
@@ -145,9 +145,6 @@ export function setDefaultExecutorFactory(factory: () => Executor): void {
 
 // Node's setTimeout holds at most 2**31 - 1 ms; a later deadline is re-armed.
 const MAX_NODE_TIMER_MS = 2 ** 31 - 1;
-// Node's timers fire on a millisecond grid; a timer due within this many
-// seconds counts as due (asyncio's `clock_resolution`).
-const REAL_CLOCK_RESOLUTION = 0.001;
 // How long one Node macrotask may keep iterating before the host gets a turn:
 // bounds how long a ready-task spinner can delay a socket read or a Node timer.
 // Measured (bench/fairness.bench.ts, A/B against 1 ms): 0.5 ms puts a socket
@@ -159,6 +156,9 @@ const CANCELLED_TIMER_FRACTION = 0.5;
 const MIN_CANCELLED_TIMERS_FOR_COMPACTION = 100;
 // Trio's MockClock(autojump_threshold) default for our kit: real work gets a second.
 const DEFAULT_AUTOJUMP_THRESHOLD = 1;
+
+// The signal handlers' keep-alive timer has nothing to do.
+const keepAlive = (): void => {};
 
 const envDebug = (): boolean => {
   const value = hostEnv("ASYNCIO_TS_DEBUG");
@@ -193,6 +193,12 @@ export class EventLoop {
 
   /** @internal */ readonly clock: Clock;
   private readonly virtualClock: VirtualClock | null;
+  // Invariant: a timer runs only once `clock.time() + clockResolution >= deadline`.
+  // Real clock: 0, so no timer fires early (asyncio allows its `clock_resolution`
+  // early; we do not): Node's millisecond timers may wake us a little before the
+  // deadline, and `waitForNextTimer` then re-arms for the rest. Virtual clock:
+  // VIRTUAL_CLOCK_RESOLUTION, so float sums of delays never strand a timer; time
+  // then moves up to the deadline (runOnce), so there too none fires early.
   private readonly clockResolution: number;
 
   // Invariant: every item is either a Handle (possibly cancelled: skipped) or
@@ -227,6 +233,11 @@ export class EventLoop {
   private autojumpTimer: ReturnType<typeof setTimeout> | null = null;
   private stopRun: ((error?: unknown) => void) | null = null;
   private signalListeners: Map<NodeJS.Signals, () => void> | null = null;
+  // Invariant: non-null exactly while a signal handler is registered. A ref'd
+  // host timer that never fires: the host's own signal watchers do not keep
+  // it alive, and a program waiting for SIGTERM must neither exit nor count
+  // as deadlocked (Python's loop waits for its signal handlers).
+  private signalKeepAlive: ReturnType<typeof setInterval> | null = null;
 
   /** @internal Tasks not yet done, for `allTasks()` and `run()`'s final cleanup. */
   readonly liveTasks = new LiveTaskList<Task<unknown>>();
@@ -244,9 +255,6 @@ export class EventLoop {
    */
   turnCounter: Int32Array | null = null;
 
-  /** @internal Called with each future of this loop that fails (the testing kit's "never retrieved" check). */
-  failureWatch: ((future: Future<unknown>) => void) | null = null;
-
   /** The seed of the schedule shuffle, or `null` when the loop keeps FIFO order (`shuffle` off). */
   readonly scheduleSeed: number | null;
   // Non-null exactly when shuffling: the seeded generator of the batch orders.
@@ -255,7 +263,7 @@ export class EventLoop {
   constructor(options: EventLoopOptions = {}) {
     this.clock = makeClock(options.clock);
     this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
-    this.clockResolution = this.virtualClock ? 0 : REAL_CLOCK_RESOLUTION;
+    this.clockResolution = this.virtualClock ? VIRTUAL_CLOCK_RESOLUTION : 0;
     this.debug = options.debug ?? envDebug();
     this.autojumpThresholdMs =
       numberArg(options.autojumpThreshold ?? DEFAULT_AUTOJUMP_THRESHOLD, "autojumpThreshold", { min: 0, infinite: true }) * 1000;
@@ -479,12 +487,15 @@ export class EventLoop {
   }
 
   /**
-   * Closes the loop: drops pending callbacks and timers and shuts the default
-   * executor down without waiting. A closed loop cannot run again.
+   * Closes the loop: reports every failed future or task of this loop whose
+   * exception nobody retrieved ("Task exception was never retrieved"), drops
+   * pending callbacks and timers and shuts the default executor down without
+   * waiting. A closed loop cannot run again.
    */
   close(): void {
     if (this.running) throw new RuntimeError("Cannot close a running event loop");
     if (this.closed) return;
+    reportUnretrieved(this);
     this.closed = true;
     if (this.signalListeners !== null) for (const signal of [...this.signalListeners.keys()]) this.removeSignalHandler(signal);
     this.readyQueue.clear();
@@ -515,6 +526,7 @@ export class EventLoop {
     };
     requireHostProcess("addSignalHandler()").on(signal, listener);
     (this.signalListeners ??= new Map()).set(signal, listener);
+    this.signalKeepAlive ??= setInterval(keepAlive, MAX_NODE_TIMER_MS);
   }
 
   /** @internal Whether `addSignalHandler(signal, ...)` is in effect (Ctrl-C handling then steps aside). */
@@ -528,6 +540,10 @@ export class EventLoop {
     if (listener === undefined) return false;
     hostProcess()?.removeListener(signal, listener);
     this.signalListeners!.delete(signal);
+    if (this.signalListeners!.size === 0 && this.signalKeepAlive !== null) {
+      clearInterval(this.signalKeepAlive);
+      this.signalKeepAlive = null;
+    }
     return true;
   }
 
@@ -704,15 +720,24 @@ export class EventLoop {
     const readyQueue = this.readyQueue;
     const heap = this.timerHeap;
     if (heap.size > 0) {
-      const end = this.clock.time() + this.clockResolution;
+      const now = this.clock.time();
+      const end = now + this.clockResolution;
+      let latestDue = now;
       let timer = heap.peek();
       while (timer !== undefined && (timer.isCancelled || timer.deadline <= end)) {
         heap.pop();
         timer.inHeap = false;
         if (timer.isCancelled) this.cancelledTimerCount--;
-        else readyQueue.push(timer);
+        else {
+          readyQueue.push(timer);
+          latestDue = timer.deadline;
+        }
         timer = heap.peek();
       }
+      // A virtual deadline due within the resolution moves time up to it: no
+      // timer sees loop.time() before its deadline, and a loop that sleeps
+      // "until the deadline" gets there instead of waking for ever short of it.
+      if (latestDue > now) this.virtualClock!.jumpTo(latestDue);
     }
     const previous = enterIteration(this);
     try {

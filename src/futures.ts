@@ -10,7 +10,8 @@
 import { formatValue, inspectCustom } from "./repr.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import type { Runnable } from "./handles.js";
-import type { EventLoop } from "./events.js";
+import type { EventLoop, ExceptionContext } from "./events.js";
+import type { Task } from "./tasks.js";
 import { getRunningLoop } from "./running-loop.js";
 
 /** The three states of a future. */
@@ -90,26 +91,69 @@ class DoneFutureIterator<T> implements Iterator<Future<unknown>, T, unknown> {
 }
 const doneFutureIterator = new DoneFutureIterator<unknown>();
 
-// Failed futures whose exception nobody read yet: reported when collected
-// (Python logs "exception was never retrieved" from `__del__`).
+// "exception was never retrieved": a future that fails and whose exception
+// nobody reads is reported once, by whichever comes first: its collection
+// (Python logs it from `__del__`), or its loop's close (`reportUnretrieved`),
+// so a lost error shows even when no garbage collection happens. Only failing
+// futures pay for this (a report, a WeakRef, two map entries); retrieving the
+// exception removes all of it.
 interface UnretrievedReport {
-  loop: EventLoop;
-  exception: unknown;
-  kind: string;
-  name: string | undefined;
-  sourceTraceback: string | undefined;
+  readonly loop: EventLoop;
+  readonly exception: unknown;
+  readonly kind: "Task" | "Future";
+  readonly name: string | undefined;
+  readonly sourceTraceback: string | undefined;
+  // Weak: the registry must not keep the future it watches alive.
+  readonly future: WeakRef<Future<unknown>>;
+  // Invariant: set once the report was made; it is never made twice.
+  reported: boolean;
 }
+
+// Invariant: a report is in its loop's set exactly while it is in
+// `reportOfFuture` and not yet made.
+const unreportedByLoop = new WeakMap<EventLoop, Set<UnretrievedReport>>();
+const reportOfFuture = new WeakMap<Future<unknown>, UnretrievedReport>();
+
+function unretrievedContext(report: UnretrievedReport, future: Future<unknown> | undefined): ExceptionContext {
+  const context: ExceptionContext = { message: `${report.kind} exception was never retrieved`, exception: report.exception };
+  if (future !== undefined) {
+    // Only tasks have a report name, so a "Task" report's future is one.
+    if (report.kind === "Task") context.task = future as Task<unknown>;
+    else context.future = future;
+  } else if (report.name !== undefined) context["taskName"] = report.name;
+  if (report.sourceTraceback !== undefined) context.sourceTraceback = report.sourceTraceback;
+  return context;
+}
+
 const unretrievedRegistry = new FinalizationRegistry<UnretrievedReport>((report) => {
-  const context = {
-    message: `${report.kind} exception was never retrieved`,
-    exception: report.exception,
-    ...(report.name !== undefined ? { taskName: report.name } : {}),
-    ...(report.sourceTraceback !== undefined ? { sourceTraceback: report.sourceTraceback } : {}),
-  };
+  if (report.reported) return;
+  report.reported = true;
+  unreportedByLoop.get(report.loop)?.delete(report);
+  const context = unretrievedContext(report, undefined);
   // A closed loop has no handler to run; stderr is all that is left.
   if (report.loop.isClosed()) report.loop.defaultExceptionHandler(context);
   else report.loop.callExceptionHandler(context);
 });
+
+/**
+ * @internal Reports every failed future of `loop` whose exception nobody
+ * read ("Task exception was never retrieved", context `{ message, exception,
+ * task }`; "Future exception ..." with `future`) through the loop's
+ * exception handler; the loop calls it as it closes.
+ */
+export function reportUnretrieved(loop: EventLoop): void {
+  // A handler may fail more futures of this loop: those are reported too.
+  for (let reports = unreportedByLoop.get(loop); reports !== undefined; reports = unreportedByLoop.get(loop)) {
+    unreportedByLoop.delete(loop);
+    for (const report of reports) {
+      report.reported = true;
+      const future = report.future.deref();
+      // Read now: the report is made, no second one at collection.
+      future?.markRetrieved();
+      loop.callExceptionHandler(unretrievedContext(report, future));
+    }
+  }
+}
 
 /**
  * The eventual result of an operation. `Future` is `PromiseLike`: native
@@ -301,17 +345,25 @@ export class Future<T> implements PromiseLike<T> {
     this.outcome = error;
     this.state = "finished";
     this.flags |= FAILED | UNRETRIEVED;
-    const watch = this.loop.failureWatch;
-    if (watch !== null) watch(this as Future<unknown>);
     // Formatting the stack now drops V8's raw call sites, which hold the
     // frames' receivers (this very task) and would keep it from ever being
     // collected while the registry holds the error.
     if (error instanceof Error) void error.stack;
-    unretrievedRegistry.register(
-      this,
-      { loop: this.loop, exception: error, kind: this.reportName() === undefined ? "Future" : "Task", name: this.reportName(), sourceTraceback },
-      this,
-    );
+    const name = this.reportName();
+    const report: UnretrievedReport = {
+      loop: this.loop,
+      exception: error,
+      kind: name === undefined ? "Future" : "Task",
+      name,
+      sourceTraceback,
+      future: new WeakRef<Future<unknown>>(this),
+      reported: false,
+    };
+    unretrievedRegistry.register(this, report, this);
+    reportOfFuture.set(this, report);
+    let reports = unreportedByLoop.get(this.loop);
+    if (reports === undefined) unreportedByLoop.set(this.loop, (reports = new Set()));
+    reports.add(report);
     this.scheduleCallbacks();
   }
 
@@ -338,10 +390,15 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** @internal Stops the "never retrieved" report. */
-  protected markRetrieved(): void {
+  markRetrieved(): void {
     if ((this.flags & UNRETRIEVED) !== 0) {
       this.flags &= ~UNRETRIEVED;
       unretrievedRegistry.unregister(this);
+      const report = reportOfFuture.get(this);
+      if (report !== undefined) {
+        reportOfFuture.delete(this);
+        unreportedByLoop.get(this.loop)?.delete(report);
+      }
     }
   }
 

@@ -33,6 +33,7 @@ export {
   ProcessLookupError,
   type OSErrorDetails,
   type ExceptionMatch,
+  DeadlockError,
   StopAsyncIteration,
   LookupError,
   KeyboardInterrupt,

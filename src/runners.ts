@@ -9,11 +9,12 @@ import { numberArg } from "./arguments.js";
 import type { ClockOption } from "./clocks.js";
 import { copyContext, type Context } from "./contextvars.js";
 import { isCoroutine, type Coro } from "./coroutines.js";
-import { KeyboardInterrupt, RuntimeError } from "./errors.js";
+import { DeadlockError, KeyboardInterrupt, RuntimeError } from "./errors.js";
 import { EventLoop } from "./events.js";
 import { isInsideLoopIteration } from "./running-loop.js";
 import { hostProcess, optionalBuiltin } from "./host.js";
 import type { Future } from "./futures.js";
+import { formatValue } from "./repr.js";
 import type { Task } from "./tasks.js";
 
 /** Options of `run()`. */
@@ -114,9 +115,12 @@ export class Runner {
     if (loop.isRunning()) throw new RuntimeError("Runner.run() cannot be called while another run() of the same runner is in progress");
     const task = loop.createTask(coro, { context: options.context ?? this.context! });
     const interrupts = this.options.handleSignals === false ? null : CtrlC.listen(loop, task);
+    const deadlock = DeadlockWatch.listen(loop, task);
+    let value: T;
     try {
-      return await loop.runUntilComplete(task);
+      value = await loop.runUntilComplete(task);
     } catch (error) {
+      if (deadlock?.error != null) throw deadlock.error;
       // Cancelled by our Ctrl-C, and not by anything else: that is a KeyboardInterrupt.
       if (interrupts !== null && interrupts.count > 0 && task.cancelled() && task.uncancel() === 0) {
         throw newKeyboardInterrupt();
@@ -124,7 +128,11 @@ export class Runner {
       throw error;
     } finally {
       interrupts?.stop();
+      deadlock?.stop();
     }
+    // Main swallowed the cancellation and returned: the program was deadlocked all the same.
+    if (deadlock?.error != null) throw deadlock.error;
+    return value;
   }
 
   /** The runner's loop (made on first use). `RuntimeError` once closed. */
@@ -211,13 +219,30 @@ async function runAndClose<T>(runner: Runner, coro: Coro<T>): Promise<T> {
   }
 }
 
-/** Cancels every live task and runs the loop until they are all done. */
+/**
+ * Cancels every live task and runs the loop until they are all done, or
+ * until nothing can wake them any more (their cleanup blocks for ever).
+ */
 async function cancelAllTasks(loop: EventLoop): Promise<void> {
   const tasks = [...loop.liveTasks];
   if (tasks.length === 0) return;
   for (const task of tasks) task.cancel();
-  await loop.runUntilComplete(allDone(loop, tasks));
+  const everyDone = allDone(loop, tasks);
+  const deadlock = DeadlockWatch.listen(loop, null);
+  try {
+    await loop.runUntilComplete(everyDone);
+  } catch (error) {
+    if (deadlock?.error == null) throw error;
+    const stuck = tasks.filter((task) => !task.done());
+    loop.callExceptionHandler({
+      message: `${stuck.length === 1 ? "a task was" : `${stuck.length} tasks were`} still pending when the loop closed: ${stuck.length === 1 ? "its" : "their"} cleanup waits on something nothing can wake (the error shows what)`,
+      exception: deadlock.error,
+    });
+  } finally {
+    deadlock?.stop();
+  }
   for (const task of tasks) {
+    if (!task.done()) continue;
     if (task.cancelled()) continue;
     const exception = task.exception();
     if (exception !== null) {
@@ -234,6 +259,85 @@ function allDone(loop: EventLoop, tasks: readonly Task<unknown>[]): Future<void>
   };
   for (const task of tasks) task.addDoneCallback(onDone);
   return done;
+}
+
+// ---------------------------------------------------------------- deadlock
+
+/**
+ * @internal Renders what each pending task waits on, for a deadlock's
+ * message. The await-graph module installs `formatCallGraph` here; without
+ * it, one line per task.
+ */
+export type PendingTasksDescriber = (tasks: readonly Task<unknown>[], now: number) => string;
+
+let describePendingTasks: PendingTasksDescriber = (tasks) =>
+  tasks.map((task) => `* Task ${JSON.stringify(task.getName())} waiting on ${formatValue(task.getWaitingOn(), { depth: 0 })}`).join("\n");
+
+/** @internal Installs how a deadlock's message shows the pending tasks. */
+export function setPendingTasksDescriber(describe: PendingTasksDescriber): void {
+  describePendingTasks = describe;
+}
+
+/**
+ * Node's `'beforeExit'` while the loop runs for `mainTask`: the host has no
+ * timer, I/O or signal handler left that could wake a task, so what the
+ * loop waits for can never come. The first time, the watch records the
+ * await graph in a `DeadlockError` and cancels the main task, whose
+ * `finally` blocks then run; if the host empties again (that cleanup blocks
+ * too) it stops the loop. Without a main task (the final cleanup), it stops
+ * the loop the first time.
+ */
+class DeadlockWatch {
+  // Invariant: set at the first 'beforeExit'; the run then ends with it.
+  error: DeadlockError | null = null;
+
+  private constructor(
+    private readonly loop: EventLoop,
+    private readonly mainTask: Task<unknown> | null,
+  ) {}
+
+  static listen(loop: EventLoop, mainTask: Task<unknown> | null): DeadlockWatch | null {
+    const host = hostProcess();
+    if (host === null) return null;
+    const watch = new DeadlockWatch(loop, mainTask);
+    // One host listener for every run in progress (many concurrent runs must not trip Node's listener-leak warning).
+    if (activeDeadlockWatches.size === 0) host.on("beforeExit", onBeforeExit);
+    activeDeadlockWatches.add(watch);
+    return watch;
+  }
+
+  stop(): void {
+    if (!activeDeadlockWatches.delete(this)) return;
+    if (activeDeadlockWatches.size === 0) hostProcess()?.removeListener("beforeExit", onBeforeExit);
+  }
+
+  /** The host has nothing left that could wake a task. */
+  nothingCanWake(): void {
+    if (!this.loop.isRunning()) return;
+    if (this.error !== null || this.mainTask === null || this.mainTask.done()) {
+      this.error ??= this.deadlockError();
+      this.loop.stop();
+      return;
+    }
+    this.error = this.deadlockError();
+    this.mainTask.cancel("deadlock: nothing can wake the main task");
+  }
+
+  private deadlockError(): DeadlockError {
+    const pending = [...this.loop.liveTasks];
+    const what = this.mainTask === null ? "the tasks being cancelled are" : `the main task ${JSON.stringify(this.mainTask.getName())} is`;
+    return new DeadlockError(
+      `deadlock: ${what} waiting, and nothing left in the process can wake a task (no timer, I/O or signal handler); ` +
+        `these waits end only if something sets, puts or resolves what they wait on:\n${describePendingTasks(pending, this.loop.time())}`,
+    );
+  }
+}
+
+// Invariant: the host's 'beforeExit' has `onBeforeExit` as a listener exactly while this set is not empty.
+const activeDeadlockWatches = new Set<DeadlockWatch>();
+
+function onBeforeExit(): void {
+  for (const watch of [...activeDeadlockWatches]) watch.nothingCanWake();
 }
 
 // ------------------------------------------------------------------ Ctrl-C

@@ -48,15 +48,17 @@ export function* wait<F extends Future<unknown>>(futures: Iterable<F>, options: 
     throw new TypeError("wait() expects an iterable of futures");
   }
   const set = new Set<F>(futures);
-  for (const f of set) {
-    if (isCoroutine(f)) throw new TypeError("Passing coroutines is forbidden, use tasks explicitly.");
-    if (!(f instanceof Future)) throw new TypeError(`wait() expects futures or tasks, got ${typeof f}`);
-  }
+  // CPython's order: an empty set and a bad `returnWhen` are refused before
+  // the members are looked at (test_wait_errors).
   if (set.size === 0) throw new RangeError("Set of Tasks/Futures is empty.");
   optionsArg(options, "wait(): options");
   const returnWhen = options.returnWhen ?? ALL_COMPLETED;
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
     throw new RangeError(`wait(): returnWhen must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${String(returnWhen)}`);
+  }
+  for (const f of set) {
+    if (isCoroutine(f)) throw new TypeError("Passing coroutines is forbidden, use tasks explicitly.");
+    if (!(f instanceof Future)) throw new TypeError(`wait() expects futures or tasks, got ${typeof f}`);
   }
   optionalNumberArg(options.timeout, "wait(): timeout");
   const loop = getRunningLoop();

@@ -80,7 +80,7 @@ const published: Record<keyof typeof entries, string[]> = {
     "CapacityLimiter", "CapacityLimiterStatistics", "Channel", "ChannelStatistics", "Cleanup",
     "ClientConnectedCallback", "Clock", "ClockOption", "CompletedProcess", "Condition",
     "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "Context",
-    "ContextVar", "Coro", "DEFAULT_LIMIT", "DEVNULL", "DoneCallback", "Event", "EventLoop",
+    "ContextVar", "Coro", "DEFAULT_LIMIT", "DEVNULL", "DeadlockError", "DoneCallback", "Event", "EventLoop",
     "EventLoopOptions", "ExceptionContext", "ExceptionGroup", "ExceptionHandler", "ExceptionMatch",
     "Executor", "ExecutorFunction", "ExecutorFuture", "ExecutorOptions", "FIRST_COMPLETED", "FIRST_EXCEPTION",
     "FileExistsError", "FileNotFoundError", "FileStream", "FunctionRef", "Future", "FutureState",

@@ -116,23 +116,48 @@ test("SIGINT: the process ends by it (or by run()'s own Ctrl-C handling, with a 
   assertClean(ended);
 });
 
+for (const mode of ["graceful", "graceful-host"] as const) {
+  test(`a SIGTERM the program handles itself (${mode === "graceful" ? "loop.addSignalHandler" : "a host listener"}) keeps the socket through the shutdown; removed at exit`, async (t) => {
+    const ended = await end(t, mode, "SIGTERM");
+    assert.equal(ended.code, 0, ended.stderr);
+    assert.match(ended.stdout, /stopping true\nstopped true\nresult 42/);
+    assertClean(ended);
+  });
+}
+
 test("a cleanup that throws does not stop the others", () => {
   const ran: string[] = [];
   const unregisterFailing = onEnding(() => {
     throw new Error("cleanup broke");
   });
   const unregisterOther = onEnding(() => void ran.push("other"));
-  // Another listener of the signal: the ending's own only cleans up and leaves the decision to it (no re-raise).
-  const keepAlive = (): void => {};
-  process.on("SIGHUP", keepAlive);
+  // The ending's listener alone: it cleans up, then raises the signal again (caught here).
+  const kill = process.kill;
+  const raised: unknown[] = [];
+  process.kill = ((_pid: number, signal?: string | number) => raised.push(signal) > 0) as typeof process.kill;
   try {
     process.emit("SIGHUP", "SIGHUP");
   } finally {
-    process.removeListener("SIGHUP", keepAlive);
+    process.kill = kill;
     unregisterFailing();
     unregisterOther();
   }
   assert.deepEqual(ran, ["other"]);
+  assert.deepEqual(raised, ["SIGHUP"]);
+});
+
+test("a signal the program handles itself runs no cleanup: the process lives on", () => {
+  const ran: string[] = [];
+  const unregister = onEnding(() => void ran.push("cleanup"));
+  const handledHere = (): void => void ran.push("program's handler");
+  process.on("SIGHUP", handledHere);
+  try {
+    process.emit("SIGHUP", "SIGHUP");
+  } finally {
+    process.removeListener("SIGHUP", handledHere);
+    unregister();
+  }
+  assert.deepEqual(ran, ["program's handler"]);
 });
 
 test("a warning with stderr gone is dropped without throwing", () => {

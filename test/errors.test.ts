@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { inspect } from "node:util";
 import {
   BrokenPipeError,
+  DeadlockError,
   CalledProcessError,
   ConnectionAbortedError,
   ConnectionError,
@@ -17,6 +18,7 @@ import {
   OSError,
   PermissionError,
   ProcessLookupError,
+  RuntimeError,
 } from "../src/index.js";
 import { toOSError } from "../src/errors.js";
 
@@ -168,4 +170,10 @@ test("util.inspect shows each sub-error of an ExceptionGroup once", () => {
   assert.equal(shown.split("only-once-a").length - 1, 1, shown);
   assert.equal(shown.split("only-once-b").length - 1, 1, shown);
   assert.equal(group.exceptions, group.errors);
+});
+
+test("DeadlockError is a RuntimeError named DeadlockError", () => {
+  const error = new DeadlockError("m");
+  assert.ok(error instanceof RuntimeError);
+  assert.equal(error.name, "DeadlockError");
 });

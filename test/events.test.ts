@@ -752,3 +752,31 @@ test("hasSignalHandler is true only while a handler for that signal is installed
     assert.equal(loop.hasSignalHandler("SIGUSR2"), false);
   });
 });
+
+test("on the virtual clock a deadline within 1e-9 s is due even while the loop is busy, and time moves up to it", async () => {
+  const clock = new VirtualClock(0.6);
+  const loop = new EventLoop({ clock });
+  try {
+    const seen = await loop.runUntilComplete(
+      (function* (): Coro<{ firedAt: number; spinsBefore: number }> {
+        const fired = loop.createFuture<number>();
+        let spins = 0;
+        let spinsBefore = -1;
+        loop.callAt(0.2 + 0.2 + 0.2, () => {
+          spinsBefore = spins;
+          fired.setResult(loop.time());
+        });
+        // Busy: virtual time never jumps while something is ready.
+        while (!fired.done() && spins < 10) {
+          spins++;
+          yield* sleep(0);
+        }
+        return { firedAt: yield* fired, spinsBefore };
+      })(),
+    );
+    // Due at the next iteration (after the spinner's step queued before it), not once the spinner gives up.
+    assert.deepEqual(seen, { firedAt: 0.2 + 0.2 + 0.2, spinsBefore: 2 });
+  } finally {
+    loop.close();
+  }
+});

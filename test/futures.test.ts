@@ -390,12 +390,13 @@ test(
   assert.match(String(report!["sourceTraceback"]), /task created here/);
 });
 
-test("a failed future of a closed loop, collected unread, is logged to stderr", async () => {
+test("a future that fails after its loop closed, collected unread, is logged to stderr", async () => {
   const loop = new EventLoop();
   (() => {
-    loop.createFuture<number>().setException(new Error("logged after close"));
+    const future = loop.createFuture<number>();
+    loop.close();
+    future.setException(new Error("logged after close"));
   })();
-  loop.close();
   const lines: string[] = [];
   const original = console.error;
   console.error = (...args: unknown[]) => lines.push(args.join(" "));
@@ -413,3 +414,95 @@ test("a failed future of a closed loop, collected unread, is logged to stderr", 
 test("a Future made without a loop outside a running loop is a RuntimeError", () => {
   assert.throws(() => new Future(), (e: unknown) => e instanceof Error && e.name === "RuntimeError" && e.message === "no running event loop");
 });
+
+// A loop on the virtual clock whose exception handler records every report.
+function recordingLoop(options: { debug?: boolean } = {}): { loop: EventLoop; reports: ExceptionContext[] } {
+  const reports: ExceptionContext[] = [];
+  const loop = new EventLoop({ clock: "virtual", debug: options.debug ?? false });
+  loop.setExceptionHandler((_loop, context) => reports.push(context));
+  return { loop, reports };
+}
+
+function* failing(message: string): Coro<never> {
+  yield* sleep(0);
+  throw new Error(message);
+}
+
+test("a failed task nobody retrieves is reported when its loop closes, with the task, outside debug mode", async () => {
+  const { loop, reports } = recordingLoop();
+  let task: Future<never> | null = null;
+  await loop.runUntilComplete(
+    (function* (): Coro<void> {
+      task = createTask(failing("lost in the background"), { name: "bg" });
+      yield* sleep(1);
+    })(),
+  );
+  assert.equal(reports.length, 0);
+  loop.close();
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0]!.message, "Task exception was never retrieved");
+  assert.equal((reports[0]!.exception as Error).message, "lost in the background");
+  assert.equal(reports[0]!.task, task);
+});
+
+test("a plain future failed and unread is reported at its loop's close as a Future", async () => {
+  const { loop, reports } = recordingLoop();
+  const future = loop.createFuture<number>();
+  future.setException(new RangeError("unread"));
+  loop.close();
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0]!.message, "Future exception was never retrieved");
+  assert.equal(reports[0]!.future, future);
+  assert.ok(reports[0]!.exception instanceof RangeError);
+});
+
+test("an exception retrieved before the loop closes is not reported", async () => {
+  const { loop, reports } = recordingLoop();
+  const read = loop.createFuture<number>();
+  read.setException(new Error("read with exception()"));
+  assert.ok(read.exception() instanceof Error);
+  const awaited = loop.createFuture<number>();
+  awaited.setException(new Error("read with result()"));
+  assert.throws(() => awaited.result(), /read with result/);
+  loop.close();
+  assert.deepEqual(reports, []);
+});
+
+test("the default handler writes a lost task's name and the error's stack to stderr at the close", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  await loop.runUntilComplete(
+    (function* (): Coro<void> {
+      createTask(failing("written at close"), { name: "bg-writer" });
+      yield* sleep(1);
+    })(),
+  );
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => lines.push(args.join(" "));
+  try {
+    loop.close();
+  } finally {
+    console.error = original;
+  }
+  const ours = lines.filter((line) => line.includes("written at close"));
+  assert.equal(ours.length, 1);
+  assert.match(ours[0]!, /^Task exception was never retrieved\n/);
+  assert.match(ours[0]!, /bg-writer/);
+  assert.match(ours[0]!, /Error: written at close\n\s+at /);
+});
+
+test(
+  "a failure reported when it was collected is not reported again at the close",
+  { skip: testHost === "deno" ? "Deno runs FinalizationRegistry callbacks later than a forced collection and a few host turns" : false },
+  async () => {
+    const { loop, reports } = recordingLoop();
+    (() => {
+      loop.createFuture<number>().setException(new Error("collected first"));
+    })();
+    const ours = (): ExceptionContext[] => reports.filter((r) => (r.exception as Error).message === "collected first");
+    for (let i = 0; i < 5 && ours().length === 0; i++) await collectGarbage();
+    assert.equal(ours().length, 1);
+    loop.close();
+    assert.equal(ours().length, 1);
+  },
+);

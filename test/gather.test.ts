@@ -218,6 +218,8 @@ test("finally blocks of every child run when a gather is cancelled", async () =>
     gathering.cancel();
     yield* sleep(0);
     yield* sleep(0);
+    // The gather ends with the children's CancelledError (read here, so it is not reported as lost).
+    assert.ok(gathering.exception() instanceof CancelledError);
     return trail.sort();
   });
   assert.deepEqual(cleaned, ["a", "b"]);

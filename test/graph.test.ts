@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { EventLoop, Queue, captureCallGraph, createTask, currentTask, formatCallGraph, gather, getRunningLoop, printCallGraph, sleep, taskGroup, waitFor, type Coro, type Task } from "../src/index.js";
+import { EventLoop, Queue, captureCallGraph, createTask, currentTask, formatCallGraph, gather, getRunningLoop, printCallGraph, sleep, taskGroup, waitFor, type Coro, type Task, wait } from "../src/index.js";
 import { after, inHostBundle, runCapturing, runVirtual } from "./support.js";
 
 test("the graph of a task blocked in gather shows the gather and its children", async () => {
@@ -19,6 +19,8 @@ test("the graph of a task blocked in gather shows the gather and its children", 
     assert.deepEqual(graph.awaits[0]!.awaits.map((child) => child.awaits[0]?.deadline), [5, 10]);
     const rendered = formatCallGraph(graph, { now: getRunningLoop().time() });
     worker.cancel();
+    yield* wait([worker]);
+    assert.equal(worker.cancelled(), true);
     return rendered;
   });
   assert.match(text, /^\* Task "worker" \[pending\]\n {2}└─ gather of 2 \[pending\]\n {4}├─ Task "Task-\d+" \[pending\]\n {6}└─ sleep until 5\.000 \(in 4\.000 s\)/);

@@ -194,12 +194,13 @@ test("a pool shows its workers, busy workers, queue and state when inspected", a
   const pool = new ScriptedPool({ maxWorkers: 1, initializer: () => undefined });
   assert.equal(inspect(pool), "<ScriptedPool workers=0/1 busy=0 queued=0>");
   await runVirtual(function* () {
-    void pool.submit((x: number) => x, 1);
-    void pool.submit((x: number) => x, 2);
+    const jobs = [pool.submit((x: number) => x, 1), pool.submit((x: number) => x, 2)];
     pool.worker(0).ready();
     assert.equal(inspect(pool), "<ScriptedPool workers=1/1 busy=1 queued=1>");
     pool.worker(0).exit("exit code 1");
     assert.equal(inspect(pool), "<ScriptedPool workers=0/1 busy=0 queued=0 broken>");
+    // Both jobs fail with the broken pool (read here, so neither is reported as lost).
+    for (const job of jobs) assert.equal(job.exception()?.name, "BrokenThreadPool");
   });
   void pool.shutdown({ wait: false });
   assert.equal(inspect(pool), "<ScriptedPool workers=0/1 busy=0 queued=0 broken shutdown>");

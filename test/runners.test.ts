@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CancelledError, ContextVar, Runner, RuntimeError, allTasks, createTask, currentTask, fromPromise, getRunningLoop, run, sleep, type Coro, type Task } from "../src/index.js";
 import { collectGarbage, runCapturing, testHost } from "./support.js";
@@ -321,3 +323,127 @@ test("a Ctrl-C while the program handles SIGINT on the loop goes to its handler 
   );
   assert.deepEqual(got, { seen: ["handled by the program"], cancelling: 0 });
 });
+
+test("twenty runs at once share one beforeExit listener, removed when they end", async () => {
+  const before = process.listenerCount("beforeExit");
+  let most = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, () =>
+      run(
+        function* () {
+          yield* sleep(1);
+          most = Math.max(most, process.listenerCount("beforeExit"));
+        },
+        { clock: "virtual" },
+      ),
+    ),
+  );
+  assert.equal(most, before + 1);
+  assert.equal(process.listenerCount("beforeExit"), before);
+});
+
+// ------------------------------------------------ never silent (child processes)
+
+const neverSilent = fileURLToPath(new URL("./fixtures/never-silent.ts", import.meta.url));
+
+interface Ending {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the never-silent fixture in `mode`; sends `signal` once stdout shows "ready", if given. */
+function runFixture(mode: string, signal?: NodeJS.Signals): Promise<Ending> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", neverSilent, mode], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ASYNCIO_TS_DEBUG: "" } });
+    let stdout = "";
+    let stderr = "";
+    let signalled = signal === undefined;
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      if (!signalled && stdout.includes("ready")) {
+        signalled = true;
+        child.kill(signal);
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test("run reports a background task's unread failure on stderr when it ends, outside debug mode", async () => {
+  const ending = await runFixture("lost-error");
+  assert.equal(ending.code, 0, ending.stderr);
+  assert.match(ending.stdout, /run ended/);
+  assert.match(ending.stderr, /^Task exception was never retrieved\n/);
+  assert.match(ending.stderr, /name="bg"/);
+  assert.match(ending.stderr, /Error: background failure\n\s+at failing/);
+});
+
+test("a Runner's close reports a task's unread failure through the loop's exception handler", async () => {
+  const runner = new Runner({ clock: "virtual" });
+  const reports: string[] = [];
+  runner.getLoop().setExceptionHandler((_loop, context) => reports.push(`${context.message}: ${(context.exception as Error).message} (${(context.task as Task<unknown>).getName()})`));
+  await runner.run(function* () {
+    createTask(
+      (function* (): Coro<void> {
+        throw new Error("lost between runs");
+      })(),
+      { name: "forgotten" },
+    );
+    yield* sleep(1);
+  });
+  assert.deepEqual(reports, []);
+  await runner.close();
+  assert.deepEqual(reports, ["Task exception was never retrieved: lost between runs (forgotten)"]);
+});
+
+test("a deadlocked main is cancelled, its finally runs, and run rejects with DeadlockError showing the await graph", async () => {
+  const ending = await runFixture("deadlock");
+  assert.equal(ending.code, 0, ending.stderr);
+  assert.match(ending.stdout, /ready\nmain finally ran\nrejected with DeadlockError\n/);
+  assert.match(ending.stdout, /nothing left in the process can wake a task/);
+  assert.match(ending.stdout, /\* Task "Task-1" \[pending\]\n {2}└─ Task "waiter" \[pending\]/);
+});
+
+test("an uncaught DeadlockError ends the program with status 1 and its message, not a silent status 13", async () => {
+  const ending = await runFixture("deadlock-uncaught");
+  assert.equal(ending.code, 1);
+  assert.match(ending.stdout, /main finally ran/);
+  assert.match(ending.stderr, /DeadlockError: deadlock: the main task "Task-1" is waiting/);
+});
+
+test("when the deadlocked main's finally blocks again, run stops waiting and rejects with DeadlockError", async () => {
+  const ending = await runFixture("deadlock-blocking-finally");
+  assert.equal(ending.code, 0, ending.stderr);
+  assert.match(ending.stdout, /main finally ran\nrejected with DeadlockError\n/);
+});
+
+test("Runner.run rejects a deadlocked main with DeadlockError and the runner still closes", async () => {
+  const ending = await runFixture("runner-deadlock");
+  assert.equal(ending.code, 0, ending.stderr);
+  assert.match(ending.stdout, /main finally ran\nrejected with DeadlockError\n[^]*runner closed/);
+});
+
+test("a task whose cleanup waits for ever when run() ends is reported and the run still ends", async () => {
+  const ending = await runFixture("stuck-cleanup");
+  assert.equal(ending.code, 0, ending.stderr);
+  assert.match(ending.stdout, /run ended/);
+  assert.match(ending.stderr, /a task was still pending when the loop closed: its cleanup waits on something nothing can wake/);
+  assert.match(ending.stderr, /DeadlockError: deadlock: the tasks being cancelled are waiting[^]*\n\* Task "stuck" \[pending\]/);
+});
+
+test(
+  "a main waiting for a SIGTERM it handles with addSignalHandler is kept alive, not a deadlock, until the signal",
+  { skip: process.platform === "win32" ? "no SIGTERM delivery on Windows" : false },
+  async () => {
+    const ending = await runFixture("sigterm-waiter", "SIGTERM");
+    assert.equal(ending.code, 0, ending.stderr);
+    assert.match(ending.stdout, /ready\nstopped by SIGTERM\n/);
+  },
+);

@@ -106,3 +106,53 @@ test("return() on a sleep(0) that has not yielded finishes it with the given val
   assert.deepEqual(nap.return("closed"), { value: "closed", done: true });
   assert.deepEqual(nap.next(), { value: "unused", done: true });
 });
+
+test("short sleeps on the real clock never return before their delay, by loop.time()", async () => {
+  const early = await run(function* () {
+    const loop = getRunningLoop();
+    const early: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const start = loop.time();
+      yield* sleep(0.001);
+      const slept = loop.time() - start;
+      if (slept < 0.001) early.push(slept);
+    }
+    return early;
+  });
+  assert.deepEqual(early, []);
+});
+
+test("callLater on the real clock never runs its callback before the delay, by loop.time()", async () => {
+  const early = await run(function* () {
+    const loop = getRunningLoop();
+    const early: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const start = loop.time();
+      const fired = loop.createFuture<number>();
+      loop.callLater(0.001, () => fired.setResult(loop.time() - start));
+      const waited = yield* fired;
+      if (waited < 0.001) early.push(waited);
+    }
+    return early;
+  });
+  assert.deepEqual(early, []);
+});
+
+test("sleeping for what is left until a deadline reaches it on the virtual clock, without spinning short of it", async () => {
+  const naps = await run(
+    function* () {
+      const loop = getRunningLoop();
+      yield* sleep(1);
+      // 0.05 steps from 1 to 3 add up to a hair short of 3: the last nap is a few 1e-16 s long.
+      const deadline = loop.time() + 2;
+      let naps = 0;
+      while (loop.time() < deadline && naps < 1000) {
+        naps++;
+        yield* sleep(Math.min(0.05, deadline - loop.time()));
+      }
+      return naps;
+    },
+    { clock: "virtual" },
+  );
+  assert.ok(naps <= 41, `${naps} naps`);
+});

@@ -536,6 +536,23 @@ describe("advanceTime", () => {
     assert.equal(sleeper.done(), true);
   });
 
+  asyncTest("wakes a timer whose deadline is a float sum a hair past the target", function* () {
+    let wakes = 0;
+    const sleeper = createTask(
+      (function* () {
+        // 0.2 + 0.2 + 0.2 is 0.6000000000000001, a hair past 0.5 + 0.1.
+        for (let i = 0; i < 3; i++) {
+          yield* sleep(0.2);
+          wakes++;
+        }
+      })(),
+    );
+    yield* advanceTime(0.5);
+    yield* advanceTime(0.1);
+    assert.equal(wakes, 3);
+    assert.equal(sleeper.done(), true);
+  });
+
   asyncTest("moves time even while another task keeps the loop busy", function* () {
     const loop = getRunningLoop();
     let stop = false;

@@ -90,6 +90,14 @@ test("wait refuses a bare coroutine, a single future, coroutines inside and an e
   });
 });
 
+test("wait checks returnWhen before refusing coroutines, as CPython does", async () => {
+  await runVirtual(function* () {
+    const coro = after(1, 1);
+    yield* assertThrows(wait([coro as unknown as Future<number>], { returnWhen: -1 as unknown as ReturnWhen }), RangeError);
+    coro.return(1);
+  });
+});
+
 function* assertThrows(coro: Coro<unknown>, expected: RegExp | (new (...args: never[]) => Error)): Coro<void> {
   try {
     yield* coro;

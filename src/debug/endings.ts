@@ -6,13 +6,15 @@
  * it; the trace writer completes its file.
  *
  * Signals: while a cleanup is registered (main thread only; signals never
- * reach a worker's `process`), one listener per signal runs every cleanup.
- * If it is the only listener of that signal, it then removes itself and
- * raises the signal again, so the process still dies by the signal as it
- * would have without us. If another listener exists (the program's own, or
- * `run()`'s Ctrl-C handling), it only cleans up and leaves the decision to
- * that listener. A cleanup may therefore run more than once, and must be
- * idempotent.
+ * reach a worker's `process`), one listener per signal watches it. If it is
+ * the only listener of that signal, the signal would kill the process: it
+ * runs every cleanup, removes itself and raises the signal again, so the
+ * process still dies by the signal as it would have without us. If another
+ * listener exists (the program's own, `loop.addSignalHandler`, or `run()`'s
+ * Ctrl-C handling), the program handles the signal and lives on — often
+ * for a graceful shutdown, exactly when the inspector is wanted — so it
+ * does nothing; the cleanups run when the process does end. A cleanup may
+ * run more than once, and must be idempotent.
  */
 import { lazyBuiltin } from "../host.js";
 import { markPassive } from "../runners.js";
@@ -41,13 +43,11 @@ const signalListeners = new Map<NodeJS.Signals, () => void>(
   endingSignals.map((signal) => [
     signal,
     markPassive((): void => {
-      // Decided before the cleanups run: they may unregister themselves, and with them this listener.
-      const alone = process.listenerCount(signal) === 1;
+      // Someone else handles the signal: the process lives on, and so does what the cleanups would remove.
+      if (process.listenerCount(signal) !== 1) return;
       runCleanups();
-      if (alone) {
-        uninstall();
-        process.kill(process.pid, signal);
-      }
+      uninstall();
+      process.kill(process.pid, signal);
     }),
   ]),
 );

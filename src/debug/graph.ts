@@ -7,6 +7,7 @@
 import { GatheringFuture } from "../gather.js";
 import { hostProcess } from "../host.js";
 import { getRunningLoopOrNull } from "../running-loop.js";
+import { setPendingTasksDescriber } from "../runners.js";
 import type { Future } from "../futures.js";
 import { QueueWaiter } from "../queues.js";
 import { sleepDeadline } from "../sleep.js";
@@ -190,3 +191,15 @@ export function printCallGraph(future?: Future<unknown>, options: { file?: CallG
   if (file !== undefined) file.write(text);
   else console.log(text.slice(0, -1));
 }
+/**
+ * @internal The await graphs of `tasks`, each rendered by `formatCallGraph`:
+ * only the tasks no other task awaits, as the others appear below them (the
+ * testing kit's failure messages, a deadlock's message).
+ */
+export function formatTaskGraphs(tasks: readonly Task<unknown>[], now: number): string {
+  const graphs = tasks.map((task) => captureCallGraph(task)!);
+  const roots = graphs.filter((graph) => graph.awaitedBy.length === 0);
+  return (roots.length > 0 ? roots : graphs).map((graph) => formatCallGraph(graph, { now })).join("\n");
+}
+
+setPendingTasksDescriber(formatTaskGraphs);

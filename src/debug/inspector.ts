@@ -13,7 +13,8 @@
  * line of at most 64 KiB (longer, and the connection is closed), at most 16
  * connections at once, an idle connection closed after 10 s. The socket file
  * is removed when the run ends and at every ending of the process (see
- * endings.ts).
+ * endings.ts), and not before: a SIGTERM, SIGINT or SIGHUP the program
+ * handles itself leaves it in place for the shutdown that follows.
  *
  * Protocol: the client sends one line, `ps` or `pstree`, and reads one JSON
  * line back, `{ pid, tasks }` or `{ error }`.
