@@ -101,6 +101,26 @@ test("a waiter woken and then cancelled before it resumed gives its grant back a
   });
 });
 
+test("a parked coroutine closed after its waiter was woken passes the wake-up on, as a cancelled one does", async () => {
+  await runVirtual(function* () {
+    const permits = new Permits(0);
+    const lot = new ParkingLot<Waiter>(permits);
+    const order: string[] = [];
+    const closed = lot.park(new Waiter(getRunningLoop()));
+    closed.next();
+    const b = parker(lot, "b", order);
+    yield* sleep(0);
+    permits.permits = 1;
+    lot.serve();
+    closed.return(undefined);
+    assert.equal(permits.revoked, 1);
+    yield* b;
+    assert.deepEqual(order, ["b"]);
+    assert.equal(permits.permits, 0);
+    lot.checkInvariants();
+  });
+});
+
 test("a waiter cancelled while parked leaves without giving anything back", async () => {
   await runVirtual(function* () {
     const permits = new Permits(0);
