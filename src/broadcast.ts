@@ -18,10 +18,10 @@ import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration } from "./errors.js";
-import type { Future } from "./futures.js";
 import { aiterSymbol, type AsyncSource } from "./iteration.js";
 import { LoopBound } from "./loop-bound.js";
-import { checkCapacity, waitToSend, type SendWaiter } from "./channels.js";
+import { checkCapacity, SENDERS, SendWaiter, waitToSend } from "./channels.js";
+import { GRANT_NOTHING, ParkingLot, Waiter } from "./waiters.js";
 
 /** Statistics of a `Broadcast`. */
 export interface BroadcastStatistics {
@@ -57,7 +57,7 @@ export class Broadcast<T> extends LoopBound {
   // Invariant: with a subscription, some cursor is at `base` (the log starts at the slowest one).
   private readonly cursors = new Map<number, number>();
   private subscriberCount = 0;
-  private readonly senders = new Deque<SendWaiter<T>>();
+  private readonly senders = new ParkingLot<SendWaiter<T>>(SENDERS);
   private readonly waitingSubscriptions = new Set<Subscription<T>>();
   private closed = false;
 
@@ -79,17 +79,17 @@ export class Broadcast<T> extends LoopBound {
   /** Sends `item` to every subscription, waiting FIFO while the slowest one has `capacity` unread items; `RuntimeError` once closed. */
   *send(item: T): Coro<void> {
     if (this.closed) throw new RuntimeError("send on a closed Broadcast");
-    if (!this.hasLiveSender() && this.hasRoom()) {
+    if (!this.senders.hasLive() && this.hasRoom()) {
       this.append(item);
       return;
     }
-    yield* waitToSend(this.senders, this.getLoop().createFuture<void>(), item);
+    yield* waitToSend(this.senders, new SendWaiter(this.getLoop(), item));
   }
 
   /** Sends `item` at once; `QueueFull` if the slowest subscription has `capacity` unread items, `RuntimeError` once closed. */
   sendNowait(item: T): void {
     if (this.closed) throw new RuntimeError("send on a closed Broadcast");
-    if (this.hasLiveSender() || !this.hasRoom()) throw new QueueFull(`Broadcast is full (capacity ${this.capacity})`);
+    if (this.senders.hasLive() || !this.hasRoom()) throw new QueueFull(`Broadcast is full (capacity ${this.capacity})`);
     this.append(item);
   }
 
@@ -97,8 +97,8 @@ export class Broadcast<T> extends LoopBound {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (let sender = this.senders.shift(); sender !== undefined; sender = this.senders.shift()) {
-      if (!sender.future.done()) sender.future.setException(new RuntimeError("the Broadcast was closed while sending; the item was not sent"));
+    for (let sender = this.senders.wakeNext(); sender !== undefined; sender = this.senders.wakeNext()) {
+      sender.setException(new RuntimeError("the Broadcast was closed while sending; the item was not sent"));
     }
     this.wakeSubscriptions();
   }
@@ -129,11 +129,11 @@ export class Broadcast<T> extends LoopBound {
   }
 
   /** @internal `subscription` waits for the next item. */
-  awaitItem(subscription: Subscription<T>): Future<void> {
-    const future = this.getLoop().createFuture<void>();
-    subscription.waiters.push(future);
+  awaitItem(subscription: Subscription<T>): Waiter {
+    const waiter = new Waiter(this.getLoop());
+    subscription.waiters.join(waiter);
     this.waitingSubscriptions.add(subscription);
-    return future;
+    return waiter;
   }
 
   /** @internal Removes `subscription`'s cursor: it no longer holds the log back. */
@@ -151,11 +151,6 @@ export class Broadcast<T> extends LoopBound {
     return this.log.length < this.capacity;
   }
 
-  private hasLiveSender(): boolean {
-    for (const sender of this.senders) if (!sender.future.done()) return true;
-    return false;
-  }
-
   private append(item: T): void {
     if (this.subscriberCount === 0) {
       // Nobody to keep it for.
@@ -167,9 +162,7 @@ export class Broadcast<T> extends LoopBound {
   }
 
   private wakeSubscriptions(): void {
-    for (const subscription of this.waitingSubscriptions) {
-      for (const waiter of subscription.waiters) if (!waiter.done()) waiter.setResult(undefined);
-    }
+    for (const subscription of this.waitingSubscriptions) subscription.waiters.wakeAll();
     this.waitingSubscriptions.clear();
   }
 
@@ -198,11 +191,10 @@ export class Broadcast<T> extends LoopBound {
   // Appends waiting senders' items while there is room (the slowest subscription moved on or left).
   private admitSenders(): void {
     while (this.hasRoom()) {
-      const sender = this.senders.shift();
+      const sender = this.senders.wakeNext();
       if (sender === undefined) return;
-      if (sender.future.done()) continue;
       sender.taken = true;
-      sender.future.setResult(undefined);
+      sender.setResult(undefined);
       this.append(sender.item);
     }
   }
@@ -226,8 +218,8 @@ const NO_ITEM: unique symbol = Symbol("no item");
 export class Subscription<T> implements AsyncSource<T> {
   /** @internal The absolute index of the next item to read. */
   cursor: number;
-  /** @internal Tasks waiting in `receive`. */
-  readonly waiters = new Deque<Future<void>>();
+  /** @internal Tasks waiting in `receive`: woken by every new item, they re-read from their own cursor (a wake-up grants nothing). */
+  readonly waiters = new ParkingLot<Waiter>(GRANT_NOTHING);
   private active: boolean;
 
   /** @internal Use `broadcast.subscribe()`. */
@@ -250,12 +242,7 @@ export class Subscription<T> implements AsyncSource<T> {
     for (;;) {
       const item = this.receiveOrNothing();
       if (item !== NO_ITEM) return item;
-      const waiter = this.broadcast.awaitItem(this);
-      try {
-        yield* waiter;
-      } finally {
-        this.waiters.remove(waiter);
-      }
+      yield* this.waiters.park(this.broadcast.awaitItem(this));
     }
   }
 
@@ -271,7 +258,7 @@ export class Subscription<T> implements AsyncSource<T> {
     if (!this.active) return;
     this.active = false;
     this.broadcast.leave(this);
-    for (const waiter of this.waiters) if (!waiter.done()) waiter.setResult(undefined);
+    this.waiters.wakeAll();
   }
 
   /** The async-source step: the next item, or done at the end. */

@@ -7,7 +7,8 @@
  * receiver that makes room takes the item from there. So every item is
  * delivered exactly once or its `send` raises (unsent):
  * - a receiver cancelled after it was given an item, before it resumed,
- *   gives the item back (to the next receiver, or the buffer's front);
+ *   gives the item back (to the next receiver, or the buffer's front: the
+ *   `ParkingLot`'s rule, waiters.ts);
  * - a sender whose item was taken has sent it: if it was cancelled in the
  *   meantime, `send` returns and the cancellation is delivered at the task's
  *   next `yield*` (Trio's rule: a completed operation is not undone).
@@ -17,10 +18,11 @@ import { integerArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { CancelledError, QueueEmpty, QueueFull, RuntimeError, StopAsyncIteration } from "./errors.js";
-import type { Future } from "./futures.js";
+import type { EventLoop } from "./events.js";
 import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { LoopBound } from "./loop-bound.js";
 import { currentTask } from "./tasks.js";
+import { ParkingLot, Waiter, type WaiterHost } from "./waiters.js";
 
 /** Statistics of a `Channel` (Trio's `MemoryChannelStatistics`). */
 export interface ChannelStatistics {
@@ -32,16 +34,28 @@ export interface ChannelStatistics {
 }
 
 /** @internal A sender waiting with its item; `taken` once a receiver (or a freed slot) has it. */
-export interface SendWaiter<T> {
-  readonly future: Future<void>;
-  readonly item: T;
-  taken: boolean;
+export class SendWaiter<T> extends Waiter {
+  taken = false;
+
+  constructor(
+    loop: EventLoop,
+    readonly item: T,
+  ) {
+    super(loop);
+  }
 }
 
-interface ReceiveWaiter<T> {
-  readonly future: Future<void>;
-  state: "waiting" | "given" | "closed";
-  item?: T;
+/**
+ * @internal Senders' lots grant nothing by rule: a sender is woken when its
+ * item is taken (the send has completed, it is not undone) or when the
+ * channel closes.
+ */
+export const SENDERS: WaiterHost<SendWaiter<unknown>> = { grant: () => false, revoke: () => false };
+
+// A receiver waiting; `given` an item, or woken because the channel `closed`.
+class ReceiveWaiter<T> extends Waiter {
+  receipt: "waiting" | "given" | "closed" = "waiting";
+  item: T | undefined = undefined;
 }
 
 /** @internal Checks a channel or broadcast capacity: an integer >= `min`, or Infinity. */
@@ -67,13 +81,10 @@ export function deliverCancellationLater(error: CancelledError): void {
  * cancelled after, the send has happened and the cancellation is re-armed
  * for the task's next suspension (Channel and Broadcast share this rule).
  */
-export function* waitToSend<T>(senders: Deque<SendWaiter<T>>, future: Future<void>, item: T): Coro<void> {
-  const waiter: SendWaiter<T> = { future, item, taken: false };
-  senders.push(waiter);
+export function* waitToSend<T>(senders: ParkingLot<SendWaiter<T>>, waiter: SendWaiter<T>): Coro<void> {
   try {
-    yield* future;
+    yield* senders.park(waiter);
   } catch (error) {
-    senders.remove(waiter);
     if (waiter.taken && error instanceof CancelledError) {
       deliverCancellationLater(error);
       return;
@@ -101,8 +112,23 @@ export class Channel<T> extends LoopBound {
   // Invariant: receivers wait only while the buffer is empty and no sender waits;
   // senders wait only while the buffer is full (or over, after a give-back) and no receiver waits.
   private readonly buffer = new Deque<T>();
-  private readonly senders = new Deque<SendWaiter<T>>();
-  private readonly receivers = new Deque<ReceiveWaiter<T>>();
+  private readonly senders = new ParkingLot<SendWaiter<T>>(SENDERS);
+  // A receiver given an item and then cancelled before it resumed gives it back
+  // to the buffer's front, and the next live receiver is served from there.
+  private readonly receivers = new ParkingLot<ReceiveWaiter<T>>({
+    grant: (receiver) => {
+      const item = this.take();
+      if (item === NOTHING) return false;
+      receiver.receipt = "given";
+      receiver.item = item;
+      return true;
+    },
+    revoke: (receiver) => {
+      if (receiver.receipt !== "given") return false;
+      this.buffer.unshift(receiver.item as T);
+      return true;
+    },
+  });
   private closed = false;
 
   constructor(capacity = 0) {
@@ -114,7 +140,7 @@ export class Channel<T> extends LoopBound {
   *send(item: T): Coro<void> {
     if (this.closed) throw new RuntimeError("send on a closed Channel");
     if (this.offer(item)) return;
-    yield* waitToSend(this.senders, this.getLoop().createFuture<void>(), item);
+    yield* waitToSend(this.senders, new SendWaiter(this.getLoop(), item));
   }
 
   /** Sends `item` at once: to a waiting receiver or into the buffer; `QueueFull` (Trio's `WouldBlock`) if neither can take it, `RuntimeError` once closed. */
@@ -128,17 +154,9 @@ export class Channel<T> extends LoopBound {
     const ready = this.take();
     if (ready !== NOTHING) return ready;
     if (this.closed) throw new StopAsyncIteration("the Channel is closed");
-    const waiter: ReceiveWaiter<T> = { future: this.getLoop().createFuture<void>(), state: "waiting" };
-    this.receivers.push(waiter);
-    try {
-      yield* waiter.future;
-    } catch (error) {
-      this.receivers.remove(waiter);
-      // Given an item but cancelled before resuming: the item goes to the next receiver.
-      if (waiter.state === "given") this.giveBack(waiter.item as T);
-      throw error;
-    }
-    if (waiter.state === "given") return waiter.item as T;
+    const waiter = new ReceiveWaiter<T>(this.getLoop());
+    yield* this.receivers.park(waiter);
+    if (waiter.receipt === "given") return waiter.item as T;
     throw new StopAsyncIteration("the Channel is closed");
   }
 
@@ -158,14 +176,12 @@ export class Channel<T> extends LoopBound {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (let sender = this.senders.shift(); sender !== undefined; sender = this.senders.shift()) {
-      if (!sender.future.done()) sender.future.setException(new RuntimeError("the Channel was closed while sending; the item was not sent"));
+    for (let sender = this.senders.wakeNext(); sender !== undefined; sender = this.senders.wakeNext()) {
+      sender.setException(new RuntimeError("the Channel was closed while sending; the item was not sent"));
     }
-    for (let receiver = this.receivers.shift(); receiver !== undefined; receiver = this.receivers.shift()) {
-      if (!receiver.future.done()) {
-        receiver.state = "closed";
-        receiver.future.setResult(undefined);
-      }
+    for (let receiver = this.receivers.wakeNext(); receiver !== undefined; receiver = this.receivers.wakeNext()) {
+      receiver.receipt = "closed";
+      receiver.setResult(undefined);
     }
   }
 
@@ -201,14 +217,12 @@ export class Channel<T> extends LoopBound {
   }
 
   private handToReceiver(item: T): boolean {
-    for (let receiver = this.receivers.shift(); receiver !== undefined; receiver = this.receivers.shift()) {
-      if (receiver.future.done()) continue;
-      receiver.state = "given";
-      receiver.item = item;
-      receiver.future.setResult(undefined);
-      return true;
-    }
-    return false;
+    const receiver = this.receivers.wakeNext();
+    if (receiver === undefined) return false;
+    receiver.receipt = "given";
+    receiver.item = item;
+    receiver.setResult(undefined);
+    return true;
   }
 
   // Takes the next item: the buffer's front (refilled from waiting senders), else a waiting sender's.
@@ -228,17 +242,11 @@ export class Channel<T> extends LoopBound {
 
   // Marks the first live sender's item taken and wakes it.
   private firstLiveSender(): SendWaiter<T> | undefined {
-    for (let sender = this.senders.shift(); sender !== undefined; sender = this.senders.shift()) {
-      if (sender.future.done()) continue;
-      sender.taken = true;
-      sender.future.setResult(undefined);
-      return sender;
-    }
-    return undefined;
-  }
-
-  private giveBack(item: T): void {
-    if (!this.handToReceiver(item)) this.buffer.unshift(item);
+    const sender = this.senders.wakeNext();
+    if (sender === undefined) return undefined;
+    sender.taken = true;
+    sender.setResult(undefined);
+    return sender;
   }
 
   [inspectCustom](): string {

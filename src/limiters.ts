@@ -2,30 +2,25 @@
  * `CapacityLimiter` (AnyIO's and Trio's) and `RateLimiter` (aiolimiter's
  * leaky bucket): how much runs at once, and how fast.
  *
- * Both keep their waiters in a FIFO deque and grant on a waiter's behalf
- * when they wake it (a token borrowed, a share of the bucket filled). A
- * waiter cancelled after it was woken but before it resumed gives the grant
- * back and the next waiter is served, so a cancellation never leaks a token
- * nor spends rate that nobody used.
+ * Both park their waiters in a `ParkingLot` (waiters.ts) and grant on a
+ * waiter's behalf when they wake it (a token borrowed, a share of the bucket
+ * filled). A waiter cancelled after it was woken but before it resumed gives
+ * the grant back and the next waiter is served (the lot's rule), so a
+ * cancellation never leaks a token nor spends rate that nobody used.
  */
 import { inspectCustom } from "./repr.js";
 import { functionArg, integerArg, numberArg } from "./arguments.js";
 import type { Coro } from "./coroutines.js";
-import { Deque } from "./deque.js";
-import { CancelledError, RuntimeError } from "./errors.js";
+import { RuntimeError } from "./errors.js";
 import { getRunningLoopOrNull } from "./running-loop.js";
-import type { Future } from "./futures.js";
+import type { EventLoop } from "./events.js";
 import type { TimerHandle } from "./handles.js";
 import { LoopBound } from "./loop-bound.js";
 import { taskGroup } from "./taskgroups.js";
 import { currentTask } from "./tasks.js";
+import { ParkingLot, Waiter, holding } from "./waiters.js";
 
 // ------------------------------------------------------------ CapacityLimiter
-
-// Woken by the limiter (granted), as opposed to cancelled or still pending.
-function isWoken(future: Future<true>): boolean {
-  return future.done() && !future.cancelled();
-}
 
 /** Statistics of a `CapacityLimiter` (AnyIO's `CapacityLimiterStatistics`). */
 export interface CapacityLimiterStatistics {
@@ -36,9 +31,14 @@ export interface CapacityLimiterStatistics {
   tasksWaiting: number;
 }
 
-interface TokenWaiter {
-  readonly future: Future<true>;
-  readonly borrower: object;
+// A task waiting for a token on behalf of `borrower`.
+class TokenWaiter extends Waiter {
+  constructor(
+    loop: EventLoop,
+    readonly borrower: object,
+  ) {
+    super(loop);
+  }
 }
 
 function checkTotalTokens(value: unknown, name: string): number {
@@ -60,7 +60,18 @@ export class CapacityLimiter extends LoopBound {
   private total: number;
   // Invariant: every borrower in the set holds exactly one token; a woken waiter's borrower is added when it is woken.
   private readonly borrowers = new Set<object>();
-  private readonly waiters = new Deque<TokenWaiter>();
+  // A waiter is woken with its token lent (its borrower added); woken and then cancelled, it gives it back.
+  private readonly waiters = new ParkingLot<TokenWaiter>({
+    grant: (waiter) => {
+      if (this.borrowers.size >= this.total) return false;
+      this.borrowers.add(waiter.borrower);
+      return true;
+    },
+    revoke: (waiter) => {
+      this.borrowers.delete(waiter.borrower);
+      return true;
+    },
+  });
 
   constructor(totalTokens: number) {
     super();
@@ -99,19 +110,13 @@ export class CapacityLimiter extends LoopBound {
       throw new TypeError(`CapacityLimiter.acquireOnBehalfOf(): borrower must be an object, got ${String(borrower)}`);
     }
     if (this.borrowers.has(borrower)) throw new RuntimeError("this borrower is already holding one of this CapacityLimiter's tokens");
-    if (this.borrowers.size < this.total && !this.hasLiveWaiter()) {
+    if (this.borrowers.size < this.total && !this.waiters.hasLive()) {
       this.borrowers.add(borrower);
       return true;
     }
-    const waiter: TokenWaiter = { future: this.getLoop().createFuture<true>(), borrower };
-    this.waiters.push(waiter);
     try {
-      yield* waiter.future;
+      yield* this.waiters.park(new TokenWaiter(this.getLoop(), borrower));
     } catch (error) {
-      // A woken waiter has left the deque already (wakeWaiters shifts it out).
-      if (!isWoken(waiter.future)) this.waiters.remove(waiter);
-      // Woken (token lent on our behalf) but cancelled before resuming: give the token back.
-      else if (error instanceof CancelledError) this.borrowers.delete(borrower);
       this.wakeWaiters();
       throw error;
     }
@@ -131,13 +136,9 @@ export class CapacityLimiter extends LoopBound {
 
   /** Borrows a token, runs `body`, and always gives the token back (AnyIO's `async with limiter:`). */
   *hold<T>(body: () => Coro<T>): Coro<T> {
-    const borrower = this.currentBorrower("hold");
-    yield* this.acquireOnBehalfOf(borrower);
-    try {
-      return yield* body();
-    } finally {
-      this.releaseOnBehalfOf(borrower);
-    }
+    // Checked when the hold starts; the task that acquires is then the task that releases.
+    this.currentBorrower("hold");
+    return yield* holding(this, body);
   }
 
   /**
@@ -196,20 +197,9 @@ export class CapacityLimiter extends LoopBound {
     return task;
   }
 
-  private hasLiveWaiter(): boolean {
-    for (const waiter of this.waiters) if (!waiter.future.done()) return true;
-    return false;
-  }
-
   // Keeps the invariant: while a token is free, no live waiter is left unwoken.
   private wakeWaiters(): void {
-    while (this.borrowers.size < this.total) {
-      const waiter = this.waiters.shift();
-      if (waiter === undefined) return;
-      if (waiter.future.done()) continue;
-      this.borrowers.add(waiter.borrower);
-      waiter.future.setResult(true);
-    }
+    this.waiters.serve();
   }
 
   [inspectCustom](): string {
@@ -229,9 +219,14 @@ export interface RateLimiterStatistics {
   tasksWaiting: number;
 }
 
-interface RateWaiter {
-  readonly future: Future<true>;
-  readonly amount: number;
+// A task waiting for room for `amount` in the bucket.
+class RateWaiter extends Waiter {
+  constructor(
+    loop: EventLoop,
+    readonly amount: number,
+  ) {
+    super(loop);
+  }
 }
 
 // Virtual-clock arithmetic in seconds is floating point: a waiter woken by the
@@ -263,7 +258,20 @@ export class RateLimiter extends LoopBound {
   readonly timePeriod: number;
   private level = 0;
   private lastLeak = 0;
-  private readonly waiters = new Deque<RateWaiter>();
+  // A waiter is admitted with its amount added to the bucket; admitted and then cancelled, it takes it out.
+  private readonly waiters = new ParkingLot<RateWaiter>({
+    grant: (waiter) => {
+      this.leak();
+      if (!this.fits(waiter.amount)) return false;
+      this.level += waiter.amount;
+      return true;
+    },
+    revoke: (waiter) => {
+      // The rate was not used.
+      this.level = Math.max(0, this.level - waiter.amount);
+      return true;
+    },
+  });
   // Armed for the first live waiter's moment of room, while there is one.
   private timer: TimerHandle | null = null;
 
@@ -276,7 +284,7 @@ export class RateLimiter extends LoopBound {
   /** Whether `acquire(amount)` would go through now without waiting (room in the bucket and nobody waiting before it). */
   hasCapacity(amount = 1): boolean {
     this.checkAmount(amount);
-    if (this.hasLiveWaiter()) return false;
+    if (this.waiters.hasLive()) return false;
     this.leak();
     return this.fits(amount);
   }
@@ -285,23 +293,20 @@ export class RateLimiter extends LoopBound {
   *acquire(amount = 1): Coro<true> {
     this.checkAmount(amount);
     const loop = this.getLoop();
-    if (!this.hasLiveWaiter()) {
+    if (!this.waiters.hasLive()) {
       this.leak();
       if (this.fits(amount)) {
         this.level += amount;
         return true;
       }
     }
-    const waiter: RateWaiter = { future: loop.createFuture<true>(), amount };
-    this.waiters.push(waiter);
+    const waiter = new RateWaiter(loop, amount);
+    // Joined first, so serving the queue arms the timer for it when it is first.
+    this.waiters.join(waiter);
     this.serveWaiters();
     try {
-      yield* waiter.future;
+      yield* this.waiters.park(waiter);
     } catch (error) {
-      // An admitted waiter has left the deque already (serveWaiters shifts it out).
-      if (!isWoken(waiter.future)) this.waiters.remove(waiter);
-      // Admitted on our behalf but cancelled before resuming: the rate was not used.
-      else if (error instanceof CancelledError) this.level = Math.max(0, this.level - amount);
       this.serveWaiters();
       throw error;
     }
@@ -309,9 +314,8 @@ export class RateLimiter extends LoopBound {
   }
 
   /** Acquires 1, then runs `body` (aiolimiter's `async with limiter:`; nothing is given back on exit). */
-  *hold<T>(body: () => Coro<T>): Coro<T> {
-    yield* this.acquire();
-    return yield* body();
+  hold<T>(body: () => Coro<T>): Coro<T> {
+    return holding({ acquire: () => this.acquire() }, body);
   }
 
   /** The bucket's level now and how many tasks wait. */
@@ -337,28 +341,16 @@ export class RateLimiter extends LoopBound {
     if (this.level > 0 && elapsed > 0) this.level = Math.max(0, this.level - (elapsed * this.maxRate) / this.timePeriod);
   }
 
-  private hasLiveWaiter(): boolean {
-    for (const waiter of this.waiters) if (!waiter.future.done()) return true;
-    return false;
-  }
-
   // Admits waiters in order while they fit, then arms the timer for the first one left.
   private readonly serveWaiters = (): void => {
     this.timer?.cancel();
     this.timer = null;
     this.leak();
-    for (let waiter = this.waiters.peekFront(); waiter !== undefined; waiter = this.waiters.peekFront()) {
-      if (!waiter.future.done()) {
-        if (!this.fits(waiter.amount)) {
-          const wait = ((this.level + waiter.amount - this.maxRate) * this.timePeriod) / this.maxRate;
-          this.timer = this.getLoop().callAt(this.lastLeak + wait, this.serveWaiters);
-          return;
-        }
-        this.level += waiter.amount;
-        waiter.future.setResult(true);
-      }
-      this.waiters.shift();
-    }
+    this.waiters.serve();
+    const first = this.waiters.firstLive();
+    if (first === undefined) return;
+    const wait = ((this.level + first.amount - this.maxRate) * this.timePeriod) / this.maxRate;
+    this.timer = this.getLoop().callAt(this.lastLeak + wait, this.serveWaiters);
   };
 
   [inspectCustom](): string {

@@ -2,28 +2,17 @@
  * `Lock`, `Event` and `Condition` (Python's `asyncio.Lock`, `asyncio.Event`,
  * `asyncio.Condition`).
  *
- * Waiters are futures in a FIFO deque. The invariant every method keeps:
- * when the lock is free and a live waiter exists, the first live waiter has
- * been woken. A waiter cancelled after it was woken passes the wake-up on,
- * so a cancellation can never leak the lock.
+ * Waiters park in a `ParkingLot` (waiters.ts). The invariant every method
+ * keeps: when the lock is free and a live waiter exists, the first live
+ * waiter has been woken. A waiter cancelled after it was woken passes the
+ * wake-up on (the lot's rule), so a cancellation can never leak the lock.
  */
 import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
-import { Deque } from "./deque.js";
 import { CancelledError, RuntimeError } from "./errors.js";
-import type { Future } from "./futures.js";
 import { LoopBound } from "./loop-bound.js";
 import { integerArg } from "./arguments.js";
-
-/** @internal `async with primitive:` for anything that acquires and releases (locks, semaphores). */
-export function* holding<T>(primitive: { acquire(): Coro<true>; release(): void }, body: () => Awaitable<T>): Coro<T> {
-  yield* primitive.acquire();
-  try {
-    return yield* body();
-  } finally {
-    primitive.release();
-  }
-}
+import { GRANT_NOTHING, ParkingLot, Waiter, holding } from "./waiters.js";
 
 /** Statistics of a lock (Trio's `statistics()`). */
 export interface LockStatistics {
@@ -42,7 +31,10 @@ export interface LockStatistics {
  */
 export class Lock extends LoopBound {
   private isLocked = false;
-  private waiters: Deque<Future<true>> | null = null;
+  // Made at the first contention. A woken waiter takes the lock when it resumes,
+  // not when it is woken, so locked() is false between release() and then (as in
+  // CPython); nobody barges meanwhile, since a woken waiter makes acquire() wait.
+  private waiters: ParkingLot<Waiter> | null = null;
 
   /** Whether the lock is held. */
   locked(): boolean {
@@ -51,24 +43,12 @@ export class Lock extends LoopBound {
 
   /** Waits until the lock is free, then takes it; returns `true`. */
   *acquire(): Coro<true> {
-    if (!this.isLocked && (this.waiters === null || this.allWaitersCancelled())) {
+    const waiters = this.waiters;
+    if (!this.isLocked && (waiters === null || (waiters.woken === 0 && !waiters.hasLive()))) {
       this.isLocked = true;
       return true;
     }
-    const waiters = (this.waiters ??= new Deque());
-    const waiter = this.getLoop().createFuture<true>();
-    waiters.push(waiter);
-    try {
-      try {
-        yield* waiter;
-      } finally {
-        waiters.remove(waiter);
-      }
-    } catch (error) {
-      // Woken but cancelled before taking the lock: hand the wake-up on.
-      if (error instanceof CancelledError && !this.isLocked) this.wakeUpFirst();
-      throw error;
-    }
+    yield* (this.waiters ??= new ParkingLot<Waiter>(this.lockGrants())).park(new Waiter(this.getLoop()));
     this.isLocked = true;
     return true;
   }
@@ -77,7 +57,7 @@ export class Lock extends LoopBound {
   release(): void {
     if (!this.isLocked) throw new RuntimeError("Lock is not acquired.");
     this.isLocked = false;
-    this.wakeUpFirst();
+    this.waiters?.serve(1);
   }
 
   /** Acquires, runs `body` (returning any awaitable), and always releases (Python's `async with lock:`). */
@@ -87,22 +67,17 @@ export class Lock extends LoopBound {
 
   /** The lock's state and how many tasks wait for it. */
   statistics(): LockStatistics {
-    return { locked: this.isLocked, waiters: this.waiters?.length ?? 0 };
+    return { locked: this.isLocked, waiters: this.waiters?.waiting ?? 0 };
   }
 
-  private allWaitersCancelled(): boolean {
-    for (const waiter of this.waiters!) if (!waiter.cancelled()) return false;
-    return true;
-  }
-
-  private wakeUpFirst(): void {
-    const first = this.waiters?.peekFront();
-    // A done waiter is already woken.
-    if (first !== undefined && !first.done()) first.setResult(true);
+  // The first live waiter may be woken while the lock is free; a wake-up grants
+  // nothing, so a woken-then-cancelled waiter passes it on while the lock is free.
+  private lockGrants(): { grant(): boolean; revoke(): boolean } {
+    return { grant: () => !this.isLocked, revoke: () => true };
   }
 
   [inspectCustom](): string {
-    const waiters = this.waiters?.length ?? 0;
+    const waiters = this.waiters?.waiting ?? 0;
     return `<Lock [${this.isLocked ? "locked" : "unlocked"}${waiters > 0 ? `, waiters:${waiters}` : ""}]>`;
   }
 }
@@ -113,7 +88,7 @@ export class Lock extends LoopBound {
  */
 export class Event extends LoopBound {
   private value = false;
-  private readonly waiters = new Deque<Future<true>>();
+  private readonly waiters = new ParkingLot<Waiter>(GRANT_NOTHING);
 
   /** Whether the flag is set (Python's `is_set`). */
   isSet(): boolean {
@@ -124,7 +99,7 @@ export class Event extends LoopBound {
   set(): void {
     if (this.value) return;
     this.value = true;
-    for (const waiter of this.waiters) if (!waiter.done()) waiter.setResult(true);
+    this.waiters.wakeAll();
   }
 
   /** Clears the flag. */
@@ -135,23 +110,18 @@ export class Event extends LoopBound {
   /** Waits until the flag is set; returns `true` at once if it is. */
   *wait(): Coro<true> {
     if (this.value) return true;
-    const waiter = this.getLoop().createFuture<true>();
-    this.waiters.push(waiter);
-    try {
-      yield* waiter;
-      return true;
-    } finally {
-      this.waiters.remove(waiter);
-    }
+    yield* this.waiters.park(new Waiter(this.getLoop()));
+    return true;
   }
 
   /** The flag and how many tasks wait. */
   statistics(): { set: boolean; waiters: number } {
-    return { set: this.value, waiters: this.waiters.length };
+    return { set: this.value, waiters: this.waiters.waiting };
   }
 
   [inspectCustom](): string {
-    return `<Event [${this.value ? "set" : "unset"}${this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : ""}]>`;
+    const waiters = this.waiters.waiting;
+    return `<Event [${this.value ? "set" : "unset"}${waiters > 0 ? `, waiters:${waiters}` : ""}]>`;
   }
 }
 
@@ -167,7 +137,9 @@ export class Event extends LoopBound {
  */
 export class Condition extends LoopBound {
   private readonly lock: Lock;
-  private readonly waiters = new Deque<Future<boolean>>();
+  // A notification grants nothing; wait() passes one on by CPython's own rule
+  // (any raise out of wait() notifies another waiter), so the lot does not.
+  private readonly waiters = new ParkingLot<Waiter>(GRANT_NOTHING);
 
   constructor(lock?: Lock) {
     super();
@@ -192,7 +164,7 @@ export class Condition extends LoopBound {
 
   /** Acquires the condition's lock, runs `body` (returning any awaitable), and always releases. */
   hold<T>(body: () => Awaitable<T>): Coro<T> {
-    return this.lock.hold(body);
+    return holding(this.lock, body);
   }
 
   /**
@@ -205,14 +177,8 @@ export class Condition extends LoopBound {
     try {
       let cancellation: unknown = null;
       try {
-        const waiter = this.getLoop().createFuture<boolean>();
-        this.waiters.push(waiter);
-        try {
-          yield* waiter;
-          return true;
-        } finally {
-          this.waiters.remove(waiter);
-        }
+        yield* this.waiters.park(new Waiter(this.getLoop()));
+        return true;
       } finally {
         // The lock must be held again on the way out, whatever happens.
         for (;;) {
@@ -257,7 +223,7 @@ export class Condition extends LoopBound {
 
   /** Wakes every waiting task (Python's `notify_all`); `RuntimeError` without the lock. */
   notifyAll(): void {
-    this.notify(this.waiters.length);
+    this.notify(this.waiters.waiting);
   }
 
   /** @internal Wakes up to `n` waiters without checking the lock (Barrier's synchronous reset/abort). */
@@ -266,22 +232,16 @@ export class Condition extends LoopBound {
   }
 
   private notifyWaiters(n: number): void {
-    let woken = 0;
-    for (const waiter of this.waiters) {
-      if (woken >= n) break;
-      if (!waiter.done()) {
-        woken++;
-        waiter.setResult(false);
-      }
-    }
+    this.waiters.wake(n);
   }
 
   /** The lock's state and how many tasks wait for a notification. */
   statistics(): { locked: boolean; waiters: number } {
-    return { locked: this.locked(), waiters: this.waiters.length };
+    return { locked: this.locked(), waiters: this.waiters.waiting };
   }
 
   [inspectCustom](): string {
-    return `<Condition [${this.locked() ? "locked" : "unlocked"}${this.waiters.length > 0 ? `, waiters:${this.waiters.length}` : ""}]>`;
+    const waiters = this.waiters.waiting;
+    return `<Condition [${this.locked() ? "locked" : "unlocked"}${waiters > 0 ? `, waiters:${waiters}` : ""}]>`;
   }
 }

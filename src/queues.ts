@@ -2,20 +2,20 @@
  * `Queue`, `PriorityQueue` and `LifoQueue` (Python's `asyncio.Queue` family,
  * 3.13 semantics including `shutdown`).
  *
- * Getters and putters wait on futures in FIFO deques. A waiter that is woken
- * but cancelled before it resumes hands its wake-up to the next waiter, so a
- * cancelled `get` never strands an item and a cancelled `put` never inserts
- * one. Storage is O(1) amortised: a ring buffer (or a binary heap).
+ * Getters and putters park in two `ParkingLot`s (waiters.ts). A waiter that
+ * is woken but cancelled before it resumes hands its wake-up to the next
+ * waiter (the lot's rule), so a cancelled `get` never strands an item and a
+ * cancelled `put` never inserts one. Storage is O(1) amortised: a ring buffer (or a binary heap).
  */
 import { inspectCustom } from "./repr.js";
 import type { Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
 import { QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
-import { Future } from "./futures.js";
 import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./iteration.js";
 import { Event } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
 import { functionArg, integerArg, optionsArg } from "./arguments.js";
+import { ParkingLot, Waiter } from "./waiters.js";
 
 /** Options of a queue: `new Queue({ maxsize: 100 })` (or `new Queue(100)`, as in Python). */
 export interface QueueOptions {
@@ -40,9 +40,9 @@ export interface QueueStatistics {
 }
 
 /** @internal The future a task waits on inside `put`/`get`: it names its queue for the await graph. */
-export class QueueWaiter extends Future<void> {
+export class QueueWaiter extends Waiter {
   constructor(
-    loop: ConstructorParameters<typeof Future>[0],
+    loop: ConstructorParameters<typeof Waiter>[0],
     readonly queue: Queue<unknown>,
     readonly operation: "get" | "put",
   ) {
@@ -69,8 +69,10 @@ function readMaxsize(options: number | QueueOptions | undefined): number {
 export class Queue<T> extends LoopBound {
   /** The most items the queue holds; 0 or less means no limit. */
   readonly maxsize: number;
-  private readonly getters = new Deque<Future<void>>();
-  private readonly putters = new Deque<Future<void>>();
+  // A wake-up grants nothing: a woken getter (putter) re-checks for an item (a
+  // free slot). One is woken while there is one, and passed on if cancelled.
+  private readonly getters = new ParkingLot<QueueWaiter>({ grant: () => this.storedCount() > 0, revoke: () => true });
+  private readonly putters = new ParkingLot<QueueWaiter>({ grant: () => !this.full(), revoke: () => true });
   private unfinishedTasks = 0;
   private readonly finished = new Event();
   private isShutdown = false;
@@ -100,17 +102,7 @@ export class Queue<T> extends LoopBound {
   *put(item: T): Coro<void> {
     while (this.full()) {
       if (this.isShutdown) throw new QueueShutDown();
-      const putter = new QueueWaiter(this.getLoop(), this as Queue<unknown>, "put");
-      this.putters.push(putter);
-      try {
-        yield* putter;
-      } catch (error) {
-        putter.cancel();
-        this.putters.remove(putter);
-        // Woken by a get but cannot take the slot: wake the next putter instead.
-        if (!this.full() && !putter.cancelled()) this.wakeUpNext(this.putters);
-        throw error;
-      }
+      yield* this.putters.park(new QueueWaiter(this.getLoop(), this as Queue<unknown>, "put"));
     }
     this.putNowait(item);
   }
@@ -122,24 +114,14 @@ export class Queue<T> extends LoopBound {
     this.store(item);
     this.unfinishedTasks++;
     if (this.unfinishedTasks === 1) this.finished.clear();
-    this.wakeUpNext(this.getters);
+    this.getters.serve(1);
   }
 
   /** Removes and returns an item, waiting while the queue is empty. `QueueShutDown` once shut down and empty. */
   *get(): Coro<T> {
     while (this.storedCount() === 0) {
       if (this.isShutdown) throw new QueueShutDown();
-      const getter = new QueueWaiter(this.getLoop(), this as Queue<unknown>, "get");
-      this.getters.push(getter);
-      try {
-        yield* getter;
-      } catch (error) {
-        getter.cancel();
-        this.getters.remove(getter);
-        // Woken by a put but cancelled: let the next getter have the item.
-        if (this.storedCount() > 0 && !getter.cancelled()) this.wakeUpNext(this.getters);
-        throw error;
-      }
+      yield* this.getters.park(new QueueWaiter(this.getLoop(), this as Queue<unknown>, "get"));
     }
     return this.getNowait();
   }
@@ -151,7 +133,7 @@ export class Queue<T> extends LoopBound {
       throw new QueueEmpty();
     }
     const item = this.take();
-    this.wakeUpNext(this.putters);
+    this.putters.serve(1);
     return item;
   }
 
@@ -196,12 +178,8 @@ export class Queue<T> extends LoopBound {
       if (this.unfinishedTasks === 0) this.finished.set();
     }
     // Every waiter re-checks its condition and raises QueueShutDown.
-    for (let getter = this.getters.shift(); getter !== undefined; getter = this.getters.shift()) {
-      if (!getter.done()) getter.setResult(undefined);
-    }
-    for (let putter = this.putters.shift(); putter !== undefined; putter = this.putters.shift()) {
-      if (!putter.done()) putter.setResult(undefined);
-    }
+    this.getters.wakeAll();
+    this.putters.wakeAll();
   }
 
   /** Sizes, counts and state. */
@@ -214,15 +192,6 @@ export class Queue<T> extends LoopBound {
       putters: this.putters.length,
       shutdown: this.isShutdown,
     };
-  }
-
-  private wakeUpNext(waiters: Deque<Future<void>>): void {
-    for (let waiter = waiters.shift(); waiter !== undefined; waiter = waiters.shift()) {
-      if (!waiter.done()) {
-        waiter.setResult(undefined);
-        return;
-      }
-    }
   }
 
   // ------------------------------------------- storage (overridden by subclasses)

@@ -4,16 +4,14 @@
  *
  * A woken waiter has its permit taken on its behalf (`value` decremented
  * when woken); if it is cancelled before it resumes, the permit is given
- * back and the next waiter woken, so no permit leaks or is invented.
+ * back and the next waiter woken (the `ParkingLot`'s rule), so no permit
+ * leaks or is invented.
  */
 import { inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
-import { Deque } from "./deque.js";
-import { CancelledError } from "./errors.js";
-import type { Future } from "./futures.js";
-import { holding } from "./locks.js";
 import { LoopBound } from "./loop-bound.js";
 import { integerArg } from "./arguments.js";
+import { ParkingLot, Waiter, holding } from "./waiters.js";
 
 /**
  * A semaphore: `acquire` takes one of `value` permits, waiting while none is
@@ -26,7 +24,8 @@ import { integerArg } from "./arguments.js";
 export class Semaphore extends LoopBound {
   /** @internal Permits available. */
   protected value: number;
-  private waiters: Deque<Future<true>> | null = null;
+  // Made at the first contention; a woken waiter's permit is taken when it is woken.
+  private waiters: ParkingLot<Waiter> | null = null;
 
   constructor(value = 1) {
     super();
@@ -35,9 +34,9 @@ export class Semaphore extends LoopBound {
 
   /** Whether `acquire` would wait (no permit, or earlier waiters go first). */
   locked(): boolean {
-    if (this.value === 0) return true;
-    if (this.waiters !== null) for (const waiter of this.waiters) if (!waiter.cancelled()) return true;
-    return false;
+    // CPython: no permit, or a waiter not cancelled (woken ones included) goes first.
+    const waiters = this.waiters;
+    return this.value === 0 || (waiters !== null && (waiters.woken > 0 || waiters.hasLive()));
   }
 
   /** Takes a permit, waiting FIFO while none is free; returns `true`. */
@@ -46,22 +45,12 @@ export class Semaphore extends LoopBound {
       this.value--;
       return true;
     }
-    const waiters = (this.waiters ??= new Deque());
-    const waiter = this.getLoop().createFuture<true>();
-    waiters.push(waiter);
+    const waiters = (this.waiters ??= new ParkingLot<Waiter>(this.permitGrants()));
     try {
-      try {
-        yield* waiter;
-      } finally {
-        waiters.remove(waiter);
-      }
-    } catch (error) {
-      // Woken (permit taken for us) but cancelled: give the permit back.
-      if (error instanceof CancelledError && waiter.done() && !waiter.cancelled()) this.value++;
-      throw error;
+      yield* waiters.park(new Waiter(this.getLoop()));
     } finally {
       // Later arrivals waited for FIFO's sake: wake as many as permits allow.
-      while (this.value > 0) if (!this.wakeUpNext()) break;
+      waiters.serve();
     }
     return true;
   }
@@ -69,7 +58,7 @@ export class Semaphore extends LoopBound {
   /** Gives a permit back and wakes the first waiter. */
   release(): void {
     this.value++;
-    this.wakeUpNext();
+    this.waiters?.serve(1);
   }
 
   /** Acquires, runs `body` (returning any awaitable), and always releases (Python's `async with semaphore:`). */
@@ -79,23 +68,26 @@ export class Semaphore extends LoopBound {
 
   /** Permits available and tasks waiting. */
   statistics(): { value: number; waiters: number } {
-    return { value: this.value, waiters: this.waiters?.length ?? 0 };
+    return { value: this.value, waiters: this.waiters?.waiting ?? 0 };
   }
 
-  private wakeUpNext(): boolean {
-    if (this.waiters === null) return false;
-    for (const waiter of this.waiters) {
-      if (!waiter.done()) {
+  // A waiter is woken with a permit taken on its behalf; woken and then cancelled, it gives it back.
+  private permitGrants(): { grant(): boolean; revoke(): boolean } {
+    return {
+      grant: () => {
+        if (this.value <= 0) return false;
         this.value--;
-        waiter.setResult(true);
         return true;
-      }
-    }
-    return false;
+      },
+      revoke: () => {
+        this.value++;
+        return true;
+      },
+    };
   }
 
   [inspectCustom](): string {
-    const waiters = this.waiters?.length ?? 0;
+    const waiters = this.waiters?.waiting ?? 0;
     return `<${this.constructor.name} [${this.locked() ? "locked" : `unlocked, value:${this.value}`}${waiters > 0 ? `, waiters:${waiters}` : ""}]>`;
   }
 }

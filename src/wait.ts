@@ -13,6 +13,7 @@ import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "./itera
 import { Deque } from "./deque.js";
 import type { TimerHandle } from "./handles.js";
 import { nullableNumberArg, optionalNumberArg, optionsArg } from "./arguments.js";
+import { ParkingLot, Waiter } from "./waiters.js";
 
 /** `wait` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -103,7 +104,7 @@ export interface AsCompletedOptions {
  * callback): the first one awaited gets the first completion, whatever
  * order they were handed out in (Python's `_wait_for_one`).
  */
-class CompletionSlot<T> extends Future<T> {
+class CompletionSlot<T> extends Waiter<T> {
   private claimed = false;
 
   constructor(private readonly order: CompletionOrder<T>) {
@@ -127,6 +128,11 @@ class CompletionSlot<T> extends Future<T> {
   }
 }
 
+// A task waiting in the async form for the next completed input.
+class CompletionTaker<T> extends Waiter {
+  completion: Future<T> | undefined = undefined;
+}
+
 /**
  * The object `asCompleted` returns: iterable (futures settling in
  * completion order) and an async source (the original futures, in
@@ -136,9 +142,17 @@ class CompletionOrder<T> implements Iterable<Future<T>>, AsyncIterableSource<Fut
   readonly loop: EventLoop;
   private readonly count: number;
   // Completed inputs nobody has taken yet, and those waiting for a completion:
-  // slots of the plain form, or futures of the async form that resolve to an input.
+  // slots of the plain form (queued, settled like the input), or takers of the
+  // async form (parked, given the input). A taker given an input and then
+  // cancelled before it resumed gives it back, first in line (the lot's rule).
   private readonly completed = new Deque<Future<T>>();
-  private readonly waiting = new Deque<CompletionSlot<T> | Future<Future<T>>>();
+  private readonly waiting = new ParkingLot<CompletionSlot<T> | CompletionTaker<T>>({
+    grant: () => false,
+    revoke: (taker) => {
+      if (taker instanceof CompletionTaker && taker.completion !== undefined) this.deliver(taker.completion, true);
+      return false;
+    },
+  });
   private readonly todo = new Set<Future<T>>();
   private timer: TimerHandle | null = null;
   private timedOut = false;
@@ -182,7 +196,7 @@ class CompletionOrder<T> implements Iterable<Future<T>>, AsyncIterableSource<Fut
     const ready = this.completed.shift();
     if (ready !== undefined) copyOutcome(ready, slot);
     else if (this.timedOut) slot.setException(new TimeoutError());
-    else this.waiting.push(slot);
+    else this.waiting.enqueue(slot);
   }
 
   private *nextOriginal(): Coro<IteratorResult<Future<T>, undefined>> {
@@ -191,17 +205,15 @@ class CompletionOrder<T> implements Iterable<Future<T>>, AsyncIterableSource<Fut
     const ready = this.completed.shift();
     if (ready !== undefined) return { done: false, value: ready };
     if (this.timedOut) throw new TimeoutError();
-    const waiter = this.loop.createFuture<Future<T>>();
-    this.waiting.push(waiter);
+    const taker = new CompletionTaker<T>(this.loop);
     try {
-      return { done: false, value: yield* waiter };
+      yield* this.waiting.park(taker);
     } catch (error) {
-      // Cancelled while waiting: the completion it would have taken stays for the next caller.
-      this.waiting.remove(waiter);
-      if (waiter.done() && !waiter.cancelled() && waiter.exception() === null) this.deliver(waiter.result(), true);
+      // Cancelled (its completion, if given, stays for the next caller) or timed out.
       this.handedOut--;
       throw error;
     }
+    return { done: false, value: taker.completion! };
   }
 
   private readonly onDone = (f: Future<T>): void => {
@@ -212,19 +224,22 @@ class CompletionOrder<T> implements Iterable<Future<T>>, AsyncIterableSource<Fut
 
   // Hands a completed input to the first waiting taker, or keeps it (first in line when it was given back).
   private deliver(f: Future<T>, givenBack: boolean): void {
-    const next = this.waiting.shift();
+    const next = this.waiting.wakeNext();
     if (next === undefined) {
       if (givenBack) this.completed.unshift(f);
       else this.completed.push(f);
     } else if (next instanceof CompletionSlot) copyOutcome(f, next);
-    else next.setResult(f);
+    else {
+      next.completion = f;
+      next.setResult(undefined);
+    }
   }
 
   private readonly onTimeout = (): void => {
     this.timedOut = true;
     for (const f of this.todo) f.removeDoneCallback(this.onDone);
     this.todo.clear();
-    for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
+    for (let next = this.waiting.wakeNext(); next !== undefined; next = this.waiting.wakeNext()) {
       next.setException(new TimeoutError());
     }
   };

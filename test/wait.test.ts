@@ -251,6 +251,19 @@ test("a future from asCompleted given a done callback and then awaited takes one
   });
 });
 
+test("a future from asCompleted cancelled by its holder is skipped: the next one waiting takes the completion", async () => {
+  await runVirtual(function* () {
+    const [first, second] = [...asCompleted([after(1, "a"), after(2, "b")])];
+    const errors: unknown[] = [];
+    getRunningLoop().setExceptionHandler((_loop, context) => errors.push(context.exception));
+    first!.addDoneCallback(() => {});
+    second!.addDoneCallback(() => {});
+    first!.cancel();
+    assert.equal(yield* second!, "a");
+    assert.deepEqual(errors, []);
+  });
+});
+
 test("a future from asCompleted first awaited after the deadline raises TimeoutError", async () => {
   await runVirtual(function* () {
     const never = getRunningLoop().createFuture<string>();
