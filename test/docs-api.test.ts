@@ -41,12 +41,12 @@ test("TypeDoc validation passes: every public name has a doc comment, and docs/a
   }
 });
 
-// Coroutines the reference's examples call as a user's own (a download, a transfer), not as the package's.
-const userCoroutinesInExamples = new Set(["download", "transferConcurrently"]);
+// Coroutines the reference's examples call as a user's own (a download, a transfer, a stop condition), not as the package's.
+const userCoroutinesInExamples = new Set(["download", "transferConcurrently", "waitForShutdown"]);
 
 test("every coroutine the API reference's examples call with yield* exists: exported, defined in the example, or a user's own", async () => {
   const exported = new Set<string>();
-  for (const entry of ["../src/index.js", "../src/testing/index.js", "../src/executors/index.js", "../src/distributed/index.js"]) {
+  for (const entry of ["../src/index.js", "../src/testing/index.js", "../src/executors/index.js", "../src/distributed/index.js", "../src/http/index.js"]) {
     for (const name of Object.keys((await import(entry)) as object)) exported.add(name);
   }
   const unknown: string[] = [];

@@ -57,7 +57,7 @@ test("for a browser bundle the package resolves its root and refuses the Node-on
       build({ stdin: { contents: `export * from ${JSON.stringify(specifier)};`, resolveDir: project }, bundle: true, platform: "browser", format: "esm", write: false, logLevel: "silent" });
     const rootBundle = await bundleFor("asyncio-ts");
     assert.equal(rootBundle.errors.length, 0);
-    for (const subpath of ["asyncio-ts/executors", "asyncio-ts/distributed"]) {
+    for (const subpath of ["asyncio-ts/executors", "asyncio-ts/distributed", "asyncio-ts/http"]) {
       await assert.rejects(bundleFor(subpath), (error: { errors?: { notes?: { text: string }[] }[] }) =>
         (error.errors ?? []).some((e) => (e.notes ?? []).some((note) => /is not currently exported by package "asyncio-ts"/.test(note.text))),
       );
