@@ -105,5 +105,5 @@ test("on SIGTERM the request in flight still gets its answer, then the service e
   const reply = await last;
   assert.equal(reply.status, 200);
   assert.equal(await exited, 0);
-  assert.match(output, /shutting down: 1 request\(s\) in flight\n(.*\n)*bye\n$/);
+  assert.match(output, /shutting down: 1 request\(s\) in flight \(SIGTERM\)\n(.*\n)*bye\n$/);
 });

@@ -10,8 +10,8 @@
  * - a request id (the `x-request-id` header, or a fresh one) lives in a
  *   `ContextVar`, so every log line of the request names it, with no
  *   parameter passed around;
- * - on SIGTERM the server stops taking connections, lets the requests in
- *   flight finish (up to GRACE seconds), then exits 0.
+ * - on SIGTERM (`gracefulShutdown`) the server stops taking connections,
+ *   lets the requests in flight finish (up to GRACE seconds), then exits 0.
  *
  * Run (after `npm run build`, which the package import resolves to):
  * `PORT=8080 node --import tsx examples/http-service/server.ts`, then
@@ -21,7 +21,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CapacityLimiter, ContextVar, Event, currentTask, fromPromise, getRunningLoop, run, sleep, wait, type Coro, type Task } from "asyncio-ts";
+import { CapacityLimiter, ContextVar, currentTask, fromPromise, gracefulShutdown, run, sleep, wait, type Coro, type Task } from "asyncio-ts";
 import { httpHandler } from "asyncio-ts/http";
 
 const settings = {
@@ -86,21 +86,27 @@ function* handle(req: IncomingMessage, res: ServerResponse): Coro<void> {
 }
 
 await run(function* () {
-  const loop = getRunningLoop();
   const server = createServer(httpHandler(handle, { timeout: settings.timeout }));
   yield* fromPromise(new Promise<void>((resolve) => server.listen(settings.port, "127.0.0.1", resolve)));
   console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 
-  // Graceful shutdown, by hand: stop accepting, let the requests in flight end, then return.
-  const stop = new Event();
-  loop.addSignalHandler("SIGTERM", () => stop.set());
-  yield* stop.wait();
-  console.log(`shutting down: ${inFlight.size} request(s) in flight`);
-  const closed = fromPromise(new Promise<void>((resolve) => server.close(() => resolve())));
-  server.closeIdleConnections();
-  if (inFlight.size > 0) yield* wait([...inFlight], { timeout: settings.grace });
-  // Whatever is still running past the grace period is cancelled when run() ends (and answers 503).
-  server.closeAllConnections();
-  yield* closed;
+  // Two-phase stop: at SIGTERM stop accepting and let the requests in flight
+  // end; past GRACE seconds (or at a second SIGTERM) the block is cancelled.
+  yield* gracefulShutdown(
+    function* (shutdown) {
+      yield* shutdown.requested.wait();
+      console.log(`shutting down: ${inFlight.size} request(s) in flight (${shutdown.reason})`);
+      const closed = fromPromise(new Promise<void>((resolve) => server.close(() => resolve())));
+      server.closeIdleConnections();
+      try {
+        if (inFlight.size > 0) yield* wait([...inFlight]);
+        yield* closed;
+      } finally {
+        // Past the grace period: the requests still running are cancelled when run() ends (and answer 503).
+        server.closeAllConnections();
+      }
+    },
+    { signals: ["SIGTERM"], gracePeriod: settings.grace },
+  );
   console.log("bye");
 });
