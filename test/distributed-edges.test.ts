@@ -436,7 +436,7 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
     }
   });
 
-  test("a job completed by a worker that is not asyncio-ts's fails with BrokenExecutorError", async () => {
+  test("a job completed by a worker that is not asyncio-ts's fails with BrokenExecutorError, as it sent no reply", async () => {
     const queue = `edges-${++queues}`;
     const connection = { path: redis.path };
     const rogue = new BullWorker(queue, async (job) => (job.data.fn.name === "number" ? 42 : "not base64 of anything"), { connection });
@@ -448,11 +448,23 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
         assert.equal(inspect(executor).includes("disconnected"), false, "connected while jobs run");
         return [number, garbage].map((error) => (error instanceof BrokenExecutorError ? error.message : `not broken: ${String(error)}`));
       }, { clock: "real" });
-      assert.match(messages[0]!, /\(number\) returned a result that cannot be read: not an asyncio-ts worker's result: number$/);
-      assert.match(messages[1]!, /\(garbage\) returned a result that cannot be read: /);
+      assert.match(messages[0]!, /\(number\) ended without a reply from an asyncio-ts worker/);
+      assert.match(messages[1]!, /\(garbage\) ended without a reply from an asyncio-ts worker/);
     } finally {
       await executor.shutdown();
       await rogue.close();
     }
+  });
+
+  test("a reply the executor's serializer cannot read fails the job with BrokenExecutorError", async () => {
+    const json: Serializer = {
+      serialize: (value) => new TextEncoder().encode(JSON.stringify(value)),
+      deserialize: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+    };
+    const error = await served(function* ({ executor }) {
+      return yield* failure(() => executor.submit({ module: tasks, name: "square" }, 3));
+    }, { serializer: json });
+    assert.ok(error instanceof BrokenExecutorError, String(error));
+    assert.match(error.message, /\(square\) returned a result that cannot be read: /);
   });
 });
