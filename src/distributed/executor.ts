@@ -30,7 +30,7 @@ import { getRunningLoop, type EventLoop, type Executor, type ExecutorFunction } 
 import type { Future } from "../futures.js";
 import { ExecutorFuture } from "../executors/pool.js";
 import { ShutdownFuture } from "../executors/shutdown-future.js";
-import { describeConnection, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
+import { DISCONNECT_TIMEOUT_MS, describeConnection, retryUntil, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
 import { loadRedisLibraries } from "./dependencies.js";
 import {
   CANCEL_MARK_TTL,
@@ -403,8 +403,10 @@ export class DistributedExecutor implements Executor {
     this.pingOutstanding = true; // until the first answer, Redis is silent
     const ready: Promise<void> = loadRedisLibraries().then(async ({ bullmq, ioredis }) => {
       if (this.ready !== ready) throw new BrokenExecutorError("the connection was dropped");
-      const control = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null });
-      const reader = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null });
+      // Our own clients stop retrying once dropped or closed (a retry due would keep the process alive).
+      const retryStrategy = retryUntil(() => this.ready !== ready || this.closed !== null);
+      const control = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
+      const reader = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
       this.control = control;
       this.reader = reader;
       control.on("error", lost);

@@ -20,7 +20,7 @@ import { getRunningLoop } from "../events.js";
 import { Future } from "../futures.js";
 import { fromPromise } from "../bridge.js";
 import { ProcessPoolExecutor } from "../executors/process-pool.js";
-import { describeConnection, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
+import { DISCONNECT_TIMEOUT_MS, describeConnection, retryUntil, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
 import { loadRedisLibraries } from "./dependencies.js";
 import {
   DEFAULT_PREFIX,
@@ -152,25 +152,30 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     else options.stop.addDoneCallback(() => resolve());
   });
 
-  const control = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null });
+  let closing = false;
+  const retryStrategy = retryUntil(() => closing);
+  const control = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
   control.on("error", () => undefined);
+  log(`worker ${process.pid} connecting to ${options.queue}@${where} (at most ${connectionTimeout} s)`);
   let state: "ready" | "stopped";
   loop.externalWaitStarted();
   try {
     state = yield* fromPromise(awaitRedis(control, where, connection.db, connectionTimeout * 1000, stopped));
   } catch (error) {
+    closing = true;
     control.disconnect();
     throw error;
   } finally {
     loop.externalWaitEnded();
   }
   if (state === "stopped") {
+    closing = true;
     control.disconnect();
     return { completed: 0, failed: 0 };
   }
 
   let pool = new ProcessPoolExecutor({ maxWorkers: processes });
-  const subscriber = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null });
+  const subscriber = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
   subscriber.on("error", () => undefined);
 
   const findModule = (data: JobData): ServedModule => {
@@ -309,6 +314,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     // Drain: BullMQ's close waits for the running jobs and takes no new ones.
     yield* fromPromise(worker.close());
     yield* fromPromise(pool.shutdown({ wait: true }));
+    closing = true;
     yield* fromPromise(Promise.allSettled([control.quit(), subscriber.quit()]));
   }
   return { completed: counts.completed, failed: counts.failed };
