@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Queue } from "bullmq";
@@ -216,20 +217,27 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     }
   });
 
-  test("cancelling the future of a running job terminates its process within 2 s and leaves no job", async () => {
+  test("cancelling the future of a running job terminates its process within 0.05 s (median of 3) and leaves no job", async () => {
     const pool = executor();
-    const marker = join(scratch, "running.json");
+    const delays: number[] = [];
     await run(function* () {
-      const future = pool.submit(ref("holdAndTell"), 60, marker);
-      yield* until(() => existsSync(marker), 15, "the job to start");
-      const { child } = JSON.parse(readFileSync(marker, "utf8")) as { child: number };
-      const cancelledAt = Date.now();
-      future.cancel();
-      yield* until(() => !alive(child), 2, "the job's process to end");
-      assert.ok(Date.now() - cancelledAt < 2000);
-      yield* until(async () => (await jobsInRedis()) === 0, 2, "the job to leave Redis");
+      for (let i = 0; i < 3; i++) {
+        const marker = join(scratch, `running-${i}.json`);
+        const future = pool.submit(ref("holdAndTell"), 60, marker);
+        yield* until(() => existsSync(marker), 15, "the job to start");
+        const { child } = JSON.parse(readFileSync(marker, "utf8")) as { child: number };
+        const cancelledAt = performance.now();
+        future.cancel();
+        while (alive(child) && performance.now() - cancelledAt < 2000) yield* sleep(0.002);
+        delays.push(performance.now() - cancelledAt);
+        yield* until(async () => (await jobsInRedis()) === 0, 2, "the job to leave Redis");
+      }
     });
     await pool.shutdown();
+    delays.sort((a, b) => a - b);
+    console.log(`# the job's process ended ${delays.map((d) => d.toFixed(1)).join(", ")} ms after the cancel`);
+    assert.ok(delays[2]! < 2000, "every cancelled job's process ended within 2 s");
+    assert.ok(delays[1]! < 50, `median ${delays[1]!.toFixed(1)} ms`);
   });
 
   test("shutdown({ cancelFutures: true }) leaves no job behind in Redis", async () => {
@@ -265,7 +273,12 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
       assert.equal(got.length, 50 * 1024 * 1024);
       // The reply comes before BullMQ finishes the job (see protocol.ts): it leaves Redis a moment later.
       await run(() => until(async () => (await jobsInRedis()) === 0, 2, "the job to leave Redis"));
-      const after = await usedMemory();
+      // Redis gives back a client's large query and reply buffers in its cron, within seconds.
+      let after = await usedMemory();
+      for (let i = 0; i < 50 && after - before >= 5 * 1024 * 1024; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        after = await usedMemory();
+      }
       const tag = `used_memory before ${(before / 1e6).toFixed(1)} MB, after ${(after / 1e6).toFixed(1)} MB`;
       console.log(`# ${tag}`);
       assert.ok(after - before < 5 * 1024 * 1024, tag);

@@ -188,6 +188,8 @@ export class DistributedExecutor implements Executor {
   private pingOutstanding = false;
   private lastTick = 0;
   private watchdog: NodeJS.Timeout | null = null;
+  // Jobs whose reply came (BullMQ finishes them a moment later): shutdown waits until they left Redis.
+  private readonly finishing = new Set<string>();
   // Jobs whose futures the watchdog failed: removed from Redis at shutdown, if it answers then.
   private readonly abandoned: string[] = [];
   private shutdownStarted = false;
@@ -480,6 +482,7 @@ export class DistributedExecutor implements Executor {
     const { jobId, body } = splitReplyFrame(frame);
     const job = this.pending.get(jobId);
     if (job === undefined) return;
+    this.finishing.add(jobId);
     let reply: JobReply;
     try {
       reply = this.serializer.deserialize(body) as JobReply;
@@ -496,8 +499,20 @@ export class DistributedExecutor implements Executor {
     } else this.finish(job, fromRemoteError(reply.error));
   }
 
+  /** Forgets the replied jobs that BullMQ finished; true when none is left running. */
+  private async pruneFinishing(client: Redis): Promise<boolean> {
+    const ids = [...this.finishing];
+    for (let i = 0; i < ids.length; i += RECONCILE_BATCH) {
+      const batch = ids.slice(i, i + RECONCILE_BATCH);
+      const states = (await client.eval(JOB_STATES_SCRIPT, batch.length, ...batch.map((id) => jobKey(this.prefix, this.queueName, id)))) as number[];
+      batch.forEach((id, j) => states[j] !== 1 && this.finishing.delete(id));
+    }
+    return this.finishing.size === 0;
+  }
+
   /** Fails the pending jobs that Redis no longer has, or has as finished, and whose reply is not in the list. */
   private async reconcile(reader: Redis): Promise<void> {
+    await this.pruneFinishing(reader);
     const candidates = [...this.pending.values()].filter((job) => job.inRedis);
     const ended: PendingJob[] = [];
     for (let i = 0; i < candidates.length; i += RECONCILE_BATCH) {
@@ -556,14 +571,19 @@ export class DistributedExecutor implements Executor {
     void (async () => {
       if (!(await job.added)) return;
       const control = this.control!;
-      await control.set(key, "1", "EX", CANCEL_MARK_TTL);
+      // The mark and the announcement leave together (one connection keeps
+      // their order): a worker running the job stops it at once, and one that
+      // takes it later sees the mark. Then the job is removed if still queued.
+      const marked = control.set(key, "1", "EX", CANCEL_MARK_TTL);
+      const announced = control.publish(cancelChannel(this.prefix, this.queueName), job.id);
+      await marked;
       const removed = await this.queue!.remove(job.id);
+      await announced;
       if (removed === 1) {
         await control.del(key);
         this.finish(job, new Error("cancelled"));
         return;
       }
-      await control.publish(cancelChannel(this.prefix, this.queueName), job.id);
       const timer = setTimeout(() => this.finish(job, new Error("cancelled")), CANCEL_WAIT_MS);
       await job.gone;
       clearTimeout(timer);
@@ -668,6 +688,8 @@ export class DistributedExecutor implements Executor {
       return;
     }
     const tidy = (async () => {
+      // A job whose reply came is finished by BullMQ a moment later: none of ours stays behind.
+      while (!(await this.pruneFinishing(control))) await new Promise((resolve) => setTimeout(resolve, 10));
       // The jobs the watchdog gave up on may have come back with Redis: stop them.
       for (const id of this.abandoned) {
         await control.set(cancelKey(this.prefix, this.queueName, id), "1", "EX", CANCEL_MARK_TTL);
