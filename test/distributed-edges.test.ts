@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { Queue, QueueEvents, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
-import { BrokenExecutorError, CancelledError, Future, createTask, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
+import { BrokenExecutorError, CancelledError, Future, createTask, fromPromise, getRunningLoop, run, sleep, waitFor, type Coro } from "../src/index.js";
 import { DistributedExecutor, parseRedisUrl, serveJobs, type Serializer, type WorkerOptions } from "../src/distributed/index.js";
 import { describeConnection, toConnectionOptions } from "../src/distributed/connection.js";
 import { cancelKey, encode, fromRemoteError, messageOf, toRemoteError, v8Serializer, type JobData } from "../src/distributed/protocol.js";
@@ -378,6 +378,51 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
     assert.equal(end.code, 1);
     assert.match(oneLine(end), /^asyncio-ts worker: Redis at unix:\/\/.*\?db=99 has no database 99: ERR DB index is out of range$/);
     assert.ok(end.seconds < 6, `exited after ${end.seconds} s`);
+  });
+
+  test("a submit to a database Redis does not have fails with BrokenExecutorError naming it", async () => {
+    const executor = new DistributedExecutor({ connection: `${redis.url}?db=99`, queue: "nodb" });
+    try {
+      const error = await run(function* () {
+        return yield* failure(() => executor.submit({ module: tasks, name: "square" }, 2));
+      }, { clock: "real" });
+      assert.ok(error instanceof BrokenExecutorError, String(error));
+      assert.match(error.message, /^Redis at unix:\/\/.*\?db=99 has no database 99: ERR DB index is out of range$/);
+    } finally {
+      await executor.shutdown();
+    }
+  });
+
+  test("an error from Redis while reading replies does not stop the reader: the reply arrives once the error is gone", async () => {
+    const queue = `edges-${++queues}`;
+    const executor = new DistributedExecutor({ connection: redis.url, queue });
+    const raw = new Queue(queue, { connection: { path: redis.path } });
+    const client = new Redis({ path: redis.path });
+    try {
+      const value = await run(function* () {
+        const future = executor.submit({ module: tasks, name: "square" }, 5);
+        yield* until(async () => (await raw.getWaitingCount()) === 1, 10, "the job to be queued");
+        const [job] = yield* fromPromise(raw.getWaiting());
+        const replies = (job!.data as JobData).reply!;
+        // Not a list: every read of the reader fails (WRONGTYPE) until it is deleted.
+        yield* fromPromise(client.set(replies, "not a list"));
+        yield* sleep(0.3);
+        yield* fromPromise(client.del(replies));
+        const stop = new Future<void>(getRunningLoop());
+        const serving = createTask(serveJobs({ connection: redis.url, queue, modules: [tasks], concurrency: 1, processes: 1, progressInterval: 0, log: () => undefined, stop }));
+        try {
+          return yield* waitFor(future, 10);
+        } finally {
+          stop.setResult(undefined);
+          yield* serving;
+        }
+      }, { clock: "real" });
+      assert.equal(value, 25);
+    } finally {
+      await executor.shutdown();
+      await raw.close();
+      await client.quit();
+    }
   });
 
   test("a worker with no module to serve is refused", async () => {

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Redis } from "ioredis";
 import { BrokenExecutorError, fromPromise, run, sleep, waitFor, type Coro, type Future } from "../src/index.js";
 import { DistributedExecutor } from "../src/distributed/index.js";
 import { redisSkip, startRedis, startWorker, type RedisServer, type WorkerProcess } from "./redis-server.js";
@@ -37,9 +38,9 @@ function* outcome<T>(future: Future<T>, seconds: number): Coro<{ value: T } | { 
 }
 type Who = { worker: number; child: number };
 
-function* until(condition: () => boolean, seconds: number, what: string): Coro<void> {
+function* until(condition: () => boolean | Promise<boolean>, seconds: number, what: string): Coro<void> {
   const deadline = Date.now() + seconds * 1000;
-  while (!condition()) {
+  while (!(yield* fromPromise(Promise.resolve(condition())))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     yield* sleep(0.02);
   }
@@ -165,6 +166,25 @@ describe("DistributedExecutor recovery", { skip: redisSkip }, () => {
     } finally {
       redis.resume();
     }
+  });
+
+  test("cancelling a queued job's future while Redis is down cancels it, and shutdown returns after connectionTimeout", async () => {
+    const pool = new DistributedExecutor({ connection: redis.url, queue: "recovery-unserved", connectionTimeout: 1 });
+    const client = new Redis({ path: redis.path });
+    const { cancelled, shutdownSeconds } = await run(function* () {
+      const future = pool.submit(ref("square"), 3);
+      // No worker serves this queue: the job waits there.
+      yield* until(async () => (await client.llen("bull:recovery-unserved:wait")) === 1, 10, "the job to be queued");
+      client.disconnect();
+      yield* fromPromise(redis.kill());
+      future.cancel();
+      const closing = Date.now();
+      yield* waitFor(pool.shutdown(), 5);
+      return { cancelled: future.cancelled(), shutdownSeconds: (Date.now() - closing) / 1000 };
+    });
+    await redis.restart();
+    assert.equal(cancelled, true);
+    assert.ok(shutdownSeconds < 3, `shutdown took ${shutdownSeconds} s`);
   });
 
   test("a worker sent SIGTERM finishes its running job, then exits with status 0", async () => {

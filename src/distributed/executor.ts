@@ -194,6 +194,8 @@ export class DistributedExecutor implements Executor {
   private readonly abandoned: string[] = [];
   private shutdownStarted = false;
   private closed: Promise<void> | null = null;
+  // Set once no job is pending after shutdown: the connections then stop retrying.
+  private closing = false;
 
   constructor(options: DistributedExecutorOptions) {
     if (typeof options.queue !== "string" || options.queue === "" || options.queue.includes(":")) throw new TypeError("queue must be a non-empty name without ':'");
@@ -406,7 +408,7 @@ export class DistributedExecutor implements Executor {
     const ready: Promise<void> = loadRedisLibraries().then(async ({ bullmq, ioredis }) => {
       if (this.ready !== ready) throw new BrokenExecutorError("the connection was dropped");
       // Our own clients stop retrying once dropped or closed (a retry due would keep the process alive).
-      const retryStrategy = retryUntil(() => this.ready !== ready || this.closed !== null);
+      const retryStrategy = retryUntil(() => this.ready !== ready || this.closing);
       const control = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
       const reader = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
       this.control = control;
@@ -571,14 +573,15 @@ export class DistributedExecutor implements Executor {
     void (async () => {
       if (!(await job.added)) return;
       const control = this.control!;
-      // The mark and the announcement leave together (one connection keeps
-      // their order): a worker running the job stops it at once, and one that
-      // takes it later sees the mark. Then the job is removed if still queued.
-      const marked = control.set(key, "1", "EX", CANCEL_MARK_TTL);
-      const announced = control.publish(cancelChannel(this.prefix, this.queueName), job.id);
-      await marked;
-      const removed = await this.queue!.remove(job.id);
-      await announced;
+      // The mark, the announcement and the removal leave together: a worker
+      // running the job stops it at once, one that takes it later sees the
+      // mark (set before the announcement: one connection keeps their order),
+      // and a job still queued is removed.
+      const [, , removed] = await Promise.all([
+        control.set(key, "1", "EX", CANCEL_MARK_TTL),
+        control.publish(cancelChannel(this.prefix, this.queueName), job.id),
+        this.queue!.remove(job.id),
+      ]);
       if (removed === 1) {
         await control.del(key);
         this.finish(job, new Error("cancelled"));
@@ -675,6 +678,7 @@ export class DistributedExecutor implements Executor {
   private async closeWhenIdle(): Promise<void> {
     // No submit can add a job now; one await covers every pending job.
     await Promise.all([...this.pending.values()].map((job) => job.gone));
+    this.closing = true;
     const { queue, control, reader } = this;
     if (this.watchdog !== null) clearInterval(this.watchdog);
     this.watchdog = null;
@@ -684,7 +688,8 @@ export class DistributedExecutor implements Executor {
     if (queue === null || this.silence >= this.connectionTimeoutMs) {
       // Never connected, or not answering: nothing to tidy that could be reached.
       control.disconnect();
-      if (queue !== null) await queue.disconnect().catch(() => undefined);
+      // BullMQ's disconnect waits for its client's end, which a client still retrying never reaches.
+      if (queue !== null) await withTimeout(queue.disconnect().catch(() => undefined), DISCONNECT_TIMEOUT_MS);
       return;
     }
     const tidy = (async () => {
@@ -701,7 +706,7 @@ export class DistributedExecutor implements Executor {
     })();
     await withTimeout(tidy.catch(() => undefined), this.connectionTimeoutMs);
     control.disconnect();
-    await queue.disconnect().catch(() => undefined);
+    await withTimeout(queue.disconnect().catch(() => undefined), DISCONNECT_TIMEOUT_MS);
   }
 }
 
