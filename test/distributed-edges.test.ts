@@ -406,7 +406,8 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
         const replies = (job!.data as JobData).reply!;
         // Not a list: every read of the reader fails (WRONGTYPE) until it is deleted.
         yield* fromPromise(client.set(replies, "not a list"));
-        yield* sleep(0.3);
+        // Longer than one blocking read (0.5 s): the next read meets the error.
+        yield* sleep(0.8);
         yield* fromPromise(client.del(replies));
         const stop = new Future<void>(getRunningLoop());
         const serving = createTask(serveJobs({ connection: redis.url, queue, modules: [tasks], concurrency: 1, processes: 1, progressInterval: 0, log: () => undefined, stop }));
