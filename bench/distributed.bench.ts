@@ -1,6 +1,8 @@
 /**
- * Distributed executor (issue 19), against a redis-server this run starts on
- * a Unix socket: (1) a trivial job's median round trip and jobs/s through
+ * Distributed executor (issues 19, 25), against a redis-server this run starts on
+ * a Unix socket: (0) 10k tiny jobs through `map` on two workers vs a local
+ * `ProcessPoolExecutor(2)`, and one `submit`'s round trip (p50/p99);
+ * (1) a trivial job's median round trip and jobs/s through
  * `DistributedExecutor` + `asyncio-ts worker` vs a plain BullMQ queue and
  * worker in the same run; (2) the MapReduce word count of a generated corpus,
  * sequential vs `ProcessPoolExecutor(2)` vs `DistributedExecutor` with 2
@@ -25,6 +27,8 @@ if (redisSkip !== false) {
   process.exit(0);
 }
 
+const MAP_ITEMS = size(10_000, 100);
+const MAP_CHUNK = 100;
 const ROUND_TRIPS = size(300, 20);
 const BURST = size(2000, 50);
 const CONCURRENCY = 8;
@@ -36,8 +40,12 @@ const tasks = new URL("../test/fixtures/distributed-tasks.ts", import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), "asyncio-ts-bench-"));
 
 function median(values: number[]): number {
+  return percentile(values, 0.5);
+}
+
+function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 async function startRawWorker(queue: string): Promise<ChildProcess> {
@@ -67,6 +75,43 @@ async function interleaved(rounds: number, workloads: Array<{ name: string; item
 }
 
 try {
+  // ---- (0) 10k tiny jobs through map: two workers on this machine's Redis vs a local pool of 2
+  {
+    const items = Array.from({ length: MAP_ITEMS }, (_, i) => i);
+    const pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+    const mapWorkers = await Promise.all([0, 1].map(() => startWorker(redis.url, "bench-map", tasks, ["--concurrency", "4", "--processes", "1"])));
+    const executor = new DistributedExecutor({ connection: redis.url, queue: "bench-map" });
+    const increment = { module: tasks, name: "increment" };
+    const mapWith = (on: ProcessPoolExecutor | DistributedExecutor, chunksize: number) => () =>
+      run(function* (): Coro<void> {
+        const results = yield* on.map(increment, items, { chunksize });
+        if (results.length !== MAP_ITEMS || results[MAP_ITEMS - 1] !== MAP_ITEMS) throw new Error("wrong results");
+      });
+    const [localOne, localChunked, remoteChunked, remoteOne] = await interleaved(runs, [
+      { name: "ProcessPoolExecutor(2).map, chunksize 1", items: MAP_ITEMS, run: mapWith(pool, 1) },
+      { name: `ProcessPoolExecutor(2).map, chunksize ${MAP_CHUNK}`, items: MAP_ITEMS, run: mapWith(pool, MAP_CHUNK) },
+      { name: `DistributedExecutor.map, 2 workers, chunksize ${MAP_CHUNK}`, items: MAP_ITEMS, run: mapWith(executor, MAP_CHUNK) },
+      { name: "DistributedExecutor.map, 2 workers, chunksize 1", items: MAP_ITEMS, run: mapWith(executor, 1) },
+    ]);
+    // One submit at a time: the round trip a single job costs.
+    const latencies: number[] = [];
+    await run(function* (): Coro<void> {
+      for (let i = 0; i < ROUND_TRIPS; i++) {
+        const t = performance.now();
+        yield* executor.submit(increment, i);
+        latencies.push(performance.now() - t);
+      }
+    });
+    await Promise.all([pool.shutdown(), executor.shutdown()]);
+    await Promise.all(mapWorkers.map((w) => w.stop()));
+    report(`${MAP_ITEMS} tiny jobs through map (2 cores)`, localOne!, [localChunked!, remoteChunked!, remoteOne!]);
+    const rate = (m: Measurement): number => MAP_ITEMS / m.median;
+    console.log(
+      `  throughput of DistributedExecutor.map (chunksize ${MAP_CHUNK}): ${(rate(remoteChunked!) / rate(localOne!)).toFixed(2)}x a local ProcessPoolExecutor.map (chunksize 1; goal >= 0.5x), ${(rate(remoteChunked!) / rate(localChunked!)).toFixed(2)}x at the same chunksize; chunksize 1: ${(rate(remoteOne!) / rate(localOne!)).toFixed(2)}x`,
+    );
+    console.log(`  one submit's round trip: p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms (${ROUND_TRIPS} in a row)`);
+  }
+
   // ---- (1) trivial job: raw BullMQ vs DistributedExecutor, in turns
   const rawQueue = new Queue("bench-raw", { connection });
   // The way a BullMQ user awaits results: QueueEvents' "completed" (job.waitUntilFinished

@@ -66,12 +66,29 @@ export async function stopLocalWorkers(workers: ChildProcess[]): Promise<void> {
   );
 }
 
-/** The word count of `files` on `executor`: map in the executor, reduce here as results arrive. */
-export function* wordCount(executor: ProcessPoolExecutor | DistributedExecutor, files: string[]): Coro<Map<string, number>> {
+/**
+ * The word count of `files` on `executor`: map in the executor, reduce here as
+ * results arrive; `onProgress` hears how many files are counted after each.
+ */
+export function* wordCount(executor: ProcessPoolExecutor | DistributedExecutor, files: string[], onProgress?: (filesDone: number) => void): Coro<Map<string, number>> {
   const futures: Array<Future<Map<string, number>>> = files.map((file) => executor.submit(countWordsRef, file));
   const total = new Map<string, number>();
-  for (const next of asCompleted(futures)) mergeCounts(total, yield* next);
+  let done = 0;
+  for (const next of asCompleted(futures)) {
+    mergeCounts(total, yield* next);
+    onProgress?.(++done);
+  }
   return total;
+}
+
+/** A progress bar on stderr, redrawn in place (only on a terminal: stdout stays the report). */
+function progressBar(total: number): ((done: number) => void) | undefined {
+  if (process.stderr.isTTY !== true) return undefined;
+  return (done) => {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} files${done === total ? "\n" : ""}`);
+  };
 }
 
 /** Sequential word count on this thread: the baseline the benchmark compares with. */
@@ -109,7 +126,7 @@ export async function main(_clock: ClockOption = "real", options: MapReduceOptio
       const where = options.redis !== undefined ? `DistributedExecutor on ${options.redis}${workers.length > 0 ? ` (${workers.length} local workers started)` : ""}` : `ProcessPoolExecutor(${(executor as ProcessPoolExecutor).maxWorkers})`;
       const started = Date.now();
       try {
-        const counts = yield* wordCount(executor, files);
+        const counts = yield* wordCount(executor, files, progressBar(files.length));
         const seconds = (Date.now() - started) / 1000;
         let words = 0;
         for (const n of counts.values()) words += n;

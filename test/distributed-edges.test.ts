@@ -4,6 +4,7 @@
  * running in this process (so the jobs it takes, refuses or fails are exact).
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createServer, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { relative } from "node:path";
@@ -11,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { Queue, QueueEvents, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
-import { BrokenExecutorError, CancelledError, Future, createTask, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
+import { BrokenExecutorError, CancelledError, Future, createTask, fromPromise, getRunningLoop, run, sleep, waitFor, type Coro } from "../src/index.js";
 import { DistributedExecutor, parseRedisUrl, serveJobs, type Serializer, type WorkerOptions } from "../src/distributed/index.js";
 import { describeConnection, toConnectionOptions } from "../src/distributed/connection.js";
 import { cancelKey, encode, fromRemoteError, messageOf, toRemoteError, v8Serializer, type JobData } from "../src/distributed/protocol.js";
@@ -171,6 +172,120 @@ test("a server that accepts connections but never answers fails the job after co
   }
 });
 
+// ------------------------------------------------------ asyncio-ts worker, bad Redis
+
+const cliMain = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
+const withoutRedisPackages = fileURLToPath(new URL("./fixtures/without-redis-packages.mjs", import.meta.url));
+
+interface WorkerEnd {
+  code: number | null;
+  stderr: string;
+  /** Seconds from the start (or from the SIGTERM, when one was sent) to the exit. */
+  seconds: number;
+}
+
+/**
+ * Runs `asyncio-ts worker --connection-timeout 1` against `url`; SIGTERMs it
+ * once it says it is connecting, if asked. Its time is counted from that line.
+ */
+function workerCli(url: string, options: { sigterm?: boolean; preload?: string[] } = {}): Promise<WorkerEnd> {
+  const args = [...(options.preload ?? []), "--import", "tsx", cliMain, "worker", "--redis", url, "--queue", "q", "--module", tasksPath, "--progress", "0", "--connection-timeout", options.sigterm === true ? "60" : "1"];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // From the moment it waits for Redis: the start of node and tsx is not what is measured.
+  let started = Date.now();
+  let waiting = false;
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    if (!waiting && stdout.includes(" connecting to ")) {
+      waiting = true;
+      started = Date.now();
+      if (options.sigterm === true) child.kill("SIGTERM");
+    }
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(guard);
+      resolve({ code, stderr, seconds: (Date.now() - started) / 1000 });
+    }),
+  );
+}
+
+/** The one line a worker printed on stderr. */
+function oneLine(end: WorkerEnd): string {
+  const lines = end.stderr.split("\n").filter((line) => line !== "");
+  assert.equal(lines.length, 1, `one line, got: ${end.stderr}`);
+  return lines[0]!;
+}
+
+test("asyncio-ts worker on a refused port exits 1 within connectionTimeout + 5 s, saying so in one line", async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const end = await workerCli(`redis://127.0.0.1:${port}`);
+  assert.equal(end.code, 1);
+  assert.match(oneLine(end), new RegExp(`^asyncio-ts worker: cannot reach Redis at redis://127\\.0\\.0\\.1:${port} within 1 s: .*ECONNREFUSED`));
+  assert.ok(end.seconds < 6, `exited after ${end.seconds} s`);
+});
+
+test("asyncio-ts worker on a missing socket exits 1 within connectionTimeout + 5 s, saying so in one line", async () => {
+  const end = await workerCli("unix:///nonexistent/asyncio-ts/redis.sock");
+  assert.equal(end.code, 1);
+  assert.match(oneLine(end), /^asyncio-ts worker: cannot reach Redis at unix:\/\/\/nonexistent\/asyncio-ts\/redis\.sock within 1 s: connect ENOENT/);
+  assert.ok(end.seconds < 6, `exited after ${end.seconds} s`);
+});
+
+test("asyncio-ts worker on a server that never answers exits 1 within connectionTimeout + 5 s, saying so in one line", async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const port = (silent.address() as { port: number }).port;
+  try {
+    const end = await workerCli(`redis://127.0.0.1:${port}`);
+    assert.equal(end.code, 1);
+    assert.match(oneLine(end), /^asyncio-ts worker: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ within 1 s: no answer$/);
+    assert.ok(end.seconds < 6, `exited after ${end.seconds} s`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test("asyncio-ts worker with a URL that is not a Redis URL exits 2 (a usage error) at once, naming it in one line", async () => {
+  const end = await workerCli("cache 6379");
+  assert.equal(end.code, 2);
+  assert.match(oneLine(end), /not a Redis URL: "cache 6379"/);
+});
+
+test("asyncio-ts worker sent SIGTERM while it waits for Redis exits within 2 s", async () => {
+  const end = await workerCli("unix:///nonexistent/asyncio-ts/redis.sock", { sigterm: true });
+  assert.equal(end.code, 0);
+  assert.ok(end.seconds < 2, `exited ${end.seconds} s after SIGTERM`);
+});
+
+test("without bullmq installed, asyncio-ts worker exits 1 with one line naming npm install bullmq ioredis", async () => {
+  const end = await workerCli("unix:///nonexistent/asyncio-ts/redis.sock", { preload: ["--import", withoutRedisPackages] });
+  assert.equal(end.code, 1);
+  assert.match(oneLine(end), /^asyncio-ts worker: asyncio-ts\/distributed needs the packages bullmq and ioredis, and bullmq is not installed: run `npm install bullmq ioredis`$/);
+});
+
+test("without bullmq installed, asyncio-ts/distributed still loads and a submit fails with an error naming npm install bullmq ioredis", async () => {
+  const script = fileURLToPath(new URL("./fixtures/submit-without-redis-packages.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", withoutRedisPackages, "--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  assert.equal(code, 0);
+  assert.equal(stdout, "Error: asyncio-ts/distributed needs the packages bullmq and ioredis, and bullmq is not installed: run `npm install bullmq ioredis`\n");
+});
+
 // --------------------------------------------------- Redis, worker in this process
 
 describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, () => {
@@ -256,6 +371,59 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
       { modules: ["file:///elsewhere/other.ts", "https://example.com/lib/other.js", tasksPath] },
     );
     assert.equal(values, 36);
+  });
+
+  test("asyncio-ts worker naming a database Redis does not have exits 1 within connectionTimeout + 5 s, saying so in one line", async () => {
+    const end = await workerCli(`${redis.url}?db=99`);
+    assert.equal(end.code, 1);
+    assert.match(oneLine(end), /^asyncio-ts worker: Redis at unix:\/\/.*\?db=99 has no database 99: ERR DB index is out of range$/);
+    assert.ok(end.seconds < 6, `exited after ${end.seconds} s`);
+  });
+
+  test("a submit to a database Redis does not have fails with BrokenExecutorError naming it", async () => {
+    const executor = new DistributedExecutor({ connection: `${redis.url}?db=99`, queue: "nodb" });
+    try {
+      const error = await run(function* () {
+        return yield* failure(() => executor.submit({ module: tasks, name: "square" }, 2));
+      }, { clock: "real" });
+      assert.ok(error instanceof BrokenExecutorError, String(error));
+      assert.match(error.message, /^Redis at unix:\/\/.*\?db=99 has no database 99: ERR DB index is out of range$/);
+    } finally {
+      await executor.shutdown();
+    }
+  });
+
+  test("an error from Redis while reading replies does not stop the reader: the reply arrives once the error is gone", async () => {
+    const queue = `edges-${++queues}`;
+    const executor = new DistributedExecutor({ connection: redis.url, queue });
+    const raw = new Queue(queue, { connection: { path: redis.path } });
+    const client = new Redis({ path: redis.path });
+    try {
+      const value = await run(function* () {
+        const future = executor.submit({ module: tasks, name: "square" }, 5);
+        yield* until(async () => (await raw.getWaitingCount()) === 1, 10, "the job to be queued");
+        const [job] = yield* fromPromise(raw.getWaiting());
+        const replies = (job!.data as JobData).reply!;
+        // Not a list: every read of the reader fails (WRONGTYPE) until it is deleted.
+        yield* fromPromise(client.set(replies, "not a list"));
+        // Longer than one blocking read (0.5 s): the next read meets the error.
+        yield* sleep(0.8);
+        yield* fromPromise(client.del(replies));
+        const stop = new Future<void>(getRunningLoop());
+        const serving = createTask(serveJobs({ connection: redis.url, queue, modules: [tasks], concurrency: 1, processes: 1, progressInterval: 0, log: () => undefined, stop }));
+        try {
+          return yield* waitFor(future, 10);
+        } finally {
+          stop.setResult(undefined);
+          yield* serving;
+        }
+      }, { clock: "real" });
+      assert.equal(value, 25);
+    } finally {
+      await executor.shutdown();
+      await raw.close();
+      await client.quit();
+    }
   });
 
   test("a worker with no module to serve is refused", async () => {
@@ -351,7 +519,8 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
       },
       { progressInterval: 0.05 },
     );
-    assert.match(log[0]!, /^worker \d+ serving edges-\d+@unix:\/\/.*: concurrency 1, 1 processes, modules file:\/\//);
+    assert.match(log[0]!, /^worker \d+ connecting to edges-\d+@unix:\/\/.* \(at most 5 s\)$/);
+    assert.match(log[1]!, /^worker \d+ serving edges-\d+@unix:\/\/.*: concurrency 1, 1 processes, modules file:\/\//);
   });
 
   test("without a stop future, a worker serves until its task is cancelled", async () => {
@@ -436,7 +605,7 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
     }
   });
 
-  test("a job completed by a worker that is not asyncio-ts's fails with BrokenExecutorError", async () => {
+  test("a job completed by a worker that is not asyncio-ts's fails with BrokenExecutorError, as it sent no reply", async () => {
     const queue = `edges-${++queues}`;
     const connection = { path: redis.path };
     const rogue = new BullWorker(queue, async (job) => (job.data.fn.name === "number" ? 42 : "not base64 of anything"), { connection });
@@ -448,11 +617,23 @@ describe("serveJobs in this process, with a redis-server", { skip: redisSkip }, 
         assert.equal(inspect(executor).includes("disconnected"), false, "connected while jobs run");
         return [number, garbage].map((error) => (error instanceof BrokenExecutorError ? error.message : `not broken: ${String(error)}`));
       }, { clock: "real" });
-      assert.match(messages[0]!, /\(number\) returned a result that cannot be read: not an asyncio-ts worker's result: number$/);
-      assert.match(messages[1]!, /\(garbage\) returned a result that cannot be read: /);
+      assert.match(messages[0]!, /\(number\) ended without a reply from an asyncio-ts worker/);
+      assert.match(messages[1]!, /\(garbage\) ended without a reply from an asyncio-ts worker/);
     } finally {
       await executor.shutdown();
       await rogue.close();
     }
+  });
+
+  test("a reply the executor's serializer cannot read fails the job with BrokenExecutorError", async () => {
+    const json: Serializer = {
+      serialize: (value) => new TextEncoder().encode(JSON.stringify(value)),
+      deserialize: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+    };
+    const error = await served(function* ({ executor }) {
+      return yield* failure(() => executor.submit({ module: tasks, name: "square" }, 3));
+    }, { serializer: json });
+    assert.ok(error instanceof BrokenExecutorError, String(error));
+    assert.match(error.message, /\(square\) returned a result that cannot be read: /);
   });
 });

@@ -6,9 +6,11 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { BrokenExecutorError, CancelledError, ProcessPoolExecutor, RuntimeError, fromPromise, getRunningLoop, run, sleep, type Coro } from "../src/index.js";
 import { DistributedExecutor, parseRedisUrl } from "../src/distributed/index.js";
 import { generateCorpus, topWords } from "../examples/mapreduce-tasks.js";
@@ -131,14 +133,29 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     assert.deepEqual(results, items.map((n) => n * n));
   });
 
-  test("map with buffersize never has more than that many jobs in Redis", async () => {
+  test("map reports the items done as its jobs end, through onProgress", async () => {
+    const pool = executor();
+    const seen: number[] = [];
+    const results = await run(function* () {
+      return yield* pool.map(ref("square"), Array.from({ length: 10 }, (_, i) => i), { chunksize: 3, onProgress: (done) => seen.push(done) });
+    });
+    await pool.shutdown();
+    assert.deepEqual(results, Array.from({ length: 10 }, (_, i) => i * i));
+    assert.equal(seen.length, 4);
+    assert.equal(seen.at(-1), 10);
+    assert.deepEqual([...seen].sort((a, b) => a - b), seen, "counts only grow");
+  });
+
+  test("map with buffersize never has more than that many jobs in Redis whose result is still to come", async () => {
     const pool = executor();
     let most = 0;
+    let mostWaiting = 0;
     let done = false;
     const watching = (async () => {
       while (!done) {
         const counts = await observer.getJobCounts("waiting", "active", "delayed", "prioritized");
         most = Math.max(most, Object.values(counts).reduce((a, b) => a + b, 0));
+        mostWaiting = Math.max(mostWaiting, counts["waiting"]! + counts["delayed"]! + counts["prioritized"]!);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
@@ -149,7 +166,9 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     await watching;
     await pool.shutdown();
     assert.deepEqual(results, [1, 4, 9, 16, 25, 36, 49, 64]);
-    assert.ok(most >= 1 && most <= 2, `at most 2 jobs at once, saw ${most}`);
+    // A job whose reply was delivered stays active for the moment BullMQ takes to finish it: one more at most.
+    assert.ok(most >= 1 && most <= 3, `at most 2 jobs at once (and one finishing), saw ${most}`);
+    assert.ok(mostWaiting <= 2, `at most 2 jobs waiting, saw ${mostWaiting}`);
   });
 
   test("two workers share the load: both run jobs of one map", async () => {
@@ -198,20 +217,27 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     }
   });
 
-  test("cancelling the future of a running job terminates its process within 2 s and leaves no job", async () => {
+  test("cancelling the future of a running job terminates its process within 0.05 s (median of 3) and leaves no job", async () => {
     const pool = executor();
-    const marker = join(scratch, "running.json");
+    const delays: number[] = [];
     await run(function* () {
-      const future = pool.submit(ref("holdAndTell"), 60, marker);
-      yield* until(() => existsSync(marker), 15, "the job to start");
-      const { child } = JSON.parse(readFileSync(marker, "utf8")) as { child: number };
-      const cancelledAt = Date.now();
-      future.cancel();
-      yield* until(() => !alive(child), 2, "the job's process to end");
-      assert.ok(Date.now() - cancelledAt < 2000);
-      yield* until(async () => (await jobsInRedis()) === 0, 2, "the job to leave Redis");
+      for (let i = 0; i < 3; i++) {
+        const marker = join(scratch, `running-${i}.json`);
+        const future = pool.submit(ref("holdAndTell"), 60, marker);
+        yield* until(() => existsSync(marker), 15, "the job to start");
+        const { child } = JSON.parse(readFileSync(marker, "utf8")) as { child: number };
+        const cancelledAt = performance.now();
+        future.cancel();
+        while (alive(child) && performance.now() - cancelledAt < 2000) yield* sleep(0.002);
+        delays.push(performance.now() - cancelledAt);
+        yield* until(async () => (await jobsInRedis()) === 0, 2, "the job to leave Redis");
+      }
     });
     await pool.shutdown();
+    delays.sort((a, b) => a - b);
+    console.log(`# the job's process ended ${delays.map((d) => d.toFixed(1)).join(", ")} ms after the cancel`);
+    assert.ok(delays[2]! < 2000, "every cancelled job's process ended within 2 s");
+    assert.ok(delays[1]! < 50, `median ${delays[1]!.toFixed(1)} ms`);
   });
 
   test("shutdown({ cancelFutures: true }) leaves no job behind in Redis", async () => {
@@ -227,6 +253,42 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     await run(function* () {
       assert.throws(() => pool.submit(ref("square"), 1), RuntimeError);
     });
+  });
+
+  test("nothing of a delivered 50 MB result stays in Redis: memory comes back within 5 MB, no reply list, no job, no result in the event stream", async () => {
+    const client = new Redis({ path: redis.path });
+    const usedMemory = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await client.info("memory"))![1]);
+    try {
+      const pool = executor();
+      const length = await run(function* () {
+        yield* pool.submit(ref("square"), 2);
+        return (yield* pool.submit<Uint8Array, [number]>(ref("bigResult"), 0)).length;
+      });
+      assert.equal(length, 0);
+      const before = await usedMemory();
+      const got = await run(function* () {
+        return yield* pool.submit<Uint8Array, [number]>(ref("bigResult"), 50);
+      });
+      await pool.shutdown();
+      assert.equal(got.length, 50 * 1024 * 1024);
+      // The reply comes before BullMQ finishes the job (see protocol.ts): it leaves Redis a moment later.
+      await run(() => until(async () => (await jobsInRedis()) === 0, 2, "the job to leave Redis"));
+      // Redis gives back a client's large query and reply buffers in its cron, within seconds.
+      let after = await usedMemory();
+      for (let i = 0; i < 50 && after - before >= 5 * 1024 * 1024; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        after = await usedMemory();
+      }
+      const tag = `used_memory before ${(before / 1e6).toFixed(1)} MB, after ${(after / 1e6).toFixed(1)} MB`;
+      console.log(`# ${tag}`);
+      assert.ok(after - before < 5 * 1024 * 1024, tag);
+      assert.deepEqual(await client.keys(`bull:${queue}:asyncio-ts:replies:*`), []);
+      const events = (await client.xrange(`bull:${queue}:events`, "-", "+")) as Array<[string, string[]]>;
+      const largest = Math.max(0, ...events.map(([, fields]) => fields.join("").length));
+      assert.ok(largest < 1024, `an event of ${largest} characters`);
+    } finally {
+      await client.quit();
+    }
   });
 
   test("the MapReduce word count gives the same top 20 sequentially, on a local pool and on the workers", async () => {

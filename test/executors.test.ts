@@ -1,6 +1,9 @@
 // hosts: node-only — worker threads and child processes run the submitted functions.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   BrokenProcessPool,
   BrokenThreadPool,
@@ -542,3 +545,56 @@ test("ProcessPoolExecutor: a child process that cannot be started fails the job 
   assert.ok(error instanceof BrokenProcessPool, String(error));
   assert.match(error.message, /terminated abruptly \(could not be started: spawn \/nonexistent\/node ENOENT\)/);
 });
+
+// ------------------------------------------------------------ owner's death
+
+const poolOwner = new URL("./fixtures/pool-owner.ts", import.meta.url);
+
+/** Whether `pid` is a live process (a zombie no one reaped yet counts as ended). */
+function processRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+const deaths: Array<[string, string, NodeJS.Signals | null]> = [
+  ["process.exit", "exit", null],
+  ["an uncaught error", "throw", null],
+  ["Ctrl-C (SIGINT)", "wait", "SIGINT"],
+  ["kill -9", "wait", "SIGKILL"],
+];
+for (const [death, how, signal] of deaths) {
+  test(`ProcessPoolExecutor: a running job's process stops within 2 s of its owner's death by ${death}`, async () => {
+    const owner = spawn(process.execPath, ["--import", "tsx", fileURLToPath(poolOwner), how], { stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<void>((resolve) => owner.once("exit", () => resolve()));
+    let output = "";
+    owner.stdout.setEncoding("utf8");
+    owner.stderr.resume();
+    let child = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the owner did not start its job within 20 s: ${output}`)), 20_000);
+        owner.stdout.on("data", (chunk: string) => {
+          output += chunk;
+          const pid = /child (\d+)/.exec(output);
+          if (pid !== null) child = Number(pid[1]);
+          if (child !== 0 && output.includes("owner ready")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      if (signal !== null) owner.kill(signal);
+      await exited;
+      const died = Date.now();
+      while (processRunning(child) && Date.now() - died < 3000) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(processRunning(child), false, `the job's process ${child} outlived its owner by 3 s`);
+      assert.ok(Date.now() - died < 2000, `the job's process stopped ${Date.now() - died} ms after its owner`);
+    } finally {
+      if (owner.exitCode === null && owner.signalCode === null) owner.kill("SIGKILL");
+      if (child !== 0 && processRunning(child)) process.kill(child, "SIGKILL");
+    }
+  });
+}

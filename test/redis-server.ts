@@ -25,6 +25,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts the server again on the same socket (empty: persistence is off). */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -72,7 +76,14 @@ export async function startRedis(): Promise<RedisServer> {
       await exited(child);
     },
     restart: launch,
+    pause() {
+      child.kill("SIGSTOP");
+    },
+    resume() {
+      child.kill("SIGCONT");
+    },
     async stop() {
+      child.kill("SIGCONT");
       child.kill("SIGTERM");
       await exited(child);
       rmSync(dir, { recursive: true, force: true });

@@ -25,6 +25,12 @@ function seconds(value: string): number {
   return n;
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number of seconds > 0");
+  return n;
+}
+
 function redisUrl(value: string): string {
   try {
     parseRedisUrl(value);
@@ -43,6 +49,7 @@ interface WorkerCommandOptions {
   progress: number;
   lockDuration: number;
   stalledInterval: number;
+  connectionTimeout: number;
 }
 
 /** Adds `worker` to the program. */
@@ -58,45 +65,60 @@ export function register(program: Command): void {
     .option("--progress <seconds>", "seconds between progress lines (0: none)", seconds, 10)
     .option("--lock-duration <ms>", "a job's lock; a dead worker's job is taken over after it", whole(500), 4000)
     .option("--stalled-interval <ms>", "milliseconds between checks for stalled jobs", whole(100), 3000)
+    .option("--connection-timeout <seconds>", "seconds to wait for Redis at start before exiting with an error", positiveSeconds, 5)
     .action(async (options: WorkerCommandOptions) => {
       // Loaded here so that the other commands never load BullMQ.
       const { serveJobs } = await import("../distributed/worker.js");
-      const summary = await run(
-        function* () {
-          const stop = new Future<void>(getRunningLoop());
-          let signals = 0;
-          const onSignal = (signal: NodeJS.Signals): void => {
-            signals++;
-            if (signals > 1) process.exit(1);
-            process.stderr.write(`worker ${process.pid}: ${signal}, draining (finishing running jobs)\n`);
-            if (!stop.done()) stop.setResult(undefined);
-          };
-          // Started by a supervisor with an IPC channel (tests, the MapReduce example): its exit drains us too.
-          const onDisconnect = (): void => onSignal("SIGHUP");
-          process.on("SIGTERM", onSignal);
-          process.on("SIGINT", onSignal);
-          if (process.send !== undefined) process.on("disconnect", onDisconnect);
-          try {
-            return yield* serveJobs({
-              connection: options.redis,
-              queue: options.queue,
-              modules: options.module,
-              progressInterval: options.progress,
-              lockDuration: options.lockDuration,
-              stalledInterval: options.stalledInterval,
-              stop,
-              ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-              ...(options.processes !== undefined ? { processes: options.processes } : {}),
-            });
-          } finally {
-            process.off("SIGTERM", onSignal);
-            process.off("SIGINT", onSignal);
-            process.off("disconnect", onDisconnect);
-          }
-        },
-        // This command drains on SIGINT itself rather than cancelling its main task.
-        { handleSignals: false },
-      );
+      let summary: { completed: number; failed: number };
+      try {
+        summary = await serve(serveJobs, options);
+      } catch (error) {
+        // One line that names the problem (no Redis, no such database, no bullmq): not a stack.
+        process.stderr.write(`asyncio-ts worker: ${(error as Error).message ?? String(error)}\n`);
+        process.exitCode = 1;
+        return;
+      }
       process.stdout.write(`worker ${process.pid} stopped: ${summary.completed} completed, ${summary.failed} failed\n`);
     });
+}
+
+/** Runs `serveJobs` until a signal (or the parent's going away) drains it. */
+function serve(serveJobs: typeof import("../distributed/worker.js").serveJobs, options: WorkerCommandOptions): Promise<{ completed: number; failed: number }> {
+  return run(
+    function* () {
+      const stop = new Future<void>(getRunningLoop());
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) process.exit(1);
+        process.stderr.write(`worker ${process.pid}: ${signal}, draining (finishing running jobs)\n`);
+        if (!stop.done()) stop.setResult(undefined);
+      };
+      // Started by a supervisor with an IPC channel (tests, the MapReduce example): its exit drains us too.
+      const onDisconnect = (): void => onSignal("SIGHUP");
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+      if (process.send !== undefined) process.on("disconnect", onDisconnect);
+      try {
+        return yield* serveJobs({
+          connection: options.redis,
+          queue: options.queue,
+          modules: options.module,
+          progressInterval: options.progress,
+          lockDuration: options.lockDuration,
+          stalledInterval: options.stalledInterval,
+          connectionTimeout: options.connectionTimeout,
+          stop,
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+          ...(options.processes !== undefined ? { processes: options.processes } : {}),
+        });
+      } finally {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+        process.off("disconnect", onDisconnect);
+      }
+    },
+    // This command drains on SIGINT itself rather than cancelling its main task.
+    { handleSignals: false },
+  );
 }

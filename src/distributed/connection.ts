@@ -64,6 +64,21 @@ export function toConnectionOptions(connection: string | RedisConnectionOptions)
 
 /** How a connection is named in messages: its URL-like address. */
 export function describeConnection(options: RedisConnectionOptions): string {
-  if (typeof options.path === "string") return `unix://${options.path}`;
+  if (typeof options.path === "string") return `unix://${options.path}${options.db !== undefined ? `?db=${options.db}` : ""}`;
   return `redis://${options.host ?? "127.0.0.1"}:${options.port ?? 6379}${options.db !== undefined ? `/${options.db}` : ""}`;
 }
+
+/**
+ * ioredis's retry schedule (50 ms more per try, at most 2 s) that stops once
+ * `stopped()` says so: a client disconnected while a retry was due would
+ * otherwise keep the process alive until that retry.
+ */
+export function retryUntil(stopped: () => boolean): (times: number) => number | null {
+  return (times) => (stopped() ? null : Math.min(times * 50, 2000));
+}
+
+/**
+ * Milliseconds ioredis waits for a closing socket before destroying it
+ * (default 2000: a worker told to stop while Redis is away would linger).
+ */
+export const DISCONNECT_TIMEOUT_MS = 200;

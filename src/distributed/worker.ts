@@ -12,26 +12,32 @@
 import { availableParallelism } from "node:os";
 import { basename, extname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Worker as BullWorker, UnrecoverableError, type Job } from "bullmq";
-import { Redis } from "ioredis";
+import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
 import type { Coro } from "../coroutines.js";
 import { BrokenExecutorError, CancelledError } from "../errors.js";
 import { getRunningLoop } from "../running-loop.js";
 import { Future } from "../futures.js";
 import { fromPromise } from "../bridge.js";
 import { ProcessPoolExecutor } from "../executors/process-pool.js";
-import { describeConnection, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
+import { DISCONNECT_TIMEOUT_MS, describeConnection, retryUntil, toConnectionOptions, type RedisConnectionOptions } from "./connection.js";
+import { loadRedisLibraries } from "./dependencies.js";
 import {
   DEFAULT_PREFIX,
+  DELIVER_SCRIPT,
+  REPLY_TTL_MS,
   cancelChannel,
   cancelKey,
   decode,
-  encode,
+  encodeReplyFrame,
+  isReplyListKey,
+  jobKey,
   messageOf,
   toRemoteError,
   v8Serializer,
   type JobData,
   type JobOutcome,
+  type JobReply,
   type Serializer,
 } from "./protocol.js";
 
@@ -55,6 +61,8 @@ export interface WorkerOptions {
   /** Where progress lines go (default: stdout). */
   log?: (line: string) => void;
   prefix?: string;
+  /** Seconds to wait for Redis to answer at start before giving up with an error (default 5). */
+  connectionTimeout?: number;
   /** Resolves when the worker should drain and stop (e.g. on SIGTERM). */
   stop?: Future<void>;
 }
@@ -84,11 +92,43 @@ function toServedModule(module: string | URL): ServedModule {
 }
 
 /**
+ * Waits until Redis answers, for at most `timeoutMs` or until `stop`
+ * resolves: "ready", "stopped", or throws an `Error` naming the problem (no
+ * answer, a refused or missing socket, no such database).
+ */
+function awaitRedis(control: Redis, where: string, db: number | undefined, timeoutMs: number, stop: Promise<void>): Promise<"ready" | "stopped"> {
+  let lastError: Error | null = null;
+  const onError = (error: Error): void => {
+    lastError = error;
+  };
+  control.on("error", onError);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = lastError as Error | null;
+      reject(new Error(`cannot reach Redis at ${where} within ${timeoutMs / 1000} s: ${error !== null ? error.message : "no answer"}`));
+    }, timeoutMs);
+  });
+  const answered = control.ping().then(() => {
+    // ioredis reports a failed SELECT as an error event, then goes on in database 0.
+    const error = lastError as Error | null;
+    if (error !== null && /DB index is out of range/.test(error.message)) throw new Error(`Redis at ${where} has no database ${String(db)}: ${error.message}`);
+    return "ready" as const;
+  });
+  return Promise.race([answered, timedOut, stop.then(() => "stopped" as const)]).finally(() => {
+    clearTimeout(timer);
+    control.off("error", onError);
+  });
+}
+
+/**
  * Runs jobs of `queue` until `options.stop` resolves or the task is
  * cancelled; then drains (running jobs finish, no new ones are taken) and
  * returns what it did. A job whose local process dies fails that attempt
  * (BullMQ retries it up to its `attempts`); an error thrown by the function is
- * the job's result, sent back to the submitter, not a failed attempt.
+ * the job's result, sent back to the submitter, not a failed attempt. When
+ * Redis does not answer within `connectionTimeout` at start (refused, missing
+ * socket, silent, no such database), throws an `Error` naming the problem.
  */
 export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
   const loop = getRunningLoop();
@@ -99,12 +139,43 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
   const processes = options.processes ?? concurrency;
   const served = options.modules.map(toServedModule);
   if (served.length === 0) throw new TypeError("a worker needs at least one module to serve");
+  const connectionTimeout = options.connectionTimeout ?? 5;
+  if (typeof connectionTimeout !== "number" || !(connectionTimeout > 0)) throw new RangeError("connectionTimeout must be a number of seconds > 0");
+  const where = describeConnection(connection);
   const log = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
-  let pool = new ProcessPoolExecutor({ maxWorkers: processes });
+  const { bullmq, ioredis } = yield* fromPromise(loadRedisLibraries());
+  const { Worker: BullWorker, UnrecoverableError } = bullmq;
   const counts = { completed: 0, failed: 0, running: 0 };
-  const control = new Redis({ ...connection, maxRetriesPerRequest: null });
-  const subscriber = new Redis({ ...connection, maxRetriesPerRequest: null });
+  const stopped = new Promise<void>((resolve) => {
+    if (options.stop === undefined) return;
+    if (options.stop.done()) resolve();
+    else options.stop.addDoneCallback(() => resolve());
+  });
+
+  let closing = false;
+  const retryStrategy = retryUntil(() => closing);
+  const control = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
   control.on("error", () => undefined);
+  log(`worker ${process.pid} connecting to ${options.queue}@${where} (at most ${connectionTimeout} s)`);
+  let state: "ready" | "stopped";
+  loop.externalWaitStarted();
+  try {
+    state = yield* fromPromise(awaitRedis(control, where, connection.db, connectionTimeout * 1000, stopped));
+  } catch (error) {
+    closing = true;
+    control.disconnect();
+    throw error;
+  } finally {
+    loop.externalWaitEnded();
+  }
+  if (state === "stopped") {
+    closing = true;
+    control.disconnect();
+    return { completed: 0, failed: 0 };
+  }
+
+  let pool = new ProcessPoolExecutor({ maxWorkers: processes });
+  const subscriber = new ioredis.Redis({ ...connection, maxRetriesPerRequest: null, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
   subscriber.on("error", () => undefined);
 
   const findModule = (data: JobData): ServedModule => {
@@ -122,9 +193,22 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     return yield* pool.map(ref, values, { chunksize: Math.max(1, values.length) });
   };
 
-  const processJob = async (job: Job<JobData, string>, _token?: string, signal?: AbortSignal): Promise<string> => {
+  /** Pushes the job's reply to its submitter's list, if the job is still in Redis. */
+  const deliver = async (job: Job<JobData, null>, reply: JobReply): Promise<void> => {
+    const list = job.data.reply;
+    if (typeof list !== "string" || !isReplyListKey(prefix, options.queue, list)) return;
+    let frame: Buffer;
+    try {
+      frame = encodeReplyFrame(serializer, job.id!, reply);
+    } catch (error) {
+      const unsendable: JobOutcome = { ok: false, error: toRemoteError(new TypeError(`the result cannot be serialised: ${messageOf(error)}`)) };
+      frame = encodeReplyFrame(serializer, job.id!, unsendable);
+    }
+    await control.eval(DELIVER_SCRIPT, 2, jobKey(prefix, options.queue, job.id!), list, frame, String(REPLY_TTL_MS));
+  };
+
+  const runJob = async (job: Job<JobData, null>, signal?: AbortSignal): Promise<JobOutcome> => {
     const data = job.data;
-    if (data === null || typeof data !== "object" || data.v !== 1) throw new UnrecoverableError("not an asyncio-ts job");
     // BullMQ's Job defaults attempts to 0, which means one attempt, as does 1.
     const attempts = Math.max(1, job.opts.attempts!);
     if (job.attemptsStarted > attempts) {
@@ -145,9 +229,8 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
       () => undefined,
     );
     counts.running++;
-    let outcome: JobOutcome;
     try {
-      outcome = { ok: true, value: await task };
+      return { ok: true, value: await task };
     } catch (error) {
       if (error instanceof CancelledError) throw new UnrecoverableError("cancelled");
       if (error instanceof BrokenExecutorError) {
@@ -158,19 +241,31 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
         }
         throw new Error(`the job's process died: ${error.message}`, { cause: error });
       }
-      outcome = { ok: false, error: toRemoteError(error) };
+      return { ok: false, error: toRemoteError(error) };
     } finally {
       counts.running--;
       signal?.removeEventListener("abort", onAbort);
     }
-    try {
-      return encode(serializer, outcome);
-    } catch (error) {
-      return encode(serializer, { ok: false, error: toRemoteError(new TypeError(`the result cannot be serialised: ${messageOf(error)}`)) });
-    }
   };
 
-  const worker = new BullWorker<JobData, string>(options.queue, processJob, {
+  const processJob = async (job: Job<JobData, null>, _token?: string, signal?: AbortSignal): Promise<null> => {
+    const data = job.data;
+    if (data === null || typeof data !== "object" || data.v !== 1) throw new UnrecoverableError("not an asyncio-ts job");
+    let outcome: JobOutcome;
+    try {
+      outcome = await runJob(job, signal);
+    } catch (error) {
+      // The last failed attempt tells the submitter before BullMQ fails the job.
+      const attempts = Math.max(1, job.opts.attempts ?? 0);
+      if (error instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts) await deliver(job, { ok: false, failed: messageOf(error) }).catch(() => undefined);
+      throw error;
+    }
+    // Delivered before BullMQ marks the job completed: see protocol.ts.
+    await deliver(job, outcome);
+    return null;
+  };
+
+  const worker = new BullWorker<JobData, null>(options.queue, processJob, {
     connection: { ...connection, maxRetriesPerRequest: null },
     prefix,
     concurrency,
@@ -200,7 +295,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
           const rate = ((counts.completed - lastCompleted) * 1000) / Math.max(1, now - lastTime);
           lastCompleted = counts.completed;
           lastTime = now;
-          log(`worker ${process.pid} ${options.queue}@${describeConnection(connection)}: ${counts.completed} completed, ${counts.failed} failed, ${counts.running} running, ${rate.toFixed(1)} jobs/s`);
+          log(`worker ${process.pid} ${options.queue}@${where}: ${counts.completed} completed, ${counts.failed} failed, ${counts.running} running, ${rate.toFixed(1)} jobs/s`);
         }, progressMs)
       : null;
   progress?.unref();
@@ -210,7 +305,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     yield* fromPromise(subscriber.subscribe(channel));
     void worker.run().catch(() => undefined);
     yield* fromPromise(worker.waitUntilReady());
-    log(`worker ${process.pid} serving ${options.queue}@${describeConnection(connection)}: concurrency ${concurrency}, ${processes} processes, modules ${served.map((m) => m.url).join(", ")}`);
+    log(`worker ${process.pid} serving ${options.queue}@${where}: concurrency ${concurrency}, ${processes} processes, modules ${served.map((m) => m.url).join(", ")}`);
     if (options.stop !== undefined) yield* options.stop;
     else yield* new Future<void>(loop);
   } finally {
@@ -219,6 +314,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     // Drain: BullMQ's close waits for the running jobs and takes no new ones.
     yield* fromPromise(worker.close());
     yield* fromPromise(pool.shutdown({ wait: true }));
+    closing = true;
     yield* fromPromise(Promise.allSettled([control.quit(), subscriber.quit()]));
   }
   return { completed: counts.completed, failed: counts.failed };
