@@ -206,4 +206,28 @@ describe("DistributedExecutor recovery", { skip: redisSkip }, () => {
     assert.ok(live.some((w) => w.pid === result.worker));
     assert.match(live.find((w) => w.pid === result.worker)!.output(), /stopped: \d+ completed/);
   });
+
+  test("a worker sent a second SIGTERM while it drains stops its running job and exits with status 1", async () => {
+    const drainQueue = "recovery-second-signal";
+    const worker = await startWorker(redis.url, drainQueue, tasks);
+    const pool = new DistributedExecutor({ connection: redis.url, queue: drainQueue });
+    const marker = join(scratch, "second-signal.json");
+    try {
+      const seconds = await run(function* () {
+        const job = pool.submit<Who, [number, string]>(ref("holdAndTell"), 60, marker);
+        yield* until(() => existsSync(marker), 15, "the job to start");
+        worker.child.kill("SIGTERM");
+        yield* until(() => worker.errorOutput().includes("draining"), 10, "the worker to drain");
+        const signalled = Date.now();
+        worker.child.kill("SIGTERM");
+        yield* fromPromise(worker.exit);
+        job.cancel(); // the job is the test's to drop: its worker is gone
+        return (Date.now() - signalled) / 1000;
+      });
+      assert.deepEqual(await worker.exit, { code: 1, signal: null });
+      assert.ok(seconds < 10, `exited ${seconds} s after the second signal`);
+    } finally {
+      await pool.shutdown({ cancelFutures: true });
+    }
+  });
 });

@@ -99,6 +99,8 @@ export interface WorkerProcess {
   pid: number;
   /** Everything it wrote on stdout so far. */
   output(): string;
+  /** Everything it wrote on stderr so far. */
+  errorOutput(): string;
   /** Resolves with its exit status (or signal). */
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL, then wait for the exit. */
@@ -141,6 +143,7 @@ export async function startWorker(url: string, queue: string, module: string | U
     child,
     pid: child.pid!,
     output: () => stdout,
+    errorOutput: () => stderr,
     exit,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

@@ -2,13 +2,15 @@
  * `asyncio-ts worker`: serves a `DistributedExecutor` queue (parsing and
  * signals only; the behaviour is `serveJobs` in src/distributed/worker.ts).
  * SIGTERM or SIGINT drains (running jobs finish, no new ones) and exits 0; a
- * second signal exits at once with status 1. Started with an IPC channel,
- * it drains the same way when its parent goes away.
+ * second signal cancels the worker (its running jobs' processes are
+ * stopped) and it exits 1: `gracefulShutdown`'s two phases. Started with an
+ * IPC channel, it drains the same way when its parent goes away.
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { Future } from "../futures.js";
-import { getRunningLoop } from "../running-loop.js";
+import type { Coro } from "../coroutines.js";
 import { run } from "../runners.js";
+import { gracefulShutdown, type Shutdown } from "../shutdown.js";
+import { createTask } from "../tasks.js";
 import { parseRedisUrl } from "../distributed/connection.js";
 
 function whole(min: number): (value: string) => number {
@@ -82,43 +84,54 @@ export function register(program: Command): void {
     });
 }
 
-/** Runs `serveJobs` until a signal (or the parent's going away) drains it. */
-function serve(serveJobs: typeof import("../distributed/worker.js").serveJobs, options: WorkerCommandOptions): Promise<{ completed: number; failed: number }> {
-  return run(
+/** Waits for the first signal (or the parent's going away) and says that the worker drains. */
+function* drainAnnounced(shutdown: Shutdown): Coro<void> {
+  yield* shutdown.requested.wait();
+  process.stderr.write(`worker ${process.pid}: ${shutdown.reason ?? "stop"}, draining (finishing running jobs)\n`);
+}
+
+/**
+ * Runs `serveJobs` until a signal (or the parent's going away) drains it:
+ * `gracefulShutdown`'s first phase (no new jobs, running ones finish, however
+ * long they take); a second signal cancels the worker, which stops its
+ * running jobs' processes, and the command exits 1.
+ */
+async function serve(serveJobs: typeof import("../distributed/worker.js").serveJobs, options: WorkerCommandOptions): Promise<{ completed: number; failed: number }> {
+  const summary = await run(
     function* () {
-      const stop = new Future<void>(getRunningLoop());
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        signals++;
-        if (signals > 1) process.exit(1);
-        process.stderr.write(`worker ${process.pid}: ${signal}, draining (finishing running jobs)\n`);
-        if (!stop.done()) stop.setResult(undefined);
-      };
-      // Started by a supervisor with an IPC channel (tests, the MapReduce example): its exit drains us too.
-      const onDisconnect = (): void => onSignal("SIGHUP");
-      process.on("SIGTERM", onSignal);
-      process.on("SIGINT", onSignal);
-      if (process.send !== undefined) process.on("disconnect", onDisconnect);
-      try {
-        return yield* serveJobs({
-          connection: options.redis,
-          queue: options.queue,
-          modules: options.module,
-          progressInterval: options.progress,
-          lockDuration: options.lockDuration,
-          stalledInterval: options.stalledInterval,
-          connectionTimeout: options.connectionTimeout,
-          stop,
-          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-          ...(options.processes !== undefined ? { processes: options.processes } : {}),
-        });
-      } finally {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-        process.off("disconnect", onDisconnect);
-      }
+      return yield* gracefulShutdown(
+        function* (shutdown) {
+          // Started by a supervisor with an IPC channel (tests, the MapReduce example): its exit drains us too.
+          const onDisconnect = (): void => shutdown.request("SIGHUP");
+          if (process.send !== undefined) process.on("disconnect", onDisconnect);
+          const stop = createTask(drainAnnounced(shutdown), { name: "worker-drain" });
+          try {
+            return yield* serveJobs({
+              connection: options.redis,
+              queue: options.queue,
+              modules: options.module,
+              progressInterval: options.progress,
+              lockDuration: options.lockDuration,
+              stalledInterval: options.stalledInterval,
+              connectionTimeout: options.connectionTimeout,
+              stop,
+              ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+              ...(options.processes !== undefined ? { processes: options.processes } : {}),
+            });
+          } finally {
+            stop.cancel();
+            process.off("disconnect", onDisconnect);
+          }
+        },
+        { signals: ["SIGTERM", "SIGINT"], gracePeriod: Infinity },
+      );
     },
-    // This command drains on SIGINT itself rather than cancelling its main task.
+    // gracefulShutdown handles SIGINT itself (the first one drains).
     { handleSignals: false },
   );
+  if (summary === undefined) {
+    process.exitCode = 1;
+    return { completed: 0, failed: 0 };
+  }
+  return summary;
 }
