@@ -7,7 +7,7 @@ import type { Coro } from "./coroutines.js";
 import { getRunningLoopOrNull, type EventLoop } from "./events.js";
 import { Future, markAwaited } from "./futures.js";
 import { runStep, type Timer } from "./handles.js";
-import { yieldOnceMarker } from "./tasks.js";
+import { resumeToken, statelessCoroutines, yieldOnceMarker } from "./tasks.js";
 import { numberArg } from "./arguments.js";
 
 type SleepState = "fresh" | "waiting" | "done";
@@ -87,7 +87,39 @@ export function sleepDeadline(future: Future<unknown>): number | null {
   return future instanceof SleepFuture && future.inHeap ? future.deadline : null;
 }
 
-/** `sleep(delay <= 0)`: yields the marker once, then returns the result. */
+/**
+ * `sleep(delay <= 0)` with no result: one shared, frozen iterator and two
+ * shared, frozen iterator results. It keeps no state: the task resumes its
+ * coroutine with `resumeToken`, which `yield*` forwards here, and that is
+ * what tells the second `next()` from the first. PERF: a switch allocates
+ * nothing, where a `YieldOnce` and two results per `sleep(0)` cost 8 minor
+ * GCs per million switches (bench rows "sleep(0)" and "three coroutine levels
+ * deep"; docs/decisions.md, "sleep(0) allocates nothing"). Driven by hand
+ * (not by a task) it yields the marker again on every plain `next()`.
+ */
+class SharedYieldOnce implements Generator<Future<unknown>, undefined, unknown> {
+  next(sent?: unknown): IteratorResult<Future<unknown>, undefined> {
+    return sent === resumeToken ? resumedResult : markerResult;
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, undefined> {
+    throw error;
+  }
+
+  return(value?: undefined): IteratorResult<Future<unknown>, undefined> {
+    return { value, done: true };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+const markerResult: IteratorResult<Future<unknown>, undefined> = Object.freeze({ value: yieldOnceMarker, done: false });
+const resumedResult: IteratorResult<Future<unknown>, undefined> = Object.freeze({ value: undefined, done: true });
+const sharedYieldOnce = Object.freeze(new SharedYieldOnce());
+statelessCoroutines.add(sharedYieldOnce);
+
+/** `sleep(delay <= 0, result)`: yields the marker once, then returns the result. */
 class YieldOnce<T> implements Generator<Future<unknown>, T, unknown> {
   private yielded = false;
 
@@ -131,7 +163,7 @@ export function sleep(delay: number): Coro<void>;
 export function sleep<T>(delay: number, result: T): Coro<T>;
 export function sleep<T>(delay: number, result?: T): Coro<T | undefined> {
   numberArg(delay, "sleep(): delay");
-  if (delay <= 0) return new YieldOnce<T | undefined>(result);
+  if (delay <= 0) return result === undefined ? sharedYieldOnce : new YieldOnce<T | undefined>(result);
   const loop = getRunningLoopOrNull();
   if (loop === null) return deferredSleep(delay, result);
   return new SleepFuture<T | undefined>(loop, delay, result);

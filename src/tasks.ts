@@ -34,6 +34,14 @@ const generatorThrow = generatorPrototype.throw as (this: Coro<unknown>, error: 
 /** @internal What `sleep(0)` hands the task: "put me back in the ready queue". */
 export const yieldOnceMarker: Future<unknown> = Object.freeze(Object.create(null)) as Future<unknown>;
 
+/**
+ * @internal What a task sends into its coroutine on every resumption. The
+ * iterator `yield*` is suspended in receives it; every awaitable of ours
+ * ignores it but `sleep(0)`'s shared, stateless iterator, which tells by it
+ * its resumption (done) from its start (yield the marker).
+ */
+export const resumeToken: unknown = Object.freeze(Object.create(null));
+
 // The task whose step is on the call stack (Python's `_current_tasks[loop]`).
 let runningTask: Task<unknown> | null = null;
 let taskCounter = 0;
@@ -53,6 +61,9 @@ const pendingTasks = new FinalizationRegistry<{ loop: EventLoop; name: string; s
 // Coroutines already driven by a task (debug mode): a second task must not
 // take one over (asyncio: "coroutine is being awaited already").
 const drivenCoroutines = new WeakSet<object>();
+
+/** @internal Coroutine objects that keep no state, so any number of tasks may drive each (`sleep(0)`'s shared one). */
+export const statelessCoroutines = new WeakSet<object>();
 
 interface TaskExtras {
   name: string | undefined;
@@ -126,7 +137,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     if (asyncScope !== null) this.getExtras().asyncScope = asyncScope;
     if (loop.getDebug()) {
       // Debug mode only: a WeakSet lookup per task is measurable on the spawn path.
-      if (drivenCoroutines.has(coro)) {
+      if (drivenCoroutines.has(coro) && !statelessCoroutines.has(coro)) {
         throw new RuntimeError("this coroutine is already driven by a task; await that task instead of the coroutine");
       }
       drivenCoroutines.add(coro);
@@ -309,7 +320,7 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
     let step: IteratorResult<Future<unknown>, T>;
     try {
       if (extras === null || (!extras.mustCancel && extras.pendingThrow === undefined)) {
-        step = generatorNext.call(coro, undefined) as IteratorResult<Future<unknown>, T>;
+        step = generatorNext.call(coro, resumeToken) as IteratorResult<Future<unknown>, T>;
       } else {
         let error: unknown;
         if (extras.mustCancel) {
