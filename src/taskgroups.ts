@@ -14,6 +14,7 @@ import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
+import { DoneLink, type ChildWatcher } from "./handles.js";
 import { currentTask, type Task } from "./tasks.js";
 
 // The future a group's owner waits on at the end of its block -> the group (await graph).
@@ -28,7 +29,7 @@ export function taskGroupWaitingOn(future: Future<unknown>): TaskGroup | undefin
  * A group of tasks that a `taskGroup` block waits for. Made by `taskGroup`;
  * `createTask` adds a task to it.
  */
-export class TaskGroup {
+export class TaskGroup implements ChildWatcher<Task<unknown>> {
   private entered = false;
   private exiting = false;
   private aborting = false;
@@ -36,7 +37,13 @@ export class TaskGroup {
   private loop: EventLoop | null = null;
   private parentTask: Task<unknown> | null = null;
   private parentCancelRequested = false;
-  private readonly tasks = new Set<Task<unknown>>();
+  // The group's tasks in creation order, finished ones dropped in batches
+  // (compactTasks). PERF: an array and a count instead of a Set (bench row
+  // "TaskGroup of 100k"; docs/decisions.md, "Task groups and gather watch
+  // their children through a link").
+  private tasks: Task<unknown>[] = [];
+  // Invariant: how many of the group's tasks have not had their done notification yet.
+  private pendingCount = 0;
   private readonly errors: Error[] = [];
   private allDone: Future<boolean> | null = null;
 
@@ -50,7 +57,7 @@ export class TaskGroup {
       void coro.return?.(undefined as T);
       throw new RuntimeError(`TaskGroup ${this.describe()} has not been entered`);
     }
-    if (this.finished || (this.exiting && this.tasks.size === 0)) {
+    if (this.finished || (this.exiting && this.pendingCount === 0)) {
       void coro.return?.(undefined as T);
       throw new RuntimeError(`TaskGroup ${this.describe()} is finished`);
     }
@@ -59,8 +66,12 @@ export class TaskGroup {
       throw new RuntimeError(`TaskGroup ${this.describe()} is shutting down`);
     }
     const task = this.loop!.createTask(coro, options);
-    this.tasks.add(task as Task<unknown>);
-    task.addDoneCallback(this.onTaskDone);
+    this.tasks.push(task as Task<unknown>);
+    this.pendingCount++;
+    const link = new DoneLink<Task<unknown>>(this, task as Task<unknown>);
+    // An eager task may be done already: its notification still comes at the next iteration.
+    if (task.done()) this.loop!.pushReady(link);
+    else task.addWaiter(link);
     return task;
   }
 
@@ -99,7 +110,7 @@ export class TaskGroup {
       this.abort();
     }
     // A loop: the wait may be cancelled again and again by the parent's canceller.
-    while (this.tasks.size > 0) {
+    while (this.pendingCount > 0) {
       if (this.allDone === null) {
         this.allDone = this.loop!.createFuture<boolean>();
         groupOfWait.set(this.allDone, this);
@@ -135,7 +146,7 @@ export class TaskGroup {
 
   /** @internal The group's tasks that are not done (await graph). */
   pendingTasks(): Task<unknown>[] {
-    return [...this.tasks];
+    return this.tasks.filter((task) => !task.done());
   }
 
   private abort(): void {
@@ -143,9 +154,17 @@ export class TaskGroup {
     for (const task of this.tasks) if (!task.done()) task.cancel();
   }
 
-  private readonly onTaskDone = (task: Future<unknown>): void => {
-    this.tasks.delete(task as Task<unknown>);
-    if (this.allDone !== null && this.tasks.size === 0 && !this.allDone.done()) this.allDone.setResult(true);
+  // Drops finished tasks once they are more than half of the list, so a
+  // long-lived group does not hold every task it ever ran (amortised O(1)).
+  private compactTasks(): void {
+    if (this.tasks.length >= 32 && this.pendingCount * 2 < this.tasks.length) this.tasks = this.tasks.filter((task) => !task.done());
+  }
+
+  /** @internal A task of the group is done (its `DoneLink` ran, one iteration after it finished). */
+  childDone(task: Task<unknown>): void {
+    this.pendingCount--;
+    this.compactTasks();
+    if (this.allDone !== null && this.pendingCount === 0 && !this.allDone.done()) this.allDone.setResult(true);
     if (task.cancelled()) return;
     const error = task.exception();
     if (error === null) return;
@@ -165,14 +184,14 @@ export class TaskGroup {
       this.parentCancelRequested = true;
       parent.cancel();
     }
-  };
+  }
 
   private describe(): string {
     return formatValue(this);
   }
 
   [inspectCustom](): string {
-    const parts = [`tasks=${this.tasks.size}`];
+    const parts = [`tasks=${this.pendingCount}`];
     if (this.errors.length > 0) parts.push(`errors=${this.errors.length}`);
     if (this.aborting) parts.push("cancelling");
     else if (this.entered && !this.finished) parts.push("entered");

@@ -8,6 +8,7 @@ import {
   TaskGroup,
   createTask,
   currentTask,
+  fromPromise,
   getRunningLoop,
   sleep,
   taskGroup,
@@ -343,4 +344,21 @@ test("a task of a group whose parent already completed reports its error to the 
   assert.equal(outcome.reports.length, 1);
   assert.equal(outcome.reports[0]!.message, "Task orphan has errored out but its parent task parent is already completed");
   assert.equal((outcome.reports[0]!.exception as Error).message, "orphaned failure");
+});
+
+test("a long-lived task group does not keep the tasks that already finished", async () => {
+  await runVirtual(function* () {
+    yield* taskGroup(function* (group) {
+      const refs: WeakRef<object>[] = [];
+      function* quick(): Coro<void> {
+        yield* sleep(0);
+      }
+      for (let i = 0; i < 200; i++) refs.push(new WeakRef(group.createTask(quick())));
+      yield* sleep(0.1); // every task finished and was noted by the group
+      (globalThis as { gc?: () => void }).gc!();
+      yield* fromPromise(new Promise((resolve) => setTimeout(resolve, 0))); // weak references clear after the host's job
+      const alive = refs.filter((ref) => ref.deref() !== undefined).length;
+      assert.equal(alive, 0, `${alive} finished tasks still held`);
+    });
+  });
 });
