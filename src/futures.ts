@@ -9,7 +9,7 @@
  */
 import { formatValue, inspectCustom } from "./repr.js";
 import { CancelledError, InvalidStateError, RuntimeError } from "./errors.js";
-import type { Runnable } from "./handles.js";
+import { ChildWatcher, DoneLink, type Runnable } from "./handles.js";
 import type { EventLoop } from "./events.js";
 
 /** The three states of a future. */
@@ -370,6 +370,7 @@ export class Future<T> implements PromiseLike<T> {
 
   private scheduleEntry(entry: StoredCallback | Runnable): void {
     if (typeof entry === "function") this.loop.callSoon(entry as DoneCallback<T>, this);
+    else if (entry instanceof ChildWatcher) this.loop.pushReady(new DoneLink(entry as ChildWatcher<Future<T>>, this));
     else this.loop.pushReady(entry);
   }
 

@@ -21,22 +21,25 @@ export interface Runnable {
 const noArguments: readonly unknown[] = Object.freeze([]);
 
 /**
- * @internal Who a `DoneLink` tells: a structure of ours watching its
- * children (a task group, a gather).
+ * @internal A structure of ours watching its children (a task group, a
+ * gather), registered with each child future as a waiter. When a child is
+ * done its future queues a `DoneLink` for it, made then: nothing per child
+ * while the child runs, and no `Handle`, argument list or spread call when it
+ * ends. `childDone` runs at the next iteration, as a done callback would; it
+ * must not throw (an error would end the loop's run). PERF: bench rows
+ * "TaskGroup of 100k", "gather of 100k" and "heap per sleeping task";
+ * docs/decisions.md, "Task groups and gather watch their children through a
+ * link".
  */
-export interface ChildWatcher<C> {
-  childDone(child: C): void;
+export abstract class ChildWatcher<C> implements Runnable {
+  /** Called one iteration after `child` is done. */
+  abstract childDone(child: C): void;
+
+  /** Never queued itself (its child's future queues a `DoneLink`). */
+  [runStep](): void {}
 }
 
-/**
- * @internal A child's done-notification for a watcher of ours, registered
- * with the child future as a waiter, so that it goes into the ready queue
- * itself when the child is done: `watcher.childDone(child)` runs at the next
- * iteration, as a done callback would, with no `Handle`, no argument list and
- * no spread call. PERF: bench rows "TaskGroup of 100k" and "gather of 100k";
- * docs/decisions.md, "Task groups and gather watch their children through a
- * link". The watcher must not throw (an error would end the loop's run).
- */
+/** @internal A child's done-notification in the ready queue: `watcher.childDone(child)`. */
 export class DoneLink<C> implements Runnable {
   constructor(
     private readonly watcher: ChildWatcher<C>,

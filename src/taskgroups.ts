@@ -14,7 +14,7 @@ import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
 import { getRunningLoop, type EventLoop } from "./events.js";
 import type { Future } from "./futures.js";
-import { DoneLink, type ChildWatcher } from "./handles.js";
+import { ChildWatcher, DoneLink } from "./handles.js";
 import { currentTask, type Task } from "./tasks.js";
 
 // The future a group's owner waits on at the end of its block -> the group (await graph).
@@ -29,7 +29,18 @@ export function taskGroupWaitingOn(future: Future<unknown>): TaskGroup | undefin
  * A group of tasks that a `taskGroup` block waits for. Made by `taskGroup`;
  * `createTask` adds a task to it.
  */
-export class TaskGroup implements ChildWatcher<Task<unknown>> {
+// What a group registers with each of its tasks (one per group).
+class GroupWatcher extends ChildWatcher<Task<unknown>> {
+  constructor(private readonly group: TaskGroup) {
+    super();
+  }
+
+  childDone(task: Task<unknown>): void {
+    this.group.childDone(task);
+  }
+}
+
+export class TaskGroup {
   private entered = false;
   private exiting = false;
   private aborting = false;
@@ -44,6 +55,7 @@ export class TaskGroup implements ChildWatcher<Task<unknown>> {
   private tasks: Task<unknown>[] = [];
   // Invariant: how many of the group's tasks have not had their done notification yet.
   private pendingCount = 0;
+  private readonly watcher = new GroupWatcher(this);
   private readonly errors: Error[] = [];
   private allDone: Future<boolean> | null = null;
 
@@ -68,10 +80,9 @@ export class TaskGroup implements ChildWatcher<Task<unknown>> {
     const task = this.loop!.createTask(coro, options);
     this.tasks.push(task as Task<unknown>);
     this.pendingCount++;
-    const link = new DoneLink<Task<unknown>>(this, task as Task<unknown>);
     // An eager task may be done already: its notification still comes at the next iteration.
-    if (task.done()) this.loop!.pushReady(link);
-    else task.addWaiter(link);
+    if (task.done()) this.loop!.pushReady(new DoneLink(this.watcher, task as Task<unknown>));
+    else task.addWaiter(this.watcher);
     return task;
   }
 
