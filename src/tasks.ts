@@ -116,11 +116,12 @@ export class Task<T> extends Future<T> implements Runnable, LiveLink, ContextHol
   constructor(coro: Coro<T>, options?: TaskOptions & { loop?: EventLoop }) {
     const loop = options?.loop ?? getRunningLoop();
     super(loop);
-    if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
     // Invariant: `coro` is a native generator, stepped through %GeneratorPrototype%'s
     // methods; any other coroutine object is driven through a generator delegating to it.
-    if (isNativeGenerator(coro)) this.coro = coro;
+    // PERF: one prototype check on the common path (bench row "spawn"; docs/decisions.md, "The spawn path").
+    if (typeof coro === "object" && coro !== null && isNativeGenerator(coro)) this.coro = coro;
     else {
+      if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
       this.coro = delegateTo(coro);
       this.getExtras().foreignCoro = coro;
     }
