@@ -139,20 +139,22 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   }
   loop ??= getRunningLoop();
   const byArgument = new Map<unknown, Future<unknown>>();
-  const children: Future<unknown>[] = [];
-  for (const arg of args) {
+  const children = new Array<Future<unknown>>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
     let child = byArgument.get(arg);
     if (child === undefined) {
       child = ensureFuture(arg as Awaitable<unknown>, loop);
       byArgument.set(arg, child);
     }
-    children.push(child);
+    children[i] = child;
   }
   const outer = new GatheringFuture<unknown[]>(loop, children);
   const watcher = new GatherWatcher(outer, children, byArgument.size, returnExceptions);
   let onChildDone: ((child: Future<unknown>) => void) | null = null;
   const done: Future<unknown>[] = [];
-  for (const [arg, child] of byArgument) {
+  // forEach, not for-of over entries: no [key, value] array per child.
+  byArgument.forEach((child, arg) => {
     if (child.done()) done.push(child);
     else if (!(arg instanceof Future)) {
       // A task made here from a coroutine. PERF: the watcher as a waiter, not a
@@ -165,7 +167,7 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
       onChildDone ??= (future) => watcher.childDone(future);
       child.addDoneCallback(onChildDone);
     }
-  }
+  });
   for (const child of done) watcher.childDone(child);
   return outer;
 }
