@@ -25,10 +25,6 @@ export function taskGroupWaitingOn(future: Future<unknown>): TaskGroup | undefin
   return groupOfWait.get(future);
 }
 
-/**
- * A group of tasks that a `taskGroup` block waits for. Made by `taskGroup`;
- * `createTask` adds a task to it.
- */
 // What a group registers with each of its tasks (one per group).
 class GroupWatcher extends ChildWatcher<Task<unknown>> {
   constructor(private readonly group: TaskGroup) {
@@ -40,6 +36,10 @@ class GroupWatcher extends ChildWatcher<Task<unknown>> {
   }
 }
 
+/**
+ * A group of tasks that a `taskGroup` block waits for. Made by `taskGroup`;
+ * `createTask` adds a task to it.
+ */
 export class TaskGroup {
   private entered = false;
   private exiting = false;
