@@ -107,8 +107,9 @@ export class Deque<T> {
 
   /** Removes every item. */
   clear(): void {
-    // Only occupied slots hold anything (shift and pop clear theirs): a drained
-    // ready queue that grew to 100k slots is not swept when its loop closes.
+    // Only occupied slots hold anything (shift and pop clear theirs). PERF: a
+    // drained ready queue that grew to 100k slots is not swept when its loop
+    // closes (bench row "spawn"; docs/decisions.md, "The spawn path").
     for (let i = 0; i < this.count; i++) this.buffer[(this.head + i) & this.mask] = undefined;
     this.head = 0;
     this.count = 0;

@@ -370,6 +370,7 @@ export class Future<T> implements PromiseLike<T> {
 
   private scheduleEntry(entry: StoredCallback | Runnable): void {
     if (typeof entry === "function") this.loop.callSoon(entry as DoneCallback<T>, this);
+    // PERF: a group's or gather's watcher gets a two-field link, not a Handle (docs/decisions.md, "Task groups and gather watch their children through a link").
     else if (entry instanceof ChildWatcher) this.loop.pushReady(new DoneLink(entry as ChildWatcher<Future<T>>, this));
     else this.loop.pushReady(entry);
   }
