@@ -107,7 +107,10 @@ export class Deque<T> {
 
   /** Removes every item. */
   clear(): void {
-    this.buffer.fill(undefined);
+    // Only occupied slots hold anything (shift and pop clear theirs). PERF: a
+    // drained ready queue that grew to 100k slots is not swept when its loop
+    // closes (bench row "spawn"; docs/decisions.md, "The spawn path").
+    for (let i = 0; i < this.count; i++) this.buffer[(this.head + i) & this.mask] = undefined;
     this.head = 0;
     this.count = 0;
   }

@@ -9,7 +9,7 @@
  */
 import { formatValue, inspectCustom } from "./repr.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
-import type { Runnable } from "./handles.js";
+import { ChildWatcher, DoneLink, type Runnable } from "./handles.js";
 import type { EventLoop, ExceptionContext } from "./events.js";
 import type { Task } from "./tasks.js";
 import { getRunningLoop } from "./running-loop.js";
@@ -415,6 +415,8 @@ export class Future<T> implements PromiseLike<T> {
 
   private scheduleEntry(entry: StoredCallback | Runnable): void {
     if (typeof entry === "function") this.loop.callSoon(entry as DoneCallback<T>, this);
+    // PERF: a group's or gather's watcher gets a two-field link, not a Handle (docs/decisions.md, "Task groups and gather watch their children through a link").
+    else if (entry instanceof ChildWatcher) this.loop.pushReady(new DoneLink(entry as ChildWatcher<Future<T>>, this));
     else this.loop.pushReady(entry);
   }
 

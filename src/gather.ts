@@ -9,6 +9,7 @@ import { type EventLoop } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import { ensureFuture } from "./ensure-future.js";
 import { Future } from "./futures.js";
+import { ChildWatcher } from "./handles.js";
 
 /** Options of `gather`, passed as the last argument. */
 export interface GatherOptions {
@@ -53,6 +54,53 @@ export class GatheringFuture<T> extends Future<T> {
   }
 }
 
+// One per gather: counts its distinct children as they end and settles the outer future.
+class GatherWatcher extends ChildWatcher<Future<unknown>> {
+  private finished = 0;
+
+  constructor(
+    private readonly outer: GatheringFuture<unknown[]>,
+    private readonly children: readonly Future<unknown>[],
+    private readonly distinct: number,
+    private readonly returnExceptions: boolean,
+  ) {
+    super();
+  }
+
+  childDone(child: Future<unknown>): void {
+    this.finished++;
+    const outer = this.outer;
+    if (outer.done()) {
+      // Too late to matter: mark a failure as seen so it is not reported.
+      if (!child.cancelled()) child.exception();
+      return;
+    }
+    if (!this.returnExceptions) {
+      if (child.cancelled()) {
+        outer.settleException(child.makeCancelledError());
+        return;
+      }
+      if (child.exception() !== null) {
+        outer.settleException(child.exception());
+        return;
+      }
+    }
+    if (this.finished < this.distinct) return;
+    if (outer.cancelRequested) {
+      // Cancelling the gather propagates whatever returnExceptions says,
+      // with the message the last child was cancelled with (Python's
+      // `fut._make_cancelled_error()`, test_cancel_gather_2).
+      outer.settleException(child.cancelled() ? child.makeCancelledError() : new CancelledError());
+      return;
+    }
+    const results = this.children.map((c) => {
+      if (c.cancelled()) return c.makeCancelledError();
+      return c.exception() ?? c.result();
+    });
+    outer.setResult(results);
+  }
+}
+
 function isOptions(value: unknown): value is GatherOptions {
   return typeof value === "object" && value !== null && !(value instanceof Future) && !isCoroutine(value) && typeof (value as { then?: unknown }).then !== "function";
 }
@@ -92,54 +140,37 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   }
   loop ??= getRunningLoop();
   const byArgument = new Map<unknown, Future<unknown>>();
-  const children: Future<unknown>[] = [];
-  for (const arg of args) {
+  const children = new Array<Future<unknown>>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
     let child = byArgument.get(arg);
     if (child === undefined) {
       child = ensureFuture(arg as Awaitable<unknown>, loop);
       byArgument.set(arg, child);
     }
-    children.push(child);
+    children[i] = child;
   }
   const outer = new GatheringFuture<unknown[]>(loop, children);
-  const distinct = byArgument.size;
-  let finished = 0;
-  const onChildDone = (child: Future<unknown>): void => {
-    finished++;
-    if (outer.done()) {
-      // Too late to matter: mark a failure as seen so it is not reported.
-      if (!child.cancelled()) child.exception();
-      return;
-    }
-    if (!returnExceptions) {
-      if (child.cancelled()) {
-        outer.settleException(child.makeCancelledError());
-        return;
-      }
-      if (child.exception() !== null) {
-        outer.settleException(child.exception());
-        return;
-      }
-    }
-    if (finished < distinct) return;
-    if (outer.cancelRequested) {
-      // Cancelling the gather propagates whatever returnExceptions says,
-      // with the message the last child was cancelled with (Python's
-      // `fut._make_cancelled_error()`, test_cancel_gather_2).
-      outer.settleException(child.cancelled() ? child.makeCancelledError() : new CancelledError());
-      return;
-    }
-    const results = children.map((c) => {
-      if (c.cancelled()) return c.makeCancelledError();
-      return c.exception() ?? c.result();
-    });
-    outer.setResult(results);
-  };
+  const watcher = new GatherWatcher(outer, children, byArgument.size, returnExceptions);
+  let onChildDone: ((child: Future<unknown>) => void) | null = null;
   const done: Future<unknown>[] = [];
-  for (const child of byArgument.values()) {
+  // PERF: forEach, not for-of over entries: no [key, value] array per child
+  // (bench row "gather of 100k"; docs/decisions.md, "Task groups and gather
+  // watch their children through a link").
+  byArgument.forEach((child, arg) => {
     if (child.done()) done.push(child);
-    else child.addDoneCallback(onChildDone);
-  }
-  for (const child of done) onChildDone(child);
+    else if (!(arg instanceof Future)) {
+      // A task made here from a coroutine. PERF: the watcher as a waiter, not a
+      // done callback (no Handle, argument list and spread per child); bench
+      // row "gather of 100k"; docs/decisions.md, "Task groups and gather watch
+      // their children through a link". A future given by the caller keeps
+      // addDoneCallback, which a subclass may override (asCompleted's slots do).
+      child.addWaiter(watcher);
+    } else {
+      onChildDone ??= (future) => watcher.childDone(future);
+      child.addDoneCallback(onChildDone);
+    }
+  });
+  for (const child of done) watcher.childDone(child);
   return outer;
 }

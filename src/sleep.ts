@@ -8,7 +8,7 @@ import { type EventLoop } from "./events.js";
 import { getRunningLoopOrNull } from "./running-loop.js";
 import { Future, markAwaited } from "./futures.js";
 import { runStep, type Timer } from "./handles.js";
-import { yieldOnceMarker } from "./tasks.js";
+import { resumeToken, statelessCoroutines, yieldOnceMarker } from "./tasks.js";
 import { numberArg } from "./arguments.js";
 
 type SleepState = "fresh" | "waiting" | "done";
@@ -20,7 +20,10 @@ type SleepState = "fresh" | "waiting" | "done";
  * A sleeping task therefore costs its own task and generator plus this.
  */
 class SleepFuture<T> extends Future<T> implements Generator<Future<unknown>, T, unknown>, Timer {
-  /** @internal */ deadline = 0;
+  // The delay until the timer is scheduled (at the first next()), then the
+  // loop's deadline. PERF: one field fewer per sleeping task (bench row "heap
+  // per sleeping task"; docs/decisions.md, "What a sleeping task costs").
+  /** @internal */ deadline: number;
   /** @internal */ sequence = 0;
   /** @internal */ inHeap = false;
   /** @internal */ isCancelled = false;
@@ -28,16 +31,18 @@ class SleepFuture<T> extends Future<T> implements Generator<Future<unknown>, T, 
 
   constructor(
     loop: EventLoop,
-    private readonly delay: number,
+    delay: number,
     private readonly value: T,
   ) {
     super(loop);
+    this.deadline = delay;
   }
 
   next(): IteratorResult<Future<unknown>, T> {
     if (this.sleepState === "fresh") {
       this.sleepState = "waiting";
-      if (this.delay !== Infinity) this.loop.scheduleTimer(this, this.loop.time() + this.delay);
+      const delay = this.deadline;
+      if (delay !== Infinity) this.loop.scheduleTimer(this, this.loop.time() + delay);
       markAwaited(this);
       return { value: this, done: false };
     }
@@ -88,7 +93,39 @@ export function sleepDeadline(future: Future<unknown>): number | null {
   return future instanceof SleepFuture && future.inHeap ? future.deadline : null;
 }
 
-/** `sleep(delay <= 0)`: yields the marker once, then returns the result. */
+/**
+ * `sleep(delay <= 0)` with no result: one shared, frozen iterator and two
+ * shared, frozen iterator results. It keeps no state: the task resumes its
+ * coroutine with `resumeToken`, which `yield*` forwards here, and that is
+ * what tells the second `next()` from the first. PERF: a switch allocates
+ * nothing, where a `YieldOnce` and two results per `sleep(0)` cost 8 minor
+ * GCs per million switches (bench rows "sleep(0)" and "three coroutine levels
+ * deep"; docs/decisions.md, "sleep(0) allocates nothing"). Driven by hand
+ * (not by a task) it yields the marker again on every plain `next()`.
+ */
+class SharedYieldOnce implements Generator<Future<unknown>, undefined, unknown> {
+  next(sent?: unknown): IteratorResult<Future<unknown>, undefined> {
+    return sent === resumeToken ? resumedResult : markerResult;
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, undefined> {
+    throw error;
+  }
+
+  return(value?: undefined): IteratorResult<Future<unknown>, undefined> {
+    return { value, done: true };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+const markerResult: IteratorResult<Future<unknown>, undefined> = Object.freeze({ value: yieldOnceMarker, done: false });
+const resumedResult: IteratorResult<Future<unknown>, undefined> = Object.freeze({ value: undefined, done: true });
+const sharedYieldOnce = Object.freeze(new SharedYieldOnce());
+statelessCoroutines.add(sharedYieldOnce);
+
+/** `sleep(delay <= 0, result)`: yields the marker once, then returns the result. */
 class YieldOnce<T> implements Generator<Future<unknown>, T, unknown> {
   private yielded = false;
 
@@ -132,7 +169,7 @@ export function sleep(delay: number): Coro<void>;
 export function sleep<T>(delay: number, result: T): Coro<T>;
 export function sleep<T>(delay: number, result?: T): Coro<T | undefined> {
   numberArg(delay, "sleep(): delay");
-  if (delay <= 0) return new YieldOnce<T | undefined>(result);
+  if (delay <= 0) return result === undefined ? sharedYieldOnce : new YieldOnce<T | undefined>(result);
   const loop = getRunningLoopOrNull();
   if (loop === null) return deferredSleep(delay, result);
   return new SleepFuture<T | undefined>(loop, delay, result);

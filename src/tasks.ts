@@ -48,6 +48,14 @@ export function isSpentSignalReason(reason: unknown): boolean {
   return typeof reason === "object" && reason !== null && spentSignalReasons.has(reason);
 }
 
+/**
+ * @internal What a task sends into its coroutine on every resumption. The
+ * iterator `yield*` is suspended in receives it; every awaitable of ours
+ * ignores it but `sleep(0)`'s shared, stateless iterator, which tells by it
+ * its resumption (done) from its start (yield the marker).
+ */
+export const resumeToken: unknown = Object.freeze(Object.create(null));
+
 // The task whose step is on the call stack (Python's `_current_tasks[loop]`).
 let runningTask: Task<unknown> | null = null;
 let taskCounter = 0;
@@ -67,6 +75,9 @@ const pendingTasks = new FinalizationRegistry<{ loop: EventLoop; name: string; s
 // Coroutines already driven by a task (debug mode): a second task must not
 // take one over (asyncio: "coroutine is being awaited already").
 const drivenCoroutines = new WeakSet<object>();
+
+/** @internal Coroutine objects that keep no state, so any number of tasks may drive each (`sleep(0)`'s shared one). */
+export const statelessCoroutines = new WeakSet<object>();
 
 interface TaskExtras {
   name: string | undefined;
@@ -125,7 +136,12 @@ function shieldedFrom(scopes: readonly CancelScopeFrame[], depth: number): boole
  * current `yield*`.
  */
 export class Task<T> extends Future<T> {
-  private readonly coro: Coro<T>;
+  // Invariant: non-null exactly while the task is not done. PERF: a finished
+  // task drops its generator (and the generator its frame), which halved what
+  // a held finished task costs and the GC time of eager spawns (bench rows
+  // "heap per finished task" and "eager tasks"; docs/decisions.md, "A
+  // finished task drops its coroutine").
+  private coro: Coro<T> | null;
   private readonly id: number;
   /**
    * @internal The task's own context (a copy of its creator's, made at
@@ -144,11 +160,12 @@ export class Task<T> extends Future<T> {
   constructor(coro: Coro<T>, options?: TaskOptions & { loop?: EventLoop }) {
     const loop = options?.loop ?? getRunningLoop();
     super(loop);
-    if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
     // Invariant: `coro` is a native generator, stepped through %GeneratorPrototype%'s
     // methods; any other coroutine object is driven through a generator delegating to it.
-    if (isNativeGenerator(coro)) this.coro = coro;
+    // PERF: one prototype check on the common path (bench row "spawn"; docs/decisions.md, "The spawn path").
+    if (typeof coro === "object" && coro !== null && isNativeGenerator(coro)) this.coro = coro;
     else {
+      if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
       this.coro = delegateTo(coro);
       this.getExtras().foreignCoro = coro;
     }
@@ -165,7 +182,7 @@ export class Task<T> extends Future<T> {
     if (asyncScope !== null) this.getExtras().asyncScope = asyncScope;
     if (loop.getDebug()) {
       // Debug mode only: a WeakSet lookup per task is measurable on the spawn path.
-      if (drivenCoroutines.has(coro)) {
+      if (drivenCoroutines.has(coro) && !statelessCoroutines.has(coro)) {
         throw new RuntimeError("this coroutine is already driven by a task; await that task instead of the coroutine");
       }
       drivenCoroutines.add(coro);
@@ -230,8 +247,13 @@ export class Task<T> extends Future<T> {
     this.getExtras().name = String(name);
   }
 
-  /** The coroutine this task drives. */
-  getCoro(): Coro<T> {
+  /**
+   * The coroutine this task drives, or `null` once the task is done (the
+   * task lets go of it when it finishes; Python returns `None` only for a
+   * task that completed eagerly).
+   */
+  getCoro(): Coro<T> | null {
+    if (this.coro === null) return null;
     return (this.extras?.foreignCoro as Coro<T> | null | undefined) ?? this.coro;
   }
 
@@ -440,7 +462,7 @@ export class Task<T> extends Future<T> {
   }
 
   private step(): void {
-    const coro = this.coro;
+    const coro = this.coro!;
     this.futureWaitedOn = null;
     const previousTask = runningTask;
     runningTask = this as Task<unknown>;
@@ -449,7 +471,7 @@ export class Task<T> extends Future<T> {
     let step: IteratorResult<Future<unknown>, T>;
     try {
       if (extras === null || (!extras.mustCancel && extras.pendingThrow === undefined)) {
-        step = generatorNext.call(coro, undefined) as IteratorResult<Future<unknown>, T>;
+        step = generatorNext.call(coro, resumeToken) as IteratorResult<Future<unknown>, T>;
       } else {
         let error: unknown;
         if (extras.mustCancel) {
@@ -517,7 +539,15 @@ export class Task<T> extends Future<T> {
     this.loop.pushReady(this);
   }
 
+  // getCoro() is null from here on; the generator (and a foreign coroutine it delegated to) can be collected.
+  private releaseCoro(): void {
+    this.coro = null;
+    const extras = this.extras;
+    if (extras !== null) extras.foreignCoro = null;
+  }
+
   private finishWithResult(value: T): void {
+    this.releaseCoro();
     this.loop.liveTasks.delete(this as Task<unknown>);
     if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     const extras = this.extras;
@@ -533,12 +563,14 @@ export class Task<T> extends Future<T> {
   }
 
   private finishWithException(error: unknown): void {
+    this.releaseCoro();
     this.loop.liveTasks.delete(this as Task<unknown>);
     if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     this.settleException(error, this.sourceTraceback);
   }
 
   private finishCancelled(error: CancelledError): void {
+    this.releaseCoro();
     this.loop.liveTasks.delete(this as Task<unknown>);
     if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     const controller = this.extras?.abortController;

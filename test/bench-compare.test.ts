@@ -13,12 +13,16 @@ test("the comparison harness runs every workload and writes the report and chart
   const out = mkdtempSync(join(tmpdir(), "asyncio-ts-bench-"));
   try {
     const harness = new URL("../bench/compare/index.ts", import.meta.url).pathname;
-    const result = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", harness, "--smoke", "--out", out], { encoding: "utf8", timeout: 180_000 });
+    const result = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", harness, "--smoke", "--out", out], { encoding: "utf8", timeout: 400_000 });
     assert.equal(result.status, 0, result.stderr);
     const report = readFileSync(join(out, "benchmarks.md"), "utf8");
-    for (const workload of ["spawn and await", "sleep(0)", "bounded queue", "lock acquisitions", "concurrent", "line echo", "pizza server", "cpu_bound_task"]) {
+    for (const workload of [
+      "spawn and await", "sleep(0)", "three coroutine levels deep", "gather of", "TaskGroup of", "bounded queue", "lock acquisitions", "concurrent",
+      "finished tasks the caller still holds", "line echo", "pizza server", "cpu_bound_task",
+    ]) {
       assert.match(report, new RegExp(`^\\|.*${workload.replace(/[()]/g, "\\$&")}.*\\|`, "m"), workload);
     }
+    assert.match(report, /^\| workload \| asyncio-ts \| native \| effection \| effect \|/m, "an Effect column");
     assert.ok(existsSync(join(out, "benchmarks.svg")));
     assert.match(readFileSync(join(out, "benchmarks.svg"), "utf8"), /^<svg /);
   } finally {

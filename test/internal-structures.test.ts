@@ -97,3 +97,21 @@ test("deleting a non-member from a live-task list returns false and leaves the l
   assert.equal(list.delete(first), true);
   assert.deepEqual([...list].map((m) => m.name), ["second"]);
 });
+
+test("a deque cleared after wrapping around holds none of its items and takes new ones from the front", () => {
+  const deque = new Deque<object>(4);
+  const kept = [{}, {}, {}];
+  for (const item of kept) deque.push(item);
+  deque.shift();
+  deque.shift();
+  deque.push({});
+  deque.push({}); // wraps around the ring
+  deque.clear();
+  assert.equal(deque.length, 0);
+  assert.equal(deque.shift(), undefined);
+  assert.deepEqual([...deque], []);
+  for (let i = 0; i < 4; i++) assert.equal(deque.at(i), undefined);
+  deque.push(kept[0]!);
+  assert.equal(deque.peekFront(), kept[0]);
+  assert.equal(deque.length, 1);
+});

@@ -156,3 +156,36 @@ test("sleeping for what is left until a deadline reaches it on the virtual clock
   );
   assert.ok(naps <= 41, `${naps} naps`);
 });
+
+test("in debug mode several tasks may each run a sleep(0) of their own", async () => {
+  const order = await run(
+    function* () {
+      const seen: string[] = [];
+      const one = createTask(sleep(0));
+      const two = createTask(sleep(0));
+      const three = createTask(sleep(0, "three"));
+      seen.push(String(yield* one), String(yield* two), String(yield* three));
+      return seen;
+    },
+    { debug: true, clock: "virtual" },
+  );
+  assert.deepEqual(order, ["undefined", "undefined", "three"]);
+});
+
+asyncTest("sleep(0) inside nested coroutines gives one turn and returns undefined at every level", function* () {
+  const turns: string[] = [];
+  function* inner(): Coro<void> {
+    return yield* sleep(0);
+  }
+  function* outer(): Coro<void> {
+    return yield* inner();
+  }
+  const other = createTask((function* (): Coro<void> {
+    turns.push("other");
+  })());
+  turns.push("before");
+  assert.equal(yield* outer(), undefined);
+  turns.push("after");
+  yield* other;
+  assert.deepEqual(turns, ["before", "other", "after"]);
+});

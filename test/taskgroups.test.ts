@@ -10,6 +10,7 @@ import {
   ContextVar,
   createTask,
   currentTask,
+  fromPromise,
   getRunningLoop,
   sleep,
   taskGroup,
@@ -612,4 +613,21 @@ test("cancel() before the block starts, twice, or after it ended does nothing; s
     return { startError: startError instanceof RuntimeError, result, cancelling: currentTask()!.cancelling() };
   });
   assert.deepEqual(outcome, { startError: true, result: undefined, cancelling: 0 });
+});
+
+test("a long-lived task group does not keep the tasks that already finished", async () => {
+  await runVirtual(function* () {
+    yield* taskGroup(function* (group) {
+      const refs: WeakRef<object>[] = [];
+      function* quick(): Coro<void> {
+        yield* sleep(0);
+      }
+      for (let i = 0; i < 200; i++) refs.push(new WeakRef(group.createTask(quick())));
+      yield* sleep(0.1); // every task finished and was noted by the group
+      (globalThis as { gc?: () => void }).gc!();
+      yield* fromPromise(new Promise((resolve) => setTimeout(resolve, 0))); // weak references clear after the host's job
+      const alive = refs.filter((ref) => ref.deref() !== undefined).length;
+      assert.equal(alive, 0, `${alive} finished tasks still held`);
+    });
+  });
 });

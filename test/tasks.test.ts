@@ -9,6 +9,7 @@ import {
   createTask,
   currentTask,
   fromPromise,
+  gather,
   getRunningLoop,
   sleep,
   type Coro,
@@ -771,6 +772,46 @@ test("getCoro of a task driving a coroutine object that is not a generator retur
     assert.equal(task.getCoro(), nap);
     yield* task;
   });
+});
+
+test("getCoro of a finished task is null, whether it returned, failed or was cancelled", async () => {
+  await runVirtual(function* () {
+    const returned = createTask(returns(1));
+    const failed = createTask((function* (): Coro<never> {
+      yield* sleep(0);
+      throw new Error("boom");
+    })());
+    const cancelled = createTask(sleep(10));
+    const foreign = createTask(sleep(0));
+    yield* sleep(0);
+    cancelled.cancel();
+    yield* gather(returned, failed, cancelled, foreign, { returnExceptions: true });
+    assert.deepEqual([returned.getCoro(), failed.getCoro(), cancelled.getCoro(), foreign.getCoro()], [null, null, null, null]);
+  });
+});
+
+test("a finished task its caller still holds does not keep its coroutine alive", async () => {
+  let collected = false;
+  const registry = new FinalizationRegistry(() => {
+    collected = true;
+  });
+  const holder: { task: Task<number> | null } = { task: null };
+  await runVirtual(function* () {
+    const held = ((): Task<number> => {
+      const coro = returns(1);
+      registry.register(coro, "coro");
+      return createTask(coro);
+    })();
+    holder.task = held;
+    yield* held;
+  });
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  for (let i = 0; i < 3 && !collected; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // FinalizationRegistry callbacks run in a later host task
+  }
+  assert.equal(holder.task!.done(), true);
+  assert.equal(collected, true);
 });
 
 test("uncancel() of a task never cancelled returns 0", async () => {

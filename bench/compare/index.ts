@@ -1,8 +1,10 @@
 /**
  * `npm run bench:compare`: the same workloads in asyncio-ts, native
- * async/Promise, Effection 4 and Python asyncio (3.13 when pyenv has it),
- * each run in a fresh process several times; medians with min–max, and every
- * figure as a ratio to asyncio-ts from the same run. Writes
+ * async/Promise, Effection 4, Effect 4 and Python asyncio (3.13 when pyenv
+ * has it), each run in a fresh process several times, the systems taking
+ * turns round by round (so a drift of the machine's load moves every system
+ * of a round together); medians with min–max, and every figure as the median
+ * of its per-round ratios to asyncio-ts, with their range. Writes
  * docs/benchmarks.md and docs/benchmarks.svg (`--smoke`: tiny sizes, one
  * run, written to `--out <dir>` so the docs are not touched).
  */
@@ -22,20 +24,25 @@ const outDir = outIndex !== -1 ? process.argv[outIndex + 1]! : join(root, "docs"
 const sizes = smoke ? smokeSizes : fullSizes;
 const RUNS = smoke ? 1 : Number(process.env["BENCH_RUNS"] ?? 3);
 
-const JS_SYSTEMS: System[] = ["asyncio-ts", "native", "effection"];
+const JS_SYSTEMS: System[] = ["asyncio-ts", "native", "effection", "effect"];
 const PYTHON_SCRIPTS: Record<string, string> = {
-  spawn: "spawn.py", switches: "switches.py", queue: "bounded_queue.py", lock: "lock.py", sleepers: "sleepers.py",
+  spawn: "spawn.py", switches: "switches.py", deep: "deep.py", gather: "gather.py", taskgroup: "taskgroup.py",
+  queue: "bounded_queue.py", lock: "lock.py", sleepers: "sleepers.py", held: "held.py",
   "line-echo": "line_echo.py", pizza: "pizza.py", "cpu-offload": "cpu_offload.py",
 };
 const DESCRIPTIONS: Record<string, string> = {
   spawn: `spawn and await ${sizes.spawn} tasks`,
   "spawn-inline": `the same, an inline function* (native: an inline async arrow) per task`,
   "spawn-eager": `the same, eager tasks (eagerTaskFactory)`,
-  switches: `${sizes.switchTasks} tasks x ${sizes.switches} sleep(0)`,
+  switches: `${sizes.switchTasks} tasks x ${sizes.switches} sleep(0) (effect: yieldNow)`,
+  deep: `the same, three coroutine levels deep (native: three nested async fns)`,
+  gather: `gather of ${sizes.spawn} children, one switch each (effect: Effect.all unbounded)`,
+  taskgroup: `TaskGroup of ${sizes.spawn} children, one switch each`,
   queue: `bounded queue (100), ${sizes.queueItems} items`,
-  lock: `${sizes.lockTasks} tasks x ${sizes.lockRounds} lock acquisitions (native: async-mutex)`,
+  lock: `${sizes.lockTasks} tasks x ${sizes.lockRounds} lock acquisitions (native: async-mutex; effect: Semaphore.withPermit)`,
   "lock-promise-mutex": `the same, native: a hand-written promise mutex`,
   sleepers: `${sizes.sleepers} concurrent ${sizes.sleepSeconds} s sleeps`,
+  held: `${sizes.spawn} finished tasks the caller still holds (heap per task)`,
   "line-echo": `line echo, ${sizes.echoClients} clients x ${sizes.echoLines} lines`,
   pizza: `pizza server at bake 0, ${sizes.orders} orders`,
   "cpu-offload": `cpu_bound_task(${sizes.cpuN}) x ${sizes.cpuJobs} on 2 processes`,
@@ -53,14 +60,27 @@ interface Figure {
   median: number;
   min: number;
   max: number;
+  /** Median of the per-round ratios to asyncio-ts's time in the same round, and their range. */
+  ratio: number;
+  ratioMin: number;
+  ratioMax: number;
   bytesPerTask?: number;
   speedup?: number;
 }
 
-function summarise(samples: Sample[]): Figure {
+const mid = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const half = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
+};
+
+function summarise(samples: Sample[], ours: Sample[] | undefined): Figure {
   const times = samples.map((s) => s.seconds).sort((a, b) => a - b);
-  const mid = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const figure: Figure = { median: mid(times), min: times[0]!, max: times[times.length - 1]! };
+  const ratios = ours === undefined ? [Number.NaN] : samples.map((s, i) => s.seconds / ours[i]!.seconds);
+  const figure: Figure = {
+    median: mid(times), min: times[0]!, max: times[times.length - 1]!,
+    ratio: mid(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios),
+  };
   const bytes = samples.map((s) => s.bytesPerTask).filter((b): b is number => b !== undefined);
   if (bytes.length > 0) figure.bytesPerTask = mid(bytes);
   const speedups = samples.map((s) => s.speedup).filter((b): b is number => b !== undefined);
@@ -96,18 +116,25 @@ const systems = [...JS_SYSTEMS, ...(python !== null ? ["python"] : [])];
 const results: Record<string, Record<string, Figure | null>> = {};
 const started = Date.now();
 
+const only = process.argv.slice(2).filter((a) => !a.startsWith("--") && a !== process.argv[outIndex + 1]);
 for (const workload of Object.keys(workloads)) {
+  if (only.length > 0 && !only.includes(workload)) continue;
   results[workload] = {};
-  for (const system of systems) {
-    const available = system === "python" ? PYTHON_SCRIPTS[workload] !== undefined : workloads[workload]![system as System] !== undefined;
-    if (!available) {
-      results[workload]![system] = null;
-      continue;
+  const present = systems.filter((system) =>
+    system === "python" ? PYTHON_SCRIPTS[workload] !== undefined : workloads[workload]![system as System] !== undefined,
+  );
+  const samples = new Map<string, Sample[]>(present.map((system) => [system, []]));
+  for (let round = 0; round < RUNS; round++) {
+    // Round by round, in an order that flips every other round.
+    const order = round % 2 === 0 ? present : [...present].reverse();
+    for (const system of order) {
+      samples.get(system)!.push(system === "python" ? runPython(python!, workload) : runJs(system as System, workload));
     }
-    const samples: Sample[] = [];
-    for (let i = 0; i < RUNS; i++) samples.push(system === "python" ? runPython(python!, workload) : runJs(system as System, workload));
-    results[workload]![system] = summarise(samples);
-    process.stderr.write(`${workload} ${system}: ${results[workload]![system]!.median.toFixed(3)} s\n`);
+  }
+  for (const system of systems) {
+    const mine = samples.get(system);
+    results[workload]![system] = mine === undefined ? null : summarise(mine, samples.get("asyncio-ts"));
+    if (mine !== undefined) process.stderr.write(`${workload} ${system}: ${results[workload]![system]!.median.toFixed(3)} s\n`);
   }
 }
 
@@ -126,14 +153,15 @@ for (const [workload, bySystem] of Object.entries(results)) {
       ratios[system] = null;
       return "n/a";
     }
-    const ratio = ours ? f.median / ours.median : Number.NaN;
+    const ratio = ours ? f.ratio : Number.NaN;
     ratios[system] = ratio;
     if (system !== "asyncio-ts" && ratio < 1) slower.push(`${workload}: ${system} ${ratio.toFixed(2)}x`);
     const extra = [
       f.bytesPerTask !== undefined ? `${Math.round(f.bytesPerTask)} B/task` : "",
       f.speedup !== undefined ? `speed-up ${f.speedup.toFixed(2)}x` : "",
     ].filter(Boolean).join(", ");
-    return `${fmt(f.median)} [${fmt(f.min)}–${fmt(f.max)}]${system === "asyncio-ts" ? "" : ` **${ratio.toFixed(2)}x**`}${extra ? `<br>${extra}` : ""}`;
+    const versus = system === "asyncio-ts" ? "" : ` **${ratio.toFixed(2)}x** [${f.ratioMin.toFixed(2)}–${f.ratioMax.toFixed(2)}]`;
+    return `${fmt(f.median)} [${fmt(f.min)}–${fmt(f.max)}]${versus}${extra ? `<br>${extra}` : ""}`;
   });
   table.push(`| ${DESCRIPTIONS[workload]} | ${cells.join(" | ")} |`);
   rows.push({ workload, ratios });
@@ -142,29 +170,53 @@ for (const [workload, bySystem] of Object.entries(results)) {
 const versions = {
   node: process.version,
   effection: (JSON.parse(readFileSync(join(root, "node_modules", "effection", "package.json"), "utf8")) as { version: string }).version,
+  effect: (JSON.parse(readFileSync(join(root, "node_modules", "effect", "package.json"), "utf8")) as { version: string }).version,
   python: python?.version ?? "absent",
 };
+// The performance table measured by `npm run bench` (bench/floor-report.ts) lives
+// between these markers; a regenerated page keeps it as it was.
+const FLOOR_START = "<!-- floor:start -->";
+const FLOOR_END = "<!-- floor:end -->";
+function keptFloorSection(): string {
+  try {
+    const previous = readFileSync(join(outDir, "benchmarks.md"), "utf8");
+    const start = previous.indexOf(FLOOR_START);
+    const end = previous.indexOf(FLOOR_END);
+    if (start !== -1 && end > start) return `${previous.slice(start, end + FLOOR_END.length)}\n`;
+  } catch {
+    // No previous page: nothing to keep.
+  }
+  return `${FLOOR_START}\n(not measured yet: see bench/floor-report.ts)\n${FLOOR_END}\n`;
+}
+
 const svg = renderChart(rows, systems);
 const markdown = `# Benchmarks
 
 asyncio-ts against native \`async\`/\`Promise\` (the floor for any JavaScript
-scheduler), [Effection](https://frontside.com/effection) ${versions.effection} and
-Python asyncio (${versions.python}${uvloop ? ", plus uvloop" : "; uvloop is not installed here, so it is skipped"}),
+scheduler), [Effection](https://frontside.com/effection) ${versions.effection},
+[Effect](https://effect.website) ${versions.effect} and Python asyncio (${versions.python}${uvloop ? ", plus uvloop" : "; uvloop is not installed here, so it is skipped"}),
 on the same workloads. Regenerate with \`npm run bench:compare\`.
 
 ![time relative to asyncio-ts](benchmarks.svg)
 
-Each cell: median wall time of ${RUNS} runs [min–max], and **the time as a
-ratio to asyncio-ts in the same run** (below 1x: faster than asyncio-ts;
-above: slower). Absolute times on a shared 2-core machine are noise; the
-ratios are the result. "n/a": that system has no idiomatic version of the
-workload (Effection 4 has no mutex, bounded queue or socket streams).
+Each cell: median wall time of ${RUNS} runs [min–max], and **the median of
+the per-round ratios to asyncio-ts** [their range] (below 1x: faster than
+asyncio-ts; above: slower). The systems take turns round by round, so a
+drift of the machine's load moves a whole round. Absolute times on a shared
+2-core machine are noise; the ratios are the result. "n/a": that system has
+no idiomatic version of the workload (Effection 4 has no mutex, bounded
+queue or socket streams; Effect's rows are its \`Effect.all\` with unbounded
+concurrency, \`Effect.yieldNow\`, \`Semaphore\` and \`Effect.sleep\`).
 
 ${table.join("\n")}
 
+## The performance table (\`npm run bench\`, against native in one process)
+
+${keptFloorSection()}
 ## Method
 
-- Every system and workload runs in a fresh process (\`bench/compare/run-one.ts\`,
+- Every system and workload runs in a fresh process, the systems in turn
+  within each round (the order flipped every other round) (\`bench/compare/run-one.ts\`,
   \`bench/python/*.py\`), so heaps and JITs do not leak between measurements.
 - The JavaScript versions are in \`bench/compare/workloads.ts\`; the Python
   ones are idiomatic asyncio (\`create_task\`, \`gather\`, \`asyncio.Queue\`,

@@ -1,12 +1,14 @@
 /**
  * The comparison workloads, written once per JavaScript system: asyncio-ts,
- * native async/Promise (the floor for a JavaScript scheduler) and Effection 4.
+ * native async/Promise (the floor for a JavaScript scheduler), Effection 4
+ * and Effect 4 (`Effect.all` with unbounded concurrency, `Effect.yieldNow`).
  * Each returns the seconds it took (and, for sleepers, heap bytes per task).
  * Python's versions are in bench/python/.
  */
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import { Mutex } from "async-mutex";
+import { Effect, Fiber, Semaphore } from "./effect-module.js";
 import * as effection from "effection";
 import { lineClient, plainLineServer } from "../net-baselines.js";
 import { PromiseMutex } from "../promise-mutex.js";
@@ -23,15 +25,18 @@ import {
   run,
   sleep,
   startServer,
+  taskGroup,
   type Coro,
   type StreamReader,
   type StreamWriter,
   type Task,
 } from "../../src/index.js";
 
-export type System = "asyncio-ts" | "native" | "effection";
+export type System = "asyncio-ts" | "native" | "effection" | "effect";
 export interface Sample {
   seconds: number;
+  /** CPU seconds of the process (user + system), where the system reports it. */
+  cpuSeconds?: number;
   bytesPerTask?: number;
   speedup?: number;
 }
@@ -66,9 +71,11 @@ const heap = (): number => {
 };
 
 async function timed(body: () => Promise<unknown>): Promise<Sample> {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   await body();
-  return { seconds: (performance.now() - start) / 1000 };
+  const cpu = process.cpuUsage(cpuStart);
+  return { seconds: (performance.now() - start) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 function cpuBoundTask(n: number): bigint {
@@ -119,6 +126,42 @@ async function nativePizza(orders: number): Promise<void> {
 }
 
 // ------------------------------------------------ bodies used by several rows
+
+/** `switches` yields, three nested coroutines deep, in each of `switchTasks` tasks. */
+function deepSwitches(s: Sizes): () => Coro<void> {
+  function* level3(): Coro<void> {
+    yield* sleep(0);
+  }
+  function* level2(): Coro<void> {
+    yield* level3();
+  }
+  function* level1(): Coro<void> {
+    yield* level2();
+  }
+  function* worker(): Coro<void> {
+    for (let i = 0; i < s.switches; i++) yield* level1();
+  }
+  return function* () {
+    const tasks = Array.from({ length: s.switchTasks }, () => createTask(worker()));
+    for (const t of tasks) yield* t;
+  };
+}
+
+function* oneSwitch(i: number): Coro<number> {
+  yield* sleep(0);
+  return i;
+}
+
+/** The native children baseline: `n` async functions awaiting once, through `Promise.all`. */
+async function nativeChildren(n: number): Promise<void> {
+  const child = async (i: number): Promise<number> => {
+    await null;
+    return i;
+  };
+  const promises = new Array<Promise<number>>(n);
+  for (let i = 0; i < n; i++) promises[i] = child(i);
+  await Promise.all(promises);
+}
 
 /** Spawns and awaits `n` tasks of a named coroutine function, eagerly or not. */
 function spawnNamed(n: number, eager: boolean): () => Coro<void> {
@@ -188,6 +231,7 @@ export const workloads: Record<string, Workload> = {
       }));
       for (const t of tasks) yield* t;
     })),
+    effect: (s) => timed(() => Effect.runPromise(Effect.all(Array.from({ length: s.spawn }, (_, i) => Effect.succeed(i)), { concurrency: "unbounded" }))),
   },
   "spawn-inline": {
     // The way most users write it: an anonymous function* per task, against an inline async arrow.
@@ -228,6 +272,52 @@ export const workloads: Record<string, Workload> = {
       }
       for (const t of tasks) yield* t;
     })),
+    effect: (s) => timed(() => Effect.runPromise(Effect.all(Array.from({ length: s.switchTasks }, () => Effect.gen(function* () {
+      for (let i = 0; i < s.switches; i++) yield* Effect.yieldNow;
+    })), { concurrency: "unbounded" }))),
+  },
+  deep: {
+    "asyncio-ts": (s) => timed(() => run(deepSwitches(s))),
+    native: (s) => {
+      const level3 = async (): Promise<void> => void (await null);
+      const level2 = async (): Promise<void> => level3();
+      const level1 = async (): Promise<void> => level2();
+      return timed(() => Promise.all(Array.from({ length: s.switchTasks }, async () => {
+        for (let i = 0; i < s.switches; i++) await level1();
+      })));
+    },
+    effect: (s) => {
+      const level3 = Effect.gen(function* () {
+        yield* Effect.yieldNow;
+      });
+      const level2 = Effect.gen(function* () {
+        yield* level3;
+      });
+      const level1 = Effect.gen(function* () {
+        yield* level2;
+      });
+      return timed(() => Effect.runPromise(Effect.all(Array.from({ length: s.switchTasks }, () => Effect.gen(function* () {
+        for (let i = 0; i < s.switches; i++) yield* level1;
+      })), { concurrency: "unbounded" })));
+    },
+  },
+  gather: {
+    "asyncio-ts": (s) => timed(() => run(function* () {
+      const coros = new Array<Coro<number>>(s.spawn);
+      for (let i = 0; i < s.spawn; i++) coros[i] = oneSwitch(i);
+      yield* gather(...coros);
+    })),
+    native: (s) => timed(() => nativeChildren(s.spawn)),
+    effect: (s) => timed(() => Effect.runPromise(Effect.all(Array.from({ length: s.spawn }, (_, i) => Effect.gen(function* () {
+      yield* Effect.yieldNow;
+      return i;
+    })), { concurrency: "unbounded" }))),
+  },
+  taskgroup: {
+    "asyncio-ts": (s) => timed(() => run(() => taskGroup(function* (group) {
+      for (let i = 0; i < s.spawn; i++) group.createTask(oneSwitch(i));
+    }))),
+    native: (s) => timed(() => nativeChildren(s.spawn)),
   },
   queue: {
     "asyncio-ts": (s) => timed(() => run(function* () {
@@ -276,6 +366,12 @@ export const workloads: Record<string, Workload> = {
         for (let i = 0; i < s.lockRounds; i++) await mutex.runExclusive(async () => void (await null));
       }));
     }),
+    effect: (s) => timed(() => Effect.runPromise(Effect.gen(function* () {
+      const semaphore = yield* Semaphore.make(1);
+      yield* Effect.all(Array.from({ length: s.lockTasks }, () => Effect.gen(function* () {
+        for (let i = 0; i < s.lockRounds; i++) yield* Semaphore.withPermit(semaphore, Effect.yieldNow);
+      })), { concurrency: "unbounded" });
+    }))),
   },
   "lock-promise-mutex": {
     "asyncio-ts": (s) => timed(() => run(lockContention(s))),
@@ -330,6 +426,49 @@ export const workloads: Record<string, Workload> = {
         bytes = (heap() - before) / s.sleepers;
         for (const t of tasks) yield* t;
       }));
+      return { ...sample, bytesPerTask: bytes };
+    },
+    effect: async (s) => {
+      let bytes = 0;
+      const sample = await timed(() => Effect.runPromise(Effect.gen(function* () {
+        const before = heap();
+        const sleepers = Effect.all(Array.from({ length: s.sleepers }, () => Effect.sleep(s.sleepSeconds * 1000)), { concurrency: "unbounded" });
+        const fiber = yield* Effect.forkChild(sleepers);
+        yield* Effect.sleep(Math.min(50, s.sleepSeconds * 500)); // every fiber has started and sleeps
+        bytes = (heap() - before) / s.sleepers;
+        yield* Fiber.join(fiber);
+      })));
+      return { ...sample, bytesPerTask: bytes };
+    },
+  },
+  held: {
+    // Heap per finished task its caller still holds (the time column is the whole run).
+    "asyncio-ts": async (s) => {
+      let bytes = 0;
+      const sample = await timed(() => run(function* () {
+        function* trivial(i: number): Coro<number> {
+          return i;
+        }
+        const before = heap();
+        const tasks = new Array<Task<number>>(s.spawn);
+        for (let i = 0; i < s.spawn; i++) tasks[i] = createTask(trivial(i));
+        for (let i = 0; i < s.spawn; i++) yield* tasks[i]!;
+        bytes = (heap() - before) / s.spawn;
+        if (tasks.length !== s.spawn) throw new Error("unreachable: keeps the tasks alive");
+      }));
+      return { ...sample, bytesPerTask: bytes };
+    },
+    native: async (s) => {
+      let bytes = 0;
+      const sample = await timed(async () => {
+        const trivial = async (i: number): Promise<number> => i;
+        const before = heap();
+        const promises = new Array<Promise<number>>(s.spawn);
+        for (let i = 0; i < s.spawn; i++) promises[i] = trivial(i);
+        await Promise.all(promises);
+        bytes = (heap() - before) / s.spawn;
+        if (promises.length !== s.spawn) throw new Error("unreachable: keeps the promises alive");
+      });
       return { ...sample, bytesPerTask: bytes };
     },
   },
