@@ -15,7 +15,7 @@ import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
 import { type EventLoop, type TaskOptions } from "./events.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
-import { ChildWatcher, DoneLink } from "./handles.js";
+import { ChildWatcher } from "./handles.js";
 import { currentTask, type Task } from "./tasks.js";
 
 // The future a group's owner waits on at the end of its block -> the group (await graph).
