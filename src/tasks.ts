@@ -616,6 +616,8 @@ function badYieldMessage(value: unknown): string {
 // Reused by the factories: the constructor reads every field before it runs a
 // step (so a task created during an eager first step cannot disturb it) and
 // keeps none (no options object allocated per task on the spawn path).
+// PERF: shared and mutable on purpose (bench row "spawn + await 100k";
+// docs/decisions.md, "The spawn path").
 const factoryOptions: TaskOptions & { loop?: EventLoop } = {};
 
 /** @internal Makes a task for `loop.createTask`; `eagerByDefault` for `eagerTaskFactory`. */

@@ -17,16 +17,20 @@ import ts from "typescript";
 /** Options of `no-floating-coroutine`. */
 export interface NoFloatingCoroutineOptions {
   /**
-   * Calls whose `Future`/`Task` may be dropped: they start work on purpose
-   * (`createTask`, `tg.createTask`), or take an already running one out of a
-   * collection (`futures.shift()`, `pop()`). Matched against the callee's
+   * Calls whose `Future`/`Task` may be dropped because they start work on
+   * purpose (`createTask`, `tg.createTask`). Matched against the callee's
    * name or its last property. A coroutine is never allowed. Default
-   * `["createTask", "shift", "pop"]`.
+   * `["createTask"]`. Taking an already running future out of an array
+   * (`futures.shift()`, `futures.pop()`) is always allowed; a method of
+   * another object that happens to be named `shift` or `pop` is not.
    */
   allowedCalls?: string[];
 }
 
-const defaultAllowedCalls = ["createTask", "shift", "pop"];
+const defaultAllowedCalls = ["createTask"];
+
+// Array methods that hand back an element already in the array (a future someone else started).
+const arrayRemovals = new Set(["shift", "pop"]);
 
 type MessageIds = "floating" | "plainYield" | "awaitedCoroutine" | "addYieldStar" | "useYieldStar";
 type AwaitableKind = "coroutine" | "Future" | "Task";
@@ -140,6 +144,7 @@ export const noFloatingCoroutine: TSESLint.RuleModule<MessageIds, [NoFloatingCor
         if (kind !== "coroutine") {
           const name = calleeName(expression);
           if (name !== null && allowed.has(name)) return;
+          if (name !== null && arrayRemovals.has(name) && expression.callee.type === "MemberExpression" && checker.isArrayType(services.getTypeAtLocation(expression.callee.object))) return;
         }
         const inGenerator = enclosingFunction(statement)?.generator === true;
         context.report({
