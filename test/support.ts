@@ -2,7 +2,7 @@
  * Shared helpers for the test suite: run a coroutine on a virtual clock and
  * fail when the loop's exception handler received anything unexpected.
  */
-import { sleep, type Coro, type ExceptionContext } from "../src/index.js";
+import { sleep, type Coro, type ExceptionContext, type Task } from "../src/index.js";
 import { failureOf, runTestBody } from "../src/testing/harness.js";
 
 // The kit's pending-task check is off for the older tests that use
@@ -82,4 +82,14 @@ export function* after<T>(seconds: number, value: T): Coro<T> {
 export function* failsAfter(seconds: number, message: string): Coro<never> {
   yield* sleep(seconds);
   throw new Error(message);
+}
+
+/** Runs `body` and returns what it throws; fails the test when it throws nothing. */
+export function* errorOf(body: () => Coro<unknown> | Task<unknown>): Coro<unknown> {
+  try {
+    yield* body();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected an error, got none");
 }
