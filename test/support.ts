@@ -2,7 +2,7 @@
  * Shared helpers for the test suite: run a coroutine on a virtual clock and
  * fail when the loop's exception handler received anything unexpected.
  */
-import { sleep, type Coro, type ExceptionContext, type Task } from "../src/index.js";
+import { CancelledError, sleep, type Coro, type ExceptionContext, type Task } from "../src/index.js";
 import { failureOf, runTestBody } from "../src/testing/harness.js";
 
 // The kit's pending-task check is off for the older tests that use
@@ -92,4 +92,17 @@ export function* errorOf(body: () => Coro<unknown> | Task<unknown>): Coro<unknow
     return error;
   }
   throw new Error("expected an error, got none");
+}
+
+/** Cancels `tasks` (helpers a test no longer needs) and waits until each has finished. */
+export function* cancelAll(tasks: Iterable<Task<unknown>>): Coro<void> {
+  const list = [...tasks];
+  for (const task of list) task.cancel();
+  for (const task of list) {
+    try {
+      yield* task;
+    } catch (error) {
+      if (!(error instanceof CancelledError)) throw error;
+    }
+  }
 }
