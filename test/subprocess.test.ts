@@ -29,7 +29,7 @@ import {
   type Coro,
 } from "../src/index.js";
 import { withTempDir } from "./node-support.js";
-import { errorOf, runCapturing, runVirtual } from "./support.js";
+import { cancelAll, errorOf, runCapturing, runVirtual } from "./support.js";
 
 // The test runner's own pipes are open from the start; anything beyond them is a leak.
 const childHandles = (): string[] => process.getActiveResourcesInfo().filter((r) => /Process|Pipe|TTY/.test(r)).sort();
@@ -421,7 +421,7 @@ test("under the virtual clock a running child holds time", async () => {
     const proc = yield* createSubprocessExec("sleep", ["0.2"]);
     const code = yield* proc.wait();
     const elapsed = loop.time() - start;
-    sleeper.cancel();
+    yield* cancelAll([sleeper]);
     return [elapsed, code] as const;
   });
   assert.equal(code, 0);
