@@ -5,12 +5,6 @@
 import { CancelledError, sleep, type Coro, type ExceptionContext, type Task } from "../src/index.js";
 import { failureOf, runTestBody } from "../src/testing/harness.js";
 
-// The kit's pending-task check is off for the older tests that use
-// runVirtual (some leave a task behind); `KIT_CHECK_TASKS=1 npm run
-// test:unit` lists them. Its never-retrieved check is on: a failure nobody
-// reads is reported when the loop closes, so every test reads its own
-// (`KIT_CHECK_UNRETRIEVED=0` turns the check off to bisect). Tests converted
-// to the kit (asyncTest) have every check.
 /** An environment variable of the test run; `undefined` on a host without an environment (a browser). */
 export function testEnv(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
@@ -28,7 +22,13 @@ export function hostTurn(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
-const CHECK_TASKS = testEnv("KIT_CHECK_TASKS") === "1";
+// runVirtual runs every check of the testing kit, as asyncTest does: a task
+// left pending when the body returns, an OS resource (socket, server, pipe,
+// child, worker) left open, and a failure nobody read all fail the test.
+// `KIT_CHECK_TASKS=0`, `KIT_CHECK_RESOURCES=0` and `KIT_CHECK_UNRETRIEVED=0`
+// turn one check off, to bisect.
+const CHECK_TASKS = testEnv("KIT_CHECK_TASKS") !== "0";
+const CHECK_RESOURCES = testEnv("KIT_CHECK_RESOURCES") !== "0";
 const CHECK_UNRETRIEVED = testEnv("KIT_CHECK_UNRETRIEVED") !== "0";
 
 /** Everything the loop's exception handler received during a run. */
@@ -50,11 +50,11 @@ export async function runCapturing<T>(main: () => Coro<T>, options: { clock?: "v
 
 /**
  * Runs `main` on a virtual clock and returns its result; throws its error,
- * and fails if the loop's exception handler received any report or a task
- * was left pending (the testing kit's checks).
+ * and fails if the loop's exception handler received any report, a task was
+ * left pending or an OS resource left open (the testing kit's checks).
  */
 export async function runVirtual<T>(main: () => Coro<T>): Promise<T> {
-  const outcome = await runTestBody(main, { checkTasks: CHECK_TASKS, checkResources: false, checkUnretrieved: CHECK_UNRETRIEVED });
+  const outcome = await runTestBody(main, { checkTasks: CHECK_TASKS, checkResources: CHECK_RESOURCES, checkUnretrieved: CHECK_UNRETRIEVED });
   const failure = failureOf(outcome);
   if (failure !== null) throw failure;
   return outcome.value as T;
