@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { Broadcast, CancelledError, RuntimeError, StopAsyncIteration, TimeoutError, createTask, forEach, sleep, timeout, type Coro, type Task } from "../src/index.js";
-import { runVirtual, testEnv } from "./support.js";
+import { cancelAll, runVirtual, testEnv } from "./support.js";
 
 const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
 const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC_SEED")) } : {};
@@ -114,13 +114,13 @@ test("Broadcast: every live subscriber gets every item sent while it was subscri
             }
           })()));
         }
-        for (const c of p.cancels) {
+        const cancellers = p.cancels.map((c) =>
           createTask((function* (): Coro<void> {
             yield* sleep(c.at);
             for (let i = 0; i < c.ticks; i++) yield* sleep(0);
             tasks[c.target % tasks.length]!.cancel();
-          })());
-        }
+          })()),
+        );
         yield* sleep(p.closeAt);
         news.close();
         for (const t of [...tasks, monitor]) {
@@ -130,6 +130,7 @@ test("Broadcast: every live subscriber gets every item sent while it was subscri
             if (!(error instanceof CancelledError)) throw error;
           }
         }
+        yield* cancelAll(cancellers);
       });
       // The monitor saw each item whose send returned, once, and no other.
       assert.equal(new Set(order).size, order.length, `the monitor got an item twice: ${order}`);

@@ -45,8 +45,7 @@ test("the slowest subscriber applies backpressure", async () => {
     const loop = getRunningLoop();
     const fast = news.subscribe();
     const slow = news.subscribe();
-    createTask(collect(fast, []));
-    createTask(collect(slow, [], 1));
+    const readers = [createTask(collect(fast, [])), createTask(collect(slow, [], 1))];
     const sentAt: number[] = [];
     for (let i = 0; i < 6; i++) {
       yield* news.send(i);
@@ -56,6 +55,7 @@ test("the slowest subscriber applies backpressure", async () => {
     assert.deepEqual(sentAt, [0, 0, 0, 1, 2, 3]);
     assert.throws(() => news.sendNowait(99), QueueFull);
     news.close();
+    for (const reader of readers) yield* reader;
   });
 });
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { CancelledError, Channel, RuntimeError, StopAsyncIteration, TimeoutError, createTask, sleep, timeout, type Coro, type Task } from "../src/index.js";
-import { runVirtual, testEnv } from "./support.js";
+import { cancelAll, runVirtual, testEnv } from "./support.js";
 
 const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
 const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC_SEED")) } : {};
@@ -70,13 +70,13 @@ test("Channel: every item is received exactly once or its send raised, and nothi
             }
           })()));
         }
-        for (const c of p.cancels) {
+        const cancellers = p.cancels.map((c) =>
           createTask((function* (): Coro<void> {
             yield* sleep(c.at);
             for (let i = 0; i < c.ticks; i++) yield* sleep(0);
             tasks[c.target % tasks.length]!.cancel();
-          })());
-        }
+          })()),
+        );
         yield* sleep(p.closeAt);
         channel.close();
         for (const t of tasks) {
@@ -86,6 +86,7 @@ test("Channel: every item is received exactly once or its send raised, and nothi
             if (!(error instanceof CancelledError)) throw error;
           }
         }
+        yield* cancelAll(cancellers);
       });
       const remaining: number[] = [];
       for (;;) {

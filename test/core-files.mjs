@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 
 const integration = new Set([
   "bench-compare", "browser-example", "hosts", "docs-api", "doc-blocks", "declarations",
-  "distributed", "distributed-edges", "distributed-recovery", "examples", "cli", "pizza-cli",
+  "distributed", "distributed-recovery", "examples", "cli", "pizza-cli",
   "crawler-example", "pipeline-example", "endings", "eslint-plugin",
 ]);
 const files = [

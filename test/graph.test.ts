@@ -38,6 +38,7 @@ test("the graph shows who awaits a task", async () => {
     yield* sleep(1);
     const rendered = formatCallGraph(captureCallGraph(inner)!);
     outer.cancel();
+    yield* wait([outer]);
     return rendered;
   });
   assert.match(text, /^\* Task "inner" \[pending\]\n {2}└─ sleep until 10\.000\nawaited by:\n {2}Task "outer" \[pending\]$/);
@@ -52,7 +53,7 @@ test("the graph of a task in waitFor shows the awaited task under its deadline",
     assert.equal(graph.awaits[0]!.kind, "task");
     assert.equal(graph.awaits[0]!.name, "slow");
     caller.cancel();
-    yield* sleep(0);
+    yield* wait([caller]);
   });
 });
 
@@ -75,7 +76,7 @@ test("the graph of a task in a TaskGroup and of one blocked on Queue.get", async
     assert.match(formatCallGraph(groupGraph), /Task "group-owner" \[pending\]\n {2}└─ task group of 1 \[pending\]\n {4}└─ Task "child" \[pending\]\n {6}└─ sleep until 30\.000/);
     consumer.cancel();
     group.cancel();
-    yield* sleep(0);
+    yield* wait([consumer, group]);
   });
 });
 
@@ -213,7 +214,7 @@ test("the awaited-by chain stops 65 levels above the task", async () => {
       levels++;
     }
     top.cancel();
-    yield* sleep(0);
+    yield* wait([top]);
     return levels;
   });
   assert.equal(depth, 65);
@@ -260,6 +261,7 @@ test("printCallGraph writes the formatted graph of a task, with the time left to
     yield* sleep(4);
     printCallGraph(worker, { file: { write: (text: string) => chunks.push(text) } });
     worker.cancel();
+    yield* wait([worker]);
     return chunks;
   });
   assert.deepEqual(written, ['* Task "sleeper" [pending]\n  └─ sleep until 10.000 (in 6.000 s)\n']);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { CancelledError, CapacityLimiter, RateLimiter, createTask, getRunningLoop, sleep, type Coro, type Task } from "../src/index.js";
-import { runVirtual, testEnv } from "./support.js";
+import { cancelAll, runVirtual, testEnv } from "./support.js";
 
 const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
 const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC_SEED")) } : {};
@@ -16,8 +16,9 @@ const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC
 const duration = fc.constantFrom(0, 0, 0.25, 0.5, 1, 1.5);
 const cancels = fc.array(fc.record({ at: fc.constantFrom(0, 0.25, 0.5, 1, 1.5, 2, 3), ticks: fc.nat(3), target: fc.nat(7) }), { maxLength: 5 });
 
-function scheduleCancels(plan: { at: number; ticks: number; target: number }[], tasks: Task<void>[]): void {
-  for (const c of plan) {
+/** Starts the cancellers of `plan`; returns them, for the test to end. */
+function scheduleCancels(plan: { at: number; ticks: number; target: number }[], tasks: Task<void>[]): Task<void>[] {
+  return plan.map((c) =>
     createTask(
       (function* (): Coro<void> {
         yield* sleep(c.at);
@@ -25,8 +26,8 @@ function scheduleCancels(plan: { at: number; ticks: number; target: number }[], 
         for (let i = 0; i < c.ticks; i++) yield* sleep(0);
         tasks[c.target % tasks.length]!.cancel();
       })(),
-    );
-  }
+    ),
+  );
 }
 
 // Runs `coro` as `yield*` would, calling `suspended()` if it does not finish in its first step.
@@ -110,7 +111,7 @@ test("CapacityLimiter: never lends more tokens than it has, never leaks one, and
             })(),
           ),
         );
-        for (const r of p.resizes) {
+        const resizers = p.resizes.map((r) =>
           createTask(
             (function* (): Coro<void> {
               yield* sleep(r.at);
@@ -118,12 +119,13 @@ test("CapacityLimiter: never lends more tokens than it has, never leaks one, and
               limiter.totalTokens = r.total;
               for (const wait of waits) wait.peak = Math.max(wait.peak, r.total);
             })(),
-          );
-        }
-        scheduleCancels(p.cancels, tasks);
+          ),
+        );
+        const cancellers = scheduleCancels(p.cancels, tasks);
         yield* joinAll(tasks);
         const survivors = requests.filter((id) => !cancelledWaits.has(id));
         assert.deepEqual(grants, survivors, "waiters that were not cancelled were not served in FIFO order");
+        yield* cancelAll([...resizers, ...cancellers]);
       });
       assert.equal(limiter.borrowedTokens, 0, "a token leaked");
       assert.equal(limiter.statistics().tasksWaiting, 0);
@@ -173,10 +175,11 @@ test("RateLimiter: never admits more than maxRate (plus what drained) in any win
             })(),
           ),
         );
-        scheduleCancels(p.cancels, tasks);
+        const cancellers = scheduleCancels(p.cancels, tasks);
         yield* joinAll(tasks);
         const survivors = requests.filter((id) => !cancelledWaits.has(id));
         assert.deepEqual(grants, survivors, "acquisitions that were not cancelled were not admitted in FIFO order");
+        yield* cancelAll(cancellers);
       });
       // The leaky bucket's bound: in any window [a, b], at most maxRate + (b - a) * maxRate / timePeriod.
       for (let i = 0; i < admitted.length; i++) {

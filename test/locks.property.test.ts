@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { CancelScope, CancelledError, Lock, Semaphore, cancelScope, createTask, getRunningLoop, shielded, sleep, type Coro, type Task } from "../src/index.js";
-import { runVirtual, testEnv } from "./support.js";
+import { cancelAll, runVirtual, testEnv } from "./support.js";
 
 const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
 const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC_SEED")) } : {};
@@ -60,15 +60,15 @@ function* runTasks(p: Program, acquire: (attempt: number, trace: Trace) => Coro<
       })(),
     ),
   );
-  for (const c of p.cancels) {
+  const cancellers = p.cancels.map((c) =>
     createTask(
       (function* (): Coro<void> {
         yield* sleep(c.at);
         for (let i = 0; i < c.ticks; i++) yield* sleep(0);
         tasks[c.target % tasks.length]!.cancel();
       })(),
-    );
-  }
+    ),
+  );
   for (const t of tasks) {
     try {
       yield* t;
@@ -76,6 +76,7 @@ function* runTasks(p: Program, acquire: (attempt: number, trace: Trace) => Coro<
       if (!(e instanceof CancelledError)) throw e;
     }
   }
+  yield* cancelAll(cancellers);
 }
 
 function fifoAmongSurvivors(trace: Trace): boolean {
@@ -186,7 +187,7 @@ function* runScopedTasks(p: ScopedProgram, acquire: () => Coro<unknown>, release
       })(),
     ),
   );
-  for (const c of p.cancels) {
+  const cancellers = p.cancels.map((c) =>
     createTask(
       (function* (): Coro<void> {
         yield* sleep(c.at);
@@ -195,8 +196,8 @@ function* runScopedTasks(p: ScopedProgram, acquire: () => Coro<unknown>, release
         if (c.whole) tasks[target]!.cancel();
         else scopes[target]?.cancel();
       })(),
-    );
-  }
+    ),
+  );
   for (const t of tasks) {
     try {
       yield* t;
@@ -204,6 +205,7 @@ function* runScopedTasks(p: ScopedProgram, acquire: () => Coro<unknown>, release
       if (!(e instanceof CancelledError)) throw e;
     }
   }
+  yield* cancelAll(cancellers);
   return maxHolders;
 }
 

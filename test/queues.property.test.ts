@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { CancelScope, CancelledError, Queue, QueueShutDown, cancelScope, createTask, getRunningLoop, moveOnAfter, sleep, type Coro, type Task } from "../src/index.js";
-import { runVirtual, testEnv } from "./support.js";
+import { cancelAll, runVirtual, testEnv } from "./support.js";
 
 const RUNS = Number(testEnv("FC_RUNS") ?? 1000);
 const seedOption = testEnv("FC_SEED") !== undefined ? { seed: Number(testEnv("FC_SEED")) } : {};
@@ -214,7 +214,7 @@ test("Queue: join returns exactly when the count of unfinished items reaches zer
         assert.equal(unfinished, 0, "join returned with unfinished items");
         assert.equal(queue.statistics().unfinishedTasks, 0);
         assert.equal(loop.time(), lastZeroAt, "join returned later than the count reached zero");
-        for (const t of workers) t.cancel();
+        yield* cancelAll(workers);
       });
     }),
     { numRuns: RUNS, ...seedOption },

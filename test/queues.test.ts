@@ -123,7 +123,7 @@ test("join returns when every item is marked done", async () => {
   const at = await runVirtual(function* () {
     const q = new Queue<number>();
     for (let i = 0; i < 3; i++) q.putNowait(i);
-    createTask(
+    const worker = createTask(
       (function* (): Coro<void> {
         for (;;) {
           yield* q.get();
@@ -133,7 +133,10 @@ test("join returns when every item is marked done", async () => {
       })(),
     );
     yield* q.join();
-    return getRunningLoop().time();
+    const at = getRunningLoop().time();
+    worker.cancel();
+    yield* sleep(0);
+    return at;
   });
   assert.equal(at, 3);
 });

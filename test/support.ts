@@ -2,15 +2,9 @@
  * Shared helpers for the test suite: run a coroutine on a virtual clock and
  * fail when the loop's exception handler received anything unexpected.
  */
-import { sleep, type Coro, type ExceptionContext } from "../src/index.js";
+import { CancelledError, sleep, type Coro, type ExceptionContext, type Task } from "../src/index.js";
 import { failureOf, runTestBody } from "../src/testing/harness.js";
 
-// The kit's pending-task check is off for the older tests that use
-// runVirtual (some leave a task behind); `KIT_CHECK_TASKS=1 npm run
-// test:unit` lists them. Its never-retrieved check is on: a failure nobody
-// reads is reported when the loop closes, so every test reads its own
-// (`KIT_CHECK_UNRETRIEVED=0` turns the check off to bisect). Tests converted
-// to the kit (asyncTest) have every check.
 /** An environment variable of the test run; `undefined` on a host without an environment (a browser). */
 export function testEnv(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
@@ -28,7 +22,13 @@ export function hostTurn(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
-const CHECK_TASKS = testEnv("KIT_CHECK_TASKS") === "1";
+// runVirtual runs every check of the testing kit, as asyncTest does: a task
+// left pending when the body returns, an OS resource (socket, server, pipe,
+// child, worker) left open, and a failure nobody read all fail the test.
+// `KIT_CHECK_TASKS=0`, `KIT_CHECK_RESOURCES=0` and `KIT_CHECK_UNRETRIEVED=0`
+// turn one check off, to bisect.
+const CHECK_TASKS = testEnv("KIT_CHECK_TASKS") !== "0";
+const CHECK_RESOURCES = testEnv("KIT_CHECK_RESOURCES") !== "0";
 const CHECK_UNRETRIEVED = testEnv("KIT_CHECK_UNRETRIEVED") !== "0";
 
 /** Everything the loop's exception handler received during a run. */
@@ -50,11 +50,11 @@ export async function runCapturing<T>(main: () => Coro<T>, options: { clock?: "v
 
 /**
  * Runs `main` on a virtual clock and returns its result; throws its error,
- * and fails if the loop's exception handler received any report or a task
- * was left pending (the testing kit's checks).
+ * and fails if the loop's exception handler received any report, a task was
+ * left pending or an OS resource left open (the testing kit's checks).
  */
 export async function runVirtual<T>(main: () => Coro<T>): Promise<T> {
-  const outcome = await runTestBody(main, { checkTasks: CHECK_TASKS, checkResources: false, checkUnretrieved: CHECK_UNRETRIEVED });
+  const outcome = await runTestBody(main, { checkTasks: CHECK_TASKS, checkResources: CHECK_RESOURCES, checkUnretrieved: CHECK_UNRETRIEVED });
   const failure = failureOf(outcome);
   if (failure !== null) throw failure;
   return outcome.value as T;
@@ -82,4 +82,27 @@ export function* after<T>(seconds: number, value: T): Coro<T> {
 export function* failsAfter(seconds: number, message: string): Coro<never> {
   yield* sleep(seconds);
   throw new Error(message);
+}
+
+/** Runs `body` and returns what it throws; fails the test when it throws nothing. */
+export function* errorOf(body: () => Coro<unknown> | Task<unknown>): Coro<unknown> {
+  try {
+    yield* body();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected an error, got none");
+}
+
+/** Cancels `tasks` (helpers a test no longer needs) and waits until each has finished. */
+export function* cancelAll(tasks: Iterable<Task<unknown>>): Coro<void> {
+  const list = [...tasks];
+  for (const task of list) task.cancel();
+  for (const task of list) {
+    try {
+      yield* task;
+    } catch (error) {
+      if (!(error instanceof CancelledError)) throw error;
+    }
+  }
 }

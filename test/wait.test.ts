@@ -34,6 +34,7 @@ test("wait with FIRST_COMPLETED returns after the first completion", async () =>
     const [done, pending] = yield* wait([fast, slow], { returnWhen: FIRST_COMPLETED });
     const result = { done: [...done].map((f) => f.result()), pending: pending.has(slow), at: getRunningLoop().time() };
     slow.cancel();
+    yield* sleep(0);
     return result;
   });
   assert.deepEqual(outcome, { done: ["fast"], pending: true, at: 1 });
@@ -46,6 +47,7 @@ test("wait with FIRST_EXCEPTION returns at the first failure", async () => {
     const [done] = yield* wait([bad, slow], { returnWhen: FIRST_EXCEPTION });
     const at = getRunningLoop().time();
     slow.cancel();
+    yield* sleep(0);
     return { failed: done.has(bad), at };
   });
   assert.deepEqual(outcome, { failed: true, at: 2 });
@@ -188,6 +190,7 @@ test("asCompleted throws TimeoutError for what is left at the deadline and cance
     }
     const cancelled = slow.cancelled();
     slow.cancel();
+    yield* sleep(0);
     return { seen, at: getRunningLoop().time(), cancelled };
   });
   assert.deepEqual(outcome, { seen: ["fast", "timeout"], at: 5, cancelled: false });
@@ -261,6 +264,8 @@ test("a future from asCompleted cancelled by its holder is skipped: the next one
     first!.cancel();
     assert.equal(yield* second!, "a");
     assert.deepEqual(errors, []);
+    // The task asCompleted made of after(2, "b") runs on; let it finish.
+    yield* sleep(1);
   });
 });
 
