@@ -17,6 +17,8 @@ import {
   type Future,
 } from "../src/index.js";
 import { runCapturing, runVirtual } from "./support.js";
+import { forceInvariantChecks } from "../src/events.js";
+import { setLoopRunning } from "../src/running-loop.js";
 
 test("callSoon callbacks run in FIFO order with their arguments", async () => {
   const calls = await runVirtual(function* () {
@@ -779,4 +781,86 @@ test("on the virtual clock a deadline within 1e-9 s is due even while the loop i
   } finally {
     loop.close();
   }
+});
+
+// --- invariants that check themselves ------------------------------------------
+
+test("checkInvariants reports a cancelled-timer count that disagrees with the heap", () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  loop.callLater(1, () => undefined).cancel();
+  loop.checkInvariants();
+  (loop as unknown as { cancelledTimerCount: number }).cancelledTimerCount = 0;
+  assert.throws(() => loop.checkInvariants(), /broken event loop invariant: cancelledTimerCount is 0, the heap holds 1 cancelled timers/);
+  (loop as unknown as { cancelledTimerCount: number }).cancelledTimerCount = 1;
+  loop.close();
+});
+
+test("checkInvariants reports a timer heap out of deadline order", () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const early = loop.callLater(1, () => undefined);
+  loop.callLater(2, () => undefined);
+  early.deadline = 3;
+  assert.throws(() => loop.checkInvariants(), /the timer heap is out of \(deadline, sequence\) order/);
+  early.deadline = 1;
+  loop.close();
+});
+
+test("checkInvariants reports a task queued twice in the ready queue", () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const task = loop.createTask(sleep(1));
+  loop.checkInvariants();
+  loop.pushReady(task);
+  assert.throws(() => loop.checkInvariants(), /is in the ready queue 2 times/);
+  loop.close();
+});
+
+test("checkInvariants reports a running loop missing from the running-loop registry", async () => {
+  const message = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    setLoopRunning(loop, false);
+    try {
+      loop.checkInvariants();
+      return "no error";
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      setLoopRunning(loop, true);
+    }
+  });
+  assert.match(message, /running-loop registry: the loop is running but not registered/);
+});
+
+test("a debug-mode loop stops its run with the first invariant an iteration broke", async () => {
+  const loop = new EventLoop({ clock: "virtual", debug: true });
+  loop.callSoon(() => {
+    (loop as unknown as { externalWaits: number }).externalWaits = -1;
+  });
+  await assert.rejects(loop.runUntilComplete(sleep(1)), /broken event loop invariant: externalWaits is -1/);
+  (loop as unknown as { externalWaits: number }).externalWaits = 0;
+  loop.close();
+});
+
+test("a loop outside debug mode and the test suite never checks its invariants", async () => {
+  forceInvariantChecks(false);
+  try {
+    const loop = new EventLoop({ clock: "virtual", debug: false });
+    loop.callSoon(() => {
+      (loop as unknown as { externalWaits: number }).externalWaits = -1;
+    });
+    await loop.runUntilComplete(sleep(1));
+    (loop as unknown as { externalWaits: number }).externalWaits = 0;
+    loop.close();
+  } finally {
+    forceInvariantChecks(true);
+  }
+});
+
+test("closing a loop leaves none of its timers marked as in its heap", () => {
+  const loop = new EventLoop({ clock: "virtual", debug: false });
+  const kept = loop.callLater(1, () => undefined);
+  loop.callLater(2, () => undefined).cancel();
+  loop.close();
+  assert.equal(kept.inHeap, false);
+  kept.cancel();
+  loop.checkInvariants();
 });

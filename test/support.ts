@@ -4,6 +4,12 @@
  */
 import { sleep, type Coro, type ExceptionContext } from "../src/index.js";
 import { failureOf, runTestBody } from "../src/testing/harness.js";
+import { forceInvariantChecks } from "../src/events.js";
+
+// Every loop a test file using these helpers makes checks the scheduler's
+// invariants after each iteration (as debug mode does): a broken one fails
+// the run that broke it. `CHECK_INVARIANTS=0` turns it off to compare timings.
+forceInvariantChecks(testEnv("CHECK_INVARIANTS") !== "0");
 
 // The kit's pending-task check is off for the older tests that use
 // runVirtual (some leave a task behind); `KIT_CHECK_TASKS=1 npm run
