@@ -769,9 +769,25 @@ export class EventLoop {
   private checkAtTurnEnd(): void {
     try {
       this.checkInvariants();
+      this.checkWakeUpArmed();
     } catch (error) {
       this.stopRun?.(error);
     }
+  }
+
+  // At the end of a turn of a running loop, something will run the next
+  // iteration: a turn, or for the earliest live timer the Node timer (real
+  // clock) or a jump, its retry or real work that will end (virtual clock).
+  private checkWakeUpArmed(): void {
+    if (this.stopRun === null || this.turnScheduled) return;
+    let earliest = Infinity;
+    for (const timer of this.timerHeap.values()) if (!timer.isCancelled && timer.deadline < earliest) earliest = timer.deadline;
+    if (earliest === Infinity) return;
+    const armed =
+      this.virtualClock === null
+        ? this.nodeTimer !== null && this.nodeTimerDeadline <= earliest
+        : this.jumpScheduled || this.autojumpTimer !== null || this.realWorkOutstanding();
+    if (!armed) throw new RuntimeError(`broken event loop invariant: nothing is armed to wake the loop for the timer due at ${earliest}`);
   }
 
   private runOnce(): void {
@@ -945,6 +961,7 @@ export class EventLoop {
     if ((this.nodeTimer === null) !== (this.nodeTimerDeadline === Infinity)) fail("nodeTimerDeadline disagrees with nodeTimer");
     if (this.virtualClock !== null && this.nodeTimer !== null) fail("a Node timer is armed on a virtual clock");
     if (this.virtualClock === null && (this.jumpScheduled || this.autojumpTimer !== null)) fail("a time jump is pending on a real clock");
+    if (!running && (this.nodeTimer !== null || this.autojumpTimer !== null)) fail("a host timer is armed on a loop that is not running");
     if (running && this.readyQueue.length > 0 && !this.turnScheduled) fail("items are ready but no turn is scheduled");
     // The timer heap.
     const heap = this.timerHeap;

@@ -864,3 +864,12 @@ test("closing a loop leaves none of its timers marked as in its heap", () => {
   kept.cancel();
   loop.checkInvariants();
 });
+
+test("a turn that leaves a timer with nothing armed to wake the loop stops the run", async () => {
+  const loop = new EventLoop({ clock: "real", debug: true });
+  const waitForNextTimer = (loop as unknown as { waitForNextTimer: () => void }).waitForNextTimer;
+  (loop as unknown as { waitForNextTimer: () => void }).waitForNextTimer = () => undefined;
+  await assert.rejects(loop.runUntilComplete(sleep(0.001)), /nothing is armed to wake the loop for the timer due at/);
+  (loop as unknown as { waitForNextTimer: () => void }).waitForNextTimer = waitForNextTimer;
+  loop.close();
+});
