@@ -25,7 +25,7 @@
  *   jumps to the next deadline only when the loop is idle after Node's loop
  *   has had a turn. While real work is outstanding (a bridged promise, an
  *   executor job, a child process, a socket read or connect: the
- *   `externalWait` count), it jumps only once that work has made no progress
+ *   `holdTime()` holds), it jumps only once that work has made no progress
  *   — no external wait started or ended, no iteration ran — for
  *   `autojumpThreshold` real seconds (Trio's `MockClock(autojump_threshold)`).
  */
@@ -35,7 +35,7 @@ import { formatValue, inspectCustom } from "./repr.js";
 import { makeClock, VIRTUAL_CLOCK_RESOLUTION, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
-import { RuntimeError } from "./errors.js";
+import { CancelledError, RuntimeError } from "./errors.js";
 import { Future, reportUnretrieved } from "./futures.js";
 import { Handle, runStep, TimerHandle, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
@@ -103,6 +103,34 @@ export interface LoopInstrument {
   stepStarted(task: Task<unknown>): void;
   stepEnded(task: Task<unknown>): void;
   taskDone(task: Task<unknown>): void;
+}
+
+/**
+ * Internal (not exported by the package): real work a loop's virtual time
+ * holds for, from `loop.holdTime()` until `release()`. Releasing twice does
+ * nothing, so every path out of the work may release it.
+ */
+export class TimeHold {
+  // Invariant: non-null exactly until the first release; the loop counts the hold while it is.
+  private releaseFromLoop: (() => void) | null;
+
+  /** @internal Made by `loop.holdTime()`. */
+  constructor(releaseFromLoop: () => void) {
+    this.releaseFromLoop = releaseFromLoop;
+  }
+
+  /** Ends the hold; does nothing the second time. */
+  release(): void {
+    const release = this.releaseFromLoop;
+    if (release === null) return;
+    this.releaseFromLoop = null;
+    release();
+  }
+
+  /** Whether `release()` was called. */
+  get released(): boolean {
+    return this.releaseFromLoop === null;
+  }
 }
 
 /** Options of `new EventLoop()`. */
@@ -386,18 +414,48 @@ export class EventLoop {
     }
   }
 
-  /** @internal An external operation (bridged promise, executor job) started: virtual time must wait for it. */
-  externalWaitStarted(): void {
+  /**
+   * @internal Real work outside the loop started (a bridged promise, an
+   * executor job, a child process, a connect): under a virtual clock, time
+   * holds for it (up to the autojump threshold) until the returned hold is
+   * released. Every such wait goes through here.
+   */
+  holdTime(): TimeHold {
     this.externalWaits++;
     if (this.virtualClock !== null) this.lastProgressMs = performance.now();
+    return new TimeHold(this.releaseTimeHold);
   }
 
-  /** @internal The external operation ended. */
-  externalWaitEnded(): void {
-    this.externalWaits--;
-    if (this.virtualClock !== null) this.lastProgressMs = performance.now();
-    if (this.externalWaits === 0 && this.virtualClock !== null && this.stopRun !== null && !this.turnScheduled) this.scheduleTurn();
+  /**
+   * @internal A future fed by a promise: holds time until `promise` settles,
+   * then settles `future` with its outcome, unless the future is done by then
+   * or the loop has closed. A rejection cancels the future when its reason is
+   * a `CancelledError` (Python's `wrap_future`), else fails it with
+   * `failure(reason)` (by default the reason itself; an `Error` for `undefined`).
+   */
+  holdTimeFor<T>(promise: PromiseLike<T>, future: Future<T>, failure?: (reason: unknown) => unknown): void {
+    const hold = this.holdTime();
+    promise.then(
+      (value) => {
+        hold.release();
+        if (!future.done() && !this.closed) future.setResult(value);
+      },
+      (reason: unknown) => {
+        hold.release();
+        if (future.done() || this.closed) return;
+        const error = failure === undefined ? reason : failure(reason);
+        if (error instanceof CancelledError) future.settleCancelled(error);
+        else future.setException(error ?? new Error("promise rejected with undefined"));
+      },
+    );
   }
+
+  private readonly releaseTimeHold = (): void => {
+    this.externalWaits--;
+    if (this.virtualClock === null) return;
+    this.lastProgressMs = performance.now();
+    if (this.externalWaits === 0 && this.stopRun !== null && !this.turnScheduled) this.scheduleTurn();
+  };
 
   /**
    * @internal A wait that counts as real work (virtual time holds for it)
@@ -686,17 +744,7 @@ export class EventLoop {
     if (executor === null) return;
     this.defaultExecutor = null;
     const done = this.createFuture<void>();
-    this.externalWaitStarted();
-    executor.shutdown({ wait: true }).then(
-      () => {
-        this.externalWaitEnded();
-        if (!done.done() && !this.closed) done.setResult(undefined);
-      },
-      (error: unknown) => {
-        this.externalWaitEnded();
-        if (!done.done() && !this.closed) done.setException(error);
-      },
-    );
+    this.holdTimeFor(executor.shutdown({ wait: true }), done);
     yield* done;
   }
 

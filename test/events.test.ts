@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { inspect } from "node:util";
 import { createServer, connect, type AddressInfo } from "node:net";
 import {
+  CancelledError,
   EventLoop,
   RuntimeError,
   VirtualClock,
@@ -872,4 +873,63 @@ test("a turn that leaves a timer with nothing armed to wake the loop stops the r
   await assert.rejects(loop.runUntilComplete(sleep(0.001)), /nothing is armed to wake the loop for the timer due at/);
   (loop as unknown as { waitForNextTimer: () => void }).waitForNextTimer = waitForNextTimer;
   loop.close();
+});
+
+// --- holding virtual time for real work --------------------------------------------
+
+test("a time hold keeps virtual time still until it is released, and a second release does nothing", async () => {
+  const [held, after] = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const hold = loop.holdTime();
+    let held = -1;
+    // Two host turns: long enough for an idle loop to have jumped, far below the autojump threshold.
+    setImmediate(() =>
+      setImmediate(() => {
+        held = loop.time();
+        hold.release();
+        hold.release();
+      }),
+    );
+    yield* sleep(10);
+    loop.checkInvariants();
+    return [held, loop.time()];
+  });
+  assert.equal(held, 0);
+  assert.equal(after, 10);
+});
+
+test("holdTimeFor settles the future with the promise's value", async () => {
+  const value = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const future = loop.createFuture<number>();
+    loop.holdTimeFor(Promise.resolve(5), future);
+    return yield* future;
+  });
+  assert.equal(value, 5);
+});
+
+test("holdTimeFor cancels the future when the promise rejects with a CancelledError", async () => {
+  const cancelled = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const future = loop.createFuture<number>();
+    loop.holdTimeFor(Promise.reject(new CancelledError("from the promise")), future);
+    try {
+      yield* future;
+      return false;
+    } catch (error) {
+      return error instanceof CancelledError && future.cancelled();
+    }
+  });
+  assert.equal(cancelled, true);
+});
+
+test("holdTimeFor leaves a future alone once its loop has closed", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<number>();
+  let settle!: (value: number) => void;
+  loop.holdTimeFor(new Promise<number>((resolve) => (settle = resolve)), future);
+  loop.close();
+  settle(3);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(future.done(), false);
 });

@@ -271,8 +271,8 @@ export class DistributedExecutor implements Executor {
       },
     );
     this.pending.set(id, job);
-    loop.externalWaitStarted();
-    future.addDoneCallback(() => loop.externalWaitEnded());
+    const hold = loop.holdTime();
+    future.addDoneCallback(() => hold.release());
     future.onCancel = () => this.cancel(job);
     this.armWatchdog();
     return future as unknown as Future<R>;

@@ -205,7 +205,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
       : null;
   progress?.unref();
 
-  loop.externalWaitStarted();
+  const hold = loop.holdTime();
   try {
     yield* fromPromise(subscriber.subscribe(channel));
     void worker.run().catch(() => undefined);
@@ -214,7 +214,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     if (options.stop !== undefined) yield* options.stop;
     else yield* new Future<void>(loop);
   } finally {
-    loop.externalWaitEnded();
+    hold.release();
     if (progress !== null) clearInterval(progress);
     // Drain: BullMQ's close waits for the running jobs and takes no new ones.
     yield* fromPromise(worker.close());
