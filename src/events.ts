@@ -26,7 +26,7 @@
  *   has had a turn. While real work is outstanding (a bridged promise, an
  *   executor job, a child process, a socket read or connect: the
  *   `holdTime()` holds), it jumps only once that work has made no progress
- *   — no external wait started or ended, no iteration ran — for
+ *   — no hold taken or released, no iteration ran — for
  *   `autojumpThreshold` real seconds (Trio's `MockClock(autojump_threshold)`).
  */
 import { hostEnv, hostProcess, requireHostProcess, scheduleHostTurn } from "./host.js";
@@ -285,13 +285,13 @@ export class EventLoop {
   private nodeTimer: NodeJS.Timeout | null = null;
   private nodeTimerDeadline = Infinity;
   // Invariant: the number of `TimeHold`s not yet released; never negative.
-  private externalWaits = 0;
+  private timeHolds = 0;
   // Waits that hold virtual time only while their probe says they are real
   // (a socket read whose peer may be a socket of this very loop).
   private readonly probedWaits = new Set<() => boolean>();
   // Virtual clock only: real seconds outstanding real work may stall before time jumps anyway.
   private readonly autojumpThresholdMs: number;
-  // Virtual clock only: `performance.now()` of the last progress (an iteration ran, an external wait started or ended).
+  // Virtual clock only: `performance.now()` of the last progress (an iteration ran, a time hold was taken or released).
   private lastProgressMs = 0;
   // Virtual clock only: the real timer that retries the jump once the threshold has passed.
   private autojumpTimer: ReturnType<typeof setTimeout> | null = null;
@@ -421,7 +421,7 @@ export class EventLoop {
    * released. Every such wait goes through here.
    */
   holdTime(): TimeHold {
-    this.externalWaits++;
+    this.timeHolds++;
     if (this.virtualClock !== null) this.lastProgressMs = performance.now();
     return new TimeHold(this.releaseTimeHold);
   }
@@ -451,10 +451,10 @@ export class EventLoop {
   }
 
   private readonly releaseTimeHold = (): void => {
-    this.externalWaits--;
+    this.timeHolds--;
     if (this.virtualClock === null) return;
     this.lastProgressMs = performance.now();
-    if (this.externalWaits === 0 && this.stopRun !== null && !this.turnScheduled) this.scheduleTurn();
+    if (this.timeHolds === 0 && this.stopRun !== null && !this.turnScheduled) this.scheduleTurn();
   };
 
   /**
@@ -481,7 +481,7 @@ export class EventLoop {
 
   // Whether real work is outstanding: virtual time must wait for it (up to the autojump threshold).
   private realWorkOutstanding(): boolean {
-    if (this.externalWaits > 0) return true;
+    if (this.timeHolds > 0) return true;
     for (const isReal of this.probedWaits) if (isReal()) return true;
     return false;
   }
@@ -1004,7 +1004,7 @@ export class EventLoop {
     checkRegistryOf(this, running);
     if (this.closed && running) fail("a closed loop is running");
     if (this.stopping && !running) fail("stopping is set on a loop that is not running");
-    if (this.externalWaits < 0) fail(`externalWaits is ${this.externalWaits}`);
+    if (this.timeHolds < 0) fail(`timeHolds is ${this.timeHolds}`);
     // Host callbacks.
     if ((this.nodeTimer === null) !== (this.nodeTimerDeadline === Infinity)) fail("nodeTimerDeadline disagrees with nodeTimer");
     if (this.virtualClock !== null && this.nodeTimer !== null) fail("a Node timer is armed on a virtual clock");

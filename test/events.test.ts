@@ -834,10 +834,10 @@ test("checkInvariants reports a running loop missing from the running-loop regis
 test("a debug-mode loop stops its run with the first invariant an iteration broke", async () => {
   const loop = new EventLoop({ clock: "virtual", debug: true });
   loop.callSoon(() => {
-    (loop as unknown as { externalWaits: number }).externalWaits = -1;
+    (loop as unknown as { timeHolds: number }).timeHolds = -1;
   });
-  await assert.rejects(loop.runUntilComplete(sleep(1)), /broken event loop invariant: externalWaits is -1/);
-  (loop as unknown as { externalWaits: number }).externalWaits = 0;
+  await assert.rejects(loop.runUntilComplete(sleep(1)), /broken event loop invariant: timeHolds is -1/);
+  (loop as unknown as { timeHolds: number }).timeHolds = 0;
   loop.close();
 });
 
@@ -846,10 +846,10 @@ test("a loop outside debug mode and the test suite never checks its invariants",
   try {
     const loop = new EventLoop({ clock: "virtual", debug: false });
     loop.callSoon(() => {
-      (loop as unknown as { externalWaits: number }).externalWaits = -1;
+      (loop as unknown as { timeHolds: number }).timeHolds = -1;
     });
     await loop.runUntilComplete(sleep(1));
-    (loop as unknown as { externalWaits: number }).externalWaits = 0;
+    (loop as unknown as { timeHolds: number }).timeHolds = 0;
     loop.close();
   } finally {
     forceInvariantChecks(true);
