@@ -75,22 +75,9 @@ export function fromPromise<T>(source: PromiseLike<T> | ((signal: AbortSignal) =
     }
     throw new TypeError("fromPromise() takes a promise (or a function of an AbortSignal returning one)");
   }
-  loop.externalWaitStarted();
-  promise.then(
-    (value) => {
-      loop.externalWaitEnded();
-      if (!future.done() && !loop.isClosed()) future.setResult(value);
-    },
-    (reason: unknown) => {
-      loop.externalWaitEnded();
-      if (future.done() || loop.isClosed()) return;
-      // Python's wrap_future: a cancelled source cancels the bridged future,
-      // keeping the CancelledError (an aborted task.signal's reason) as it is.
-      // A signal whose cancellation is over cancels nothing now: say so.
-      if (isSpentSignalReason(reason)) future.setException(spentSignalError(reason));
-      else if (reason instanceof CancelledError) future.settleCancelled(reason);
-      else future.setException(reason ?? new Error("promise rejected with undefined"));
-    },
-  );
+  // Python's wrap_future: a cancelled source cancels the bridged future,
+  // keeping the CancelledError (an aborted task.signal's reason) as it is.
+  // A signal whose cancellation is over cancels nothing now: say so.
+  loop.holdTimeFor(promise, future, (reason) => (isSpentSignalReason(reason) ? spentSignalError(reason) : reason));
   return future;
 }

@@ -14,15 +14,19 @@
  *   (`setImmediate`), so sockets, Node timers and promise callbacks run
  *   between any two iterations: a task spinning on `sleep(0)` cannot starve
  *   them.
- * - At most one `setImmediate` and at most one Node timer are pending per
- *   loop; the Node timer is armed only while the ready queue is empty, for
- *   the earliest live deadline.
+ * - At most one pending host callback of each kind per loop: a turn
+ *   (`setImmediate`); on a real clock a Node timer, armed only while the
+ *   ready queue is empty, for the earliest live deadline; on a virtual clock
+ *   a time jump (`setImmediate`, so a turn and a jump may both be pending)
+ *   and an autojump retry timer. The fields below say which is which.
+ * - `checkInvariants()` asserts what this module writes as `Invariant:` on
+ *   its fields; debug mode and the test suite run it after every iteration.
  * - Under a `VirtualClock` time stands still while anything is ready and
  *   jumps to the next deadline only when the loop is idle after Node's loop
  *   has had a turn. While real work is outstanding (a bridged promise, an
  *   executor job, a child process, a socket read or connect: the
- *   `externalWait` count), it jumps only once that work has made no progress
- *   — no external wait started or ended, no iteration ran — for
+ *   `holdTime()` holds), it jumps only once that work has made no progress
+ *   — no hold taken or released, no iteration ran — for
  *   `autojumpThreshold` real seconds (Trio's `MockClock(autojump_threshold)`).
  */
 import { hostEnv, hostProcess, requireHostProcess, scheduleHostTurn } from "./host.js";
@@ -31,13 +35,13 @@ import { formatValue, inspectCustom } from "./repr.js";
 import { makeClock, VIRTUAL_CLOCK_RESOLUTION, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
 import { isCoroutine, type Awaitable, type Coro } from "./coroutines.js";
 import { Deque } from "./deque.js";
-import { RuntimeError } from "./errors.js";
+import { CancelledError, RuntimeError } from "./errors.js";
 import { Future, reportUnretrieved } from "./futures.js";
 import { Handle, runStep, TimerHandle, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
-import { makeTask, type Task } from "./tasks.js";
-import { enterIteration, isInsideLoopIteration, leaveIteration, setLoopRunning } from "./running-loop.js";
+import { makeTask, Task } from "./tasks.js";
+import { checkRegistryOf, enterIteration, isInsideLoopIteration, isIterating, leaveIteration, setLoopRunning } from "./running-loop.js";
 import type { Context } from "./contextvars.js";
 import { numberArg } from "./arguments.js";
 
@@ -101,6 +105,34 @@ export interface LoopInstrument {
   taskDone(task: Task<unknown>): void;
 }
 
+/**
+ * Internal (not exported by the package): real work a loop's virtual time
+ * holds for, from `loop.holdTime()` until `release()`. Releasing twice does
+ * nothing, so every path out of the work may release it.
+ */
+export class TimeHold {
+  // Invariant: non-null exactly until the first release; the loop counts the hold while it is.
+  private releaseFromLoop: (() => void) | null;
+
+  /** @internal Made by `loop.holdTime()`. */
+  constructor(releaseFromLoop: () => void) {
+    this.releaseFromLoop = releaseFromLoop;
+  }
+
+  /** Ends the hold; does nothing the second time. */
+  release(): void {
+    const release = this.releaseFromLoop;
+    if (release === null) return;
+    this.releaseFromLoop = null;
+    release();
+  }
+
+  /** Whether `release()` was called. */
+  get released(): boolean {
+    return this.releaseFromLoop === null;
+  }
+}
+
 /** Options of `new EventLoop()`. */
 export interface EventLoopOptions {
   clock?: ClockOption;
@@ -136,6 +168,15 @@ export interface TaskOptions {
 export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOptions) => Task<T>;
 
 let defaultExecutorFactory: (() => Executor) | null = null;
+
+// Set by the test suite: every loop made afterwards checks its invariants
+// after each iteration, as debug mode's loops do.
+let invariantChecksForced = false;
+
+/** @internal Makes every loop created from now on run `checkInvariants()` after each iteration (the test suite). */
+export function forceInvariantChecks(enabled: boolean): void {
+  invariantChecksForced = enabled;
+}
 
 /** @internal The executors module registers the default executor's constructor. */
 export function setDefaultExecutorFactory(factory: () => Executor): void {
@@ -201,36 +242,62 @@ export class EventLoop {
   // then moves up to the deadline (runOnce), so there too none fires early.
   private readonly clockResolution: number;
 
-  // Invariant: every item is either a Handle (possibly cancelled: skipped) or
-  // a task whose next step is due; a task is in here at most once.
+  // Invariant: every item is a Handle (possibly cancelled: skipped), a
+  // TimerHandle or sleep timer that came due, a task whose next step is due,
+  // or a future's native awaiter (`then`); a task is in here at most once, and
+  // then is not among the waiters of any pending future. Empty once closed.
   private readonly readyQueue = new Deque<Runnable>(1024);
+  // Invariant: heap-ordered by (deadline, sequence); every timer in it has
+  // `inHeap` set and a `sequence` below `timerSequence`, and is in it once;
+  // a timer not in it has `inHeap` clear. Empty once closed.
   private readonly timerHeap = new TimerHeap();
+  // Invariant: the number of cancelled timers still in `timerHeap` (lazy deletion).
   private cancelledTimerCount = 0;
   private timerSequence = 0;
 
-  private running = false;
+  // Invariant: set by `stop()` while running, cleared when the run ends.
   private stopping = false;
   private closed = false;
   private debug: boolean;
+  // Invariant: `debug || invariantChecksForced` (when the loop was made or
+  // `setDebug` last ran): the loop then runs `checkInvariants` after every
+  // iteration. Never set otherwise: the hot path pays one boolean per iteration.
+  private checkingInvariants: boolean;
   private exceptionHandler: ExceptionHandler | null = null;
   private customTaskFactory: TaskFactory | null = null;
   private defaultExecutor: Executor | null = null;
   private executorShutdownCalled = false;
 
+  // Host callbacks pending, at most one of each kind per loop:
+  // - `turnScheduled`: a `turn` (setImmediate). Invariant: true from
+  //   `scheduleTurn` until that turn starts (it may then find the loop stopped
+  //   and do nothing); at the end of a turn of a running loop, true whenever
+  //   the ready queue is not empty.
+  // - `jumpScheduled` (virtual clock only): a `jumpIfIdle` (setImmediate), so
+  //   on a virtual clock a turn and a jump may both be pending.
+  // - `nodeTimer` (real clock only): a Node timer for `nodeTimerDeadline`.
+  //   Invariant: `nodeTimerDeadline` is Infinity exactly while it is null; at
+  //   the end of a turn with nothing ready it is armed for at most the earliest
+  //   live deadline (none at all once the run ends).
+  // - `autojumpTimer` (virtual clock only): a Node timer retrying the jump.
   private turnScheduled = false;
   private jumpScheduled = false;
   private nodeTimer: NodeJS.Timeout | null = null;
   private nodeTimerDeadline = Infinity;
-  private externalWaits = 0;
+  // Invariant: the number of `TimeHold`s not yet released; never negative.
+  private timeHolds = 0;
   // Waits that hold virtual time only while their probe says they are real
   // (a socket read whose peer may be a socket of this very loop).
   private readonly probedWaits = new Set<() => boolean>();
   // Virtual clock only: real seconds outstanding real work may stall before time jumps anyway.
   private readonly autojumpThresholdMs: number;
-  // Virtual clock only: `performance.now()` of the last progress (an iteration ran, an external wait started or ended).
+  // Virtual clock only: `performance.now()` of the last progress (an iteration ran, a time hold was taken or released).
   private lastProgressMs = 0;
   // Virtual clock only: the real timer that retries the jump once the threshold has passed.
   private autojumpTimer: ReturnType<typeof setTimeout> | null = null;
+  // Invariant: non-null exactly while the loop runs (from `runForever` until
+  // that run ends), which is what `isRunning()` reports, and exactly while the
+  // running-loop registry holds this loop. Never non-null once closed.
   private stopRun: ((error?: unknown) => void) | null = null;
   private signalListeners: Map<NodeJS.Signals, () => void> | null = null;
   // Invariant: non-null exactly while a signal handler is registered. A ref'd
@@ -239,7 +306,10 @@ export class EventLoop {
   // as deadlocked (Python's loop waits for its signal handlers).
   private signalKeepAlive: ReturnType<typeof setInterval> | null = null;
 
-  /** @internal Tasks not yet done, for `allTasks()` and `run()`'s final cleanup. */
+  /**
+   * @internal Tasks not yet done, for `allTasks()` and `run()`'s final
+   * cleanup. Invariant: exactly this loop's pending tasks, each once.
+   */
   readonly liveTasks = new LiveTaskList<Task<unknown>>();
 
   /** @internal Debug tooling hooks; see `LoopInstrument`. */
@@ -265,6 +335,7 @@ export class EventLoop {
     this.virtualClock = this.clock instanceof VirtualClock ? this.clock : null;
     this.clockResolution = this.virtualClock ? VIRTUAL_CLOCK_RESOLUTION : 0;
     this.debug = options.debug ?? envDebug();
+    this.checkingInvariants = this.debug || invariantChecksForced;
     this.autojumpThresholdMs =
       numberArg(options.autojumpThreshold ?? DEFAULT_AUTOJUMP_THRESHOLD, "autojumpThreshold", { min: 0, infinite: true }) * 1000;
     if (options.shuffle === true) {
@@ -319,7 +390,7 @@ export class EventLoop {
     timer.inHeap = true;
     this.timerHeap.push(timer);
     // A running loop that is idle must re-arm for an earlier deadline.
-    if (this.running && !this.turnScheduled && when < this.nodeTimerDeadline) this.scheduleTurn();
+    if (this.stopRun !== null && !this.turnScheduled && when < this.nodeTimerDeadline) this.scheduleTurn();
   }
 
   /** @internal Queues a task's next step (no Handle: the hot path of every switch). */
@@ -343,18 +414,48 @@ export class EventLoop {
     }
   }
 
-  /** @internal An external operation (bridged promise, executor job) started: virtual time must wait for it. */
-  externalWaitStarted(): void {
-    this.externalWaits++;
+  /**
+   * @internal Real work outside the loop started (a bridged promise, an
+   * executor job, a child process, a connect): under a virtual clock, time
+   * holds for it (up to the autojump threshold) until the returned hold is
+   * released. Every such wait goes through here.
+   */
+  holdTime(): TimeHold {
+    this.timeHolds++;
     if (this.virtualClock !== null) this.lastProgressMs = performance.now();
+    return new TimeHold(this.releaseTimeHold);
   }
 
-  /** @internal The external operation ended. */
-  externalWaitEnded(): void {
-    this.externalWaits--;
-    if (this.virtualClock !== null) this.lastProgressMs = performance.now();
-    if (this.externalWaits === 0 && this.virtualClock !== null && this.running && !this.turnScheduled) this.scheduleTurn();
+  /**
+   * @internal A future fed by a promise: holds time until `promise` settles,
+   * then settles `future` with its outcome, unless the future is done by then
+   * or the loop has closed. A rejection cancels the future when its reason is
+   * a `CancelledError` (Python's `wrap_future`), else fails it with
+   * `failure(reason)` (by default the reason itself; an `Error` for `undefined`).
+   */
+  holdTimeFor<T>(promise: PromiseLike<T>, future: Future<T>, failure?: (reason: unknown) => unknown): void {
+    const hold = this.holdTime();
+    promise.then(
+      (value) => {
+        hold.release();
+        if (!future.done() && !this.closed) future.setResult(value);
+      },
+      (reason: unknown) => {
+        hold.release();
+        if (future.done() || this.closed) return;
+        const error = failure === undefined ? reason : failure(reason);
+        if (error instanceof CancelledError) future.settleCancelled(error);
+        else future.setException(error ?? new Error("promise rejected with undefined"));
+      },
+    );
   }
+
+  private readonly releaseTimeHold = (): void => {
+    this.timeHolds--;
+    if (this.virtualClock === null) return;
+    this.lastProgressMs = performance.now();
+    if (this.timeHolds === 0 && this.stopRun !== null && !this.turnScheduled) this.scheduleTurn();
+  };
 
   /**
    * @internal A wait that counts as real work (virtual time holds for it)
@@ -380,7 +481,7 @@ export class EventLoop {
 
   // Whether real work is outstanding: virtual time must wait for it (up to the autojump threshold).
   private realWorkOutstanding(): boolean {
-    if (this.externalWaits > 0) return true;
+    if (this.timeHolds > 0) return true;
     for (const isReal of this.probedWaits) if (isReal()) return true;
     return false;
   }
@@ -420,7 +521,7 @@ export class EventLoop {
 
   /** Whether the loop is running (`runForever` or `runUntilComplete` in progress). */
   isRunning(): boolean {
-    return this.running;
+    return this.stopRun !== null;
   }
 
   /** Whether `close()` was called. */
@@ -433,14 +534,12 @@ export class EventLoop {
    */
   runForever(): Promise<void> {
     this.checkClosed();
-    if (this.running) throw new RuntimeError("This event loop is already running");
+    if (this.stopRun !== null) throw new RuntimeError("This event loop is already running");
     if (isInsideLoopIteration()) throw new RuntimeError("Cannot run the event loop while another loop is running");
-    this.running = true;
     setLoopRunning(this, true);
     return new Promise<void>((resolve, reject) => {
       this.stopRun = (error?: unknown) => {
         this.stopRun = null;
-        this.running = false;
         this.stopping = false;
         setLoopRunning(this, false);
         this.disarmNodeTimer();
@@ -458,7 +557,7 @@ export class EventLoop {
    */
   async runUntilComplete<T>(aw: Awaitable<T>): Promise<T> {
     this.checkClosed();
-    if (this.running) throw new RuntimeError("This event loop is already running");
+    if (this.stopRun !== null) throw new RuntimeError("This event loop is already running");
     let future: Future<T>;
     if (isCoroutine(aw)) {
       // Coroutine first: what sleep() returns is both a coroutine and a future, and must be driven.
@@ -483,7 +582,7 @@ export class EventLoop {
   /** Stops the loop after the current iteration. */
   stop(): void {
     this.stopping = true;
-    if (this.running && !this.turnScheduled) this.scheduleTurn();
+    if (this.stopRun !== null && !this.turnScheduled) this.scheduleTurn();
   }
 
   /**
@@ -493,17 +592,19 @@ export class EventLoop {
    * waiting. A closed loop cannot run again.
    */
   close(): void {
-    if (this.running) throw new RuntimeError("Cannot close a running event loop");
+    if (this.stopRun !== null) throw new RuntimeError("Cannot close a running event loop");
     if (this.closed) return;
     reportUnretrieved(this);
     this.closed = true;
     if (this.signalListeners !== null) for (const signal of [...this.signalListeners.keys()]) this.removeSignalHandler(signal);
     this.readyQueue.clear();
-    this.timerHeap.filter(() => false);
+    this.timerHeap.filter((timer) => (timer.inHeap = false));
+    this.cancelledTimerCount = 0;
     this.disarmNodeTimer();
     const executor = this.defaultExecutor;
     this.defaultExecutor = null;
     if (executor !== null) executor.shutdown({ wait: false }).then(undefined, () => undefined);
+    if (this.checkingInvariants) this.checkInvariants();
   }
 
   // ------------------------------------------------------------- signals
@@ -557,6 +658,7 @@ export class EventLoop {
   /** Turns debug mode on or off. */
   setDebug(enabled: boolean): void {
     this.debug = Boolean(enabled);
+    this.checkingInvariants = this.debug || invariantChecksForced;
   }
 
   // ------------------------------------------------ exception handling
@@ -642,17 +744,7 @@ export class EventLoop {
     if (executor === null) return;
     this.defaultExecutor = null;
     const done = this.createFuture<void>();
-    this.externalWaitStarted();
-    executor.shutdown({ wait: true }).then(
-      () => {
-        this.externalWaitEnded();
-        if (!done.done() && !this.closed) done.setResult(undefined);
-      },
-      (error: unknown) => {
-        this.externalWaitEnded();
-        if (!done.done() && !this.closed) done.setException(error);
-      },
-    );
+    this.holdTimeFor(executor.shutdown({ wait: true }), done);
     yield* done;
   }
 
@@ -663,7 +755,7 @@ export class EventLoop {
   }
 
   private scheduleTurn(): void {
-    if (this.turnScheduled || !this.running) return;
+    if (this.turnScheduled || this.stopRun === null) return;
     this.turnScheduled = true;
     scheduleHostTurn(this.turn);
   }
@@ -683,7 +775,7 @@ export class EventLoop {
 
   private runTurn(): void {
     this.turnScheduled = false;
-    if (!this.running) return;
+    if (this.stopRun === null) return;
     // PERF: two stores to a shared Int32Array per macrotask, nothing per step
     // and no allocation; bench/watchdog.bench.ts ("sleep(0) switches,
     // watchdog on") holds it against the same workload with the watchdog off.
@@ -696,8 +788,15 @@ export class EventLoop {
       let deadline = 0;
       if (this.virtualClock === null) deadline = performance.now() + TURN_BUDGET_MS;
       else this.lastProgressMs = performance.now();
-      do this.runOnce();
-      while (this.readyQueue.length > 0 && !this.stopping && performance.now() < deadline);
+      if (this.checkingInvariants) {
+        do {
+          this.runOnce();
+          this.checkInvariants();
+        } while (this.readyQueue.length > 0 && !this.stopping && performance.now() < deadline);
+      } else {
+        do this.runOnce();
+        while (this.readyQueue.length > 0 && !this.stopping && performance.now() < deadline);
+      }
     } catch (error) {
       // Only an internal bug gets here; items catch their own errors.
       this.stopRun?.(error);
@@ -709,11 +808,34 @@ export class EventLoop {
       this.stopRun?.();
       return;
     }
-    if (this.readyQueue.length > 0) {
-      this.scheduleTurn();
-      return;
+    if (this.readyQueue.length > 0) this.scheduleTurn();
+    else this.waitForNextTimer();
+    if (this.checkingInvariants) this.checkAtTurnEnd();
+  }
+
+  // The turn's own decisions (the next turn, the Node timer) are checked too.
+  private checkAtTurnEnd(): void {
+    try {
+      this.checkInvariants();
+      this.checkWakeUpArmed();
+    } catch (error) {
+      this.stopRun?.(error);
     }
-    this.waitForNextTimer();
+  }
+
+  // At the end of a turn of a running loop, something will run the next
+  // iteration: a turn, or for the earliest live timer the Node timer (real
+  // clock) or a jump, its retry or real work that will end (virtual clock).
+  private checkWakeUpArmed(): void {
+    if (this.stopRun === null || this.turnScheduled) return;
+    let earliest = Infinity;
+    for (const timer of this.timerHeap.values()) if (!timer.isCancelled && timer.deadline < earliest) earliest = timer.deadline;
+    if (earliest === Infinity) return;
+    const armed =
+      this.virtualClock === null
+        ? this.nodeTimer !== null && this.nodeTimerDeadline <= earliest
+        : this.jumpScheduled || this.autojumpTimer !== null || this.realWorkOutstanding();
+    if (!armed) throw new RuntimeError(`broken event loop invariant: nothing is armed to wake the loop for the timer due at ${earliest}`);
   }
 
   private runOnce(): void {
@@ -832,7 +954,7 @@ export class EventLoop {
   // is outstanding or it has made no progress for the autojump threshold.
   private readonly jumpIfIdle = (): void => {
     this.jumpScheduled = false;
-    if (!this.running || this.turnScheduled || this.readyQueue.length > 0) return;
+    if (this.stopRun === null || this.turnScheduled || this.readyQueue.length > 0) return;
     const next = this.peekLiveTimer();
     if (next === undefined) return;
     if (this.realWorkOutstanding()) {
@@ -865,8 +987,69 @@ export class EventLoop {
     }
   }
 
+  // ---------------------------------------------------------- invariants
+
+  /**
+   * @internal Throws a `RuntimeError` naming the first broken invariant of the
+   * loop (those written `Invariant:` on its fields), of its live tasks, its
+   * timer heap and the running-loop registry. Debug mode and the test suite
+   * run it after every iteration. Called from inside an iteration it skips
+   * what only holds between iterations (where each task is).
+   */
+  checkInvariants(): void {
+    const fail = (what: string): never => {
+      throw new RuntimeError(`broken event loop invariant: ${what}`);
+    };
+    const running = this.stopRun !== null;
+    checkRegistryOf(this, running);
+    if (this.closed && running) fail("a closed loop is running");
+    if (this.stopping && !running) fail("stopping is set on a loop that is not running");
+    if (this.timeHolds < 0) fail(`timeHolds is ${this.timeHolds}`);
+    // Host callbacks.
+    if ((this.nodeTimer === null) !== (this.nodeTimerDeadline === Infinity)) fail("nodeTimerDeadline disagrees with nodeTimer");
+    if (this.virtualClock !== null && this.nodeTimer !== null) fail("a Node timer is armed on a virtual clock");
+    if (this.virtualClock === null && (this.jumpScheduled || this.autojumpTimer !== null)) fail("a time jump is pending on a real clock");
+    if (!running && (this.nodeTimer !== null || this.autojumpTimer !== null)) fail("a host timer is armed on a loop that is not running");
+    if (running && this.readyQueue.length > 0 && !this.turnScheduled) fail("items are ready but no turn is scheduled");
+    // The timer heap.
+    const heap = this.timerHeap;
+    if (!heap.isOrdered()) fail("the timer heap is out of (deadline, sequence) order");
+    const timers = new Set<Timer>();
+    let cancelled = 0;
+    for (const timer of heap.values()) {
+      if (timers.has(timer)) fail("a timer is in the heap twice");
+      timers.add(timer);
+      if (!timer.inHeap) fail("a timer in the heap has inHeap clear");
+      if (timer.sequence >= this.timerSequence) fail("a timer's sequence was not handed out by this loop");
+      if (timer.isCancelled) cancelled++;
+    }
+    if (cancelled !== this.cancelledTimerCount) fail(`cancelledTimerCount is ${this.cancelledTimerCount}, the heap holds ${cancelled} cancelled timers`);
+    // The ready queue.
+    if (this.closed && (this.readyQueue.length > 0 || heap.size > 0)) fail("a closed loop still holds callbacks or timers");
+    const timesReady = new Map<Task<unknown>, number>();
+    for (let i = 0; i < this.readyQueue.length; i++) {
+      const item = this.readyQueue.at(i)!;
+      if (timers.has(item as Timer)) fail("a timer is both in the heap and in the ready queue");
+      if (item instanceof Task) {
+        if (item.loop !== this) fail(`task ${item.getName()} is in the ready queue of another loop`);
+        if (item.state !== "pending") fail(`task ${item.getName()} is done but still in the ready queue`);
+        timesReady.set(item, (timesReady.get(item) ?? 0) + 1);
+      } else if (item instanceof TimerHandle && item.inHeap) fail("a ready TimerHandle has inHeap set");
+    }
+    // The live tasks, and where each one is.
+    this.liveTasks.checkLinks();
+    const between = !this.closed && !isIterating(this);
+    for (const task of this.liveTasks.members()) {
+      if (task.loop !== this) fail(`task ${task.getName()} is in the live-task list of another loop`);
+      if (task.state !== "pending") fail(`task ${task.getName()} is done but still in the live-task list`);
+      task.checkInvariants(between ? (timesReady.get(task) ?? 0) : null);
+      timesReady.delete(task);
+    }
+    for (const task of timesReady.keys()) fail(`task ${task.getName()} is ready but not in the live-task list`);
+  }
+
   [inspectCustom](): string {
-    const state = this.closed ? "closed" : this.running ? "running" : "idle";
+    const state = this.closed ? "closed" : this.stopRun !== null ? "running" : "idle";
     return `<EventLoop ${state} ready=${this.readyQueue.length} timers=${this.timerHeap.size} debug=${this.debug}>`;
   }
 }

@@ -9,7 +9,7 @@
  */
 import { formatValue, inspectCustom } from "./repr.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
-import { ChildWatcher, DoneLink, type Runnable } from "./handles.js";
+import { ChildWatcher, DoneLink, runStep, type Runnable } from "./handles.js";
 import type { EventLoop, ExceptionContext } from "./events.js";
 import type { Task } from "./tasks.js";
 import { getRunningLoop } from "./running-loop.js";
@@ -69,6 +69,27 @@ class FutureAwaiter<T> implements Iterator<Future<unknown>, T, unknown> {
 
   return(value?: T): IteratorResult<Future<unknown>, T> {
     return { value: value as T, done: true };
+  }
+}
+
+/**
+ * A native `await` of a future (`then`): a ready-queue item that resolves the
+ * promise `then` returned with the future's outcome. Kept among the future's
+ * waiters while it is pending, so the closed-loop rule can tell it apart.
+ */
+class NativeAwaiter<T> implements Runnable {
+  constructor(
+    private readonly future: Future<T>,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {}
+
+  [runStep](): void {
+    try {
+      this.resolve(this.future.result());
+    } catch (error) {
+      this.reject(error);
+    }
   }
 }
 
@@ -159,6 +180,17 @@ export function reportUnretrieved(loop: EventLoop): void {
 }
 
 /**
+ * The closed-loop rule: a future settled after its loop closed keeps its
+ * outcome, but a closed loop never runs again, so what waits on the future
+ * through the loop (tasks, done-callbacks) is dropped, and native `await`s
+ * (`then`) are resolved at once: a promise needs no loop.
+ */
+function settledAfterClose(callbacks: StoredCallback | Runnable | Array<StoredCallback | Runnable>): void {
+  const entries = Array.isArray(callbacks) ? callbacks : [callbacks];
+  for (const entry of entries) if (entry instanceof NativeAwaiter) entry[runStep]();
+}
+
+/**
  * The eventual result of an operation. `Future` is `PromiseLike`: native
  * `async` code can `await` it.
  *
@@ -176,7 +208,8 @@ export class Future<T> implements PromiseLike<T> {
   private flags = 0;
   // Invariant: null once done. One entry is stored bare (the common case:
   // one task awaits the future), several in an array. Functions are user
-  // callbacks; Runnables are tasks waiting (scheduled without a Handle).
+  // callbacks; Runnables are tasks waiting and native awaiters (`then`),
+  // both scheduled without a Handle.
   // Stored without T so that Future<T> stays assignable to Future<unknown>.
   private callbacks: StoredCallback | Runnable | Array<StoredCallback | Runnable> | null = null;
   // Stored without T (as callbacks are) so Future<A> and Future<B> mix in one list.
@@ -302,15 +335,12 @@ export class Future<T> implements PromiseLike<T> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     const promise = new Promise<T>((resolve, reject) => {
-      const settle = (future: Future<T>): void => {
-        try {
-          resolve(future.result());
-        } catch (error) {
-          reject(error);
-        }
-      };
-      if (this.state !== "pending" && (!this.loop.isRunning() || this.loop.isClosed())) settle(this);
-      else this.addDoneCallback(settle);
+      const awaiter = new NativeAwaiter(this, resolve, reject);
+      if (this.state === "pending") this.addEntry(awaiter);
+      // Done: through the loop while it runs; a loop that is not running
+      // (never started, stopped, closed) may never run it, so at once.
+      else if (this.loop.isRunning()) this.loop.pushReady(awaiter);
+      else awaiter[runStep]();
     });
     return promise.then(onFulfilled, onRejected);
   }
@@ -409,6 +439,10 @@ export class Future<T> implements PromiseLike<T> {
     const callbacks = this.callbacks;
     if (callbacks === null) return;
     this.callbacks = null;
+    if (this.loop.isClosed()) {
+      settledAfterClose(callbacks);
+      return;
+    }
     if (!Array.isArray(callbacks)) {
       this.scheduleEntry(callbacks);
       return;

@@ -10,6 +10,7 @@ function before(a: Timer, b: Timer): boolean {
 }
 
 export class TimerHeap {
+  // Invariant: items[i] never sorts before items[(i - 1) >> 1] (`isOrdered`).
   private items: Timer[] = [];
 
   get size(): number {
@@ -47,6 +48,13 @@ export class TimerHeap {
   filter(keep: (timer: Timer) => boolean): void {
     this.items = this.items.filter(keep);
     for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(this.items[i]!, i);
+  }
+
+  /** Whether every timer sorts at or after its parent (the heap's invariant; `checkInvariants`). */
+  isOrdered(): boolean {
+    const items = this.items;
+    for (let i = 1; i < items.length; i++) if (before(items[i]!, items[(i - 1) >> 1]!)) return false;
+    return true;
   }
 
   /** Every timer, in no particular order. */

@@ -12,6 +12,9 @@ export interface LiveLink {
 }
 
 export class LiveTaskList<T extends LiveLink & object> implements Iterable<T> {
+  // Invariant: head..tail, following liveNext, links exactly `count` strong
+  // members, each member's livePrev is the one before it, and a non-member's
+  // livePrev and liveNext are null.
   private head: LiveLink | null = null;
   private tail: LiveLink | null = null;
   private count = 0;
@@ -65,12 +68,30 @@ export class LiveTaskList<T extends LiveLink & object> implements Iterable<T> {
     return true;
   }
 
+  /** Throws if the links are broken: each strong member's neighbours point back at it, and `count` of them run head to tail. */
+  checkLinks(): void {
+    let seen = 0;
+    let previous: LiveLink | null = null;
+    for (let node = this.head; node !== null; node = node.liveNext) {
+      if (node.livePrev !== previous) throw new Error("live-task list: a member's livePrev is not the member before it");
+      previous = node;
+      if (++seen > this.count) throw new Error(`live-task list: more members linked than its count (${this.count})`);
+    }
+    if (previous !== this.tail) throw new Error("live-task list: the tail is not the last member linked");
+    if (seen !== this.count) throw new Error(`live-task list: ${seen} members linked, count says ${this.count}`);
+  }
+
   /** Whether `item` is a member. */
   has(item: T): boolean {
     return item.livePrev !== null || this.head === item || this.weakRefOf?.has(item) === true;
   }
 
-  *[Symbol.iterator](): Iterator<T> {
+  [Symbol.iterator](): Iterator<T> {
+    return this.members();
+  }
+
+  /** The members, in creation order (weak members last). */
+  *members(): Generator<T, void, undefined> {
     // Read the next link before yielding: the consumer may remove the member.
     let node = this.head;
     while (node !== null) {

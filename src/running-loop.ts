@@ -61,3 +61,20 @@ export function setLoopRunning(loop: EventLoop, running: boolean): void {
   if (running) runningLoops.add(loop);
   else runningLoops.delete(loop);
 }
+
+/**
+ * @internal Throws if the registry disagrees with `loop` (its
+ * `checkInvariants`): a running loop is registered, a stopped one is not, and
+ * a loop whose iteration is on the stack is a running one.
+ */
+export function checkRegistryOf(loop: EventLoop, running: boolean): void {
+  if (runningLoops.has(loop) !== running) {
+    throw new RuntimeError(`running-loop registry: the loop is ${running ? "running but not registered" : "registered but not running"}`);
+  }
+  if (drainingLoop !== null && !runningLoops.has(drainingLoop)) throw new RuntimeError("running-loop registry: the iterating loop is not registered as running");
+}
+
+/** @internal Whether `loop`'s iteration is on the call stack (a step or callback of it is running). */
+export function isIterating(loop: EventLoop): boolean {
+  return drainingLoop === loop;
+}

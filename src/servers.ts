@@ -144,15 +144,15 @@ export class Server {
     if (this.serving) return;
     this.serving = true;
     const listening = this.loop.createFuture<void>();
-    this.loop.externalWaitStarted();
+    const hold = this.loop.holdTime();
     const onError = (error: Error): void => {
-      this.loop.externalWaitEnded();
+      hold.release();
       this.serving = false;
       if (!listening.done()) listening.setException(toOSError(error));
     };
     this.nodeServer.once("error", onError);
     const onListening = (): void => {
-      this.loop.externalWaitEnded();
+      hold.release();
       this.listeningDone = true;
       this.nodeServer.removeListener("error", onError);
       // After listening, an error is a failed accept (EMFILE, ENFILE, ...): it drops one client, not the server.

@@ -631,7 +631,7 @@ function resolveTls(option: StreamTlsOption | undefined): tls.ConnectionOptions 
 
 function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean): Coro<net.Socket> {
   const connected = loop.createFuture<net.Socket>();
-  loop.externalWaitStarted();
+  const hold = loop.holdTime();
   const socket = makeSocket();
   const connectEvent = secure ? "secureConnect" : "connect";
   // Each listener removes the other: at most one of them runs.
@@ -653,7 +653,7 @@ function* connect(loop: EventLoop, makeSocket: () => net.Socket, secure: boolean
     socket.destroy();
     throw error;
   } finally {
-    loop.externalWaitEnded();
+    hold.release();
   }
 }
 

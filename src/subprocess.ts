@@ -320,18 +320,12 @@ function* spawnChild(file: string, args: string[], shown: { program: string; arg
   const loop = getRunningLoop();
   const started = loop.createFuture<void>();
   // The child holds virtual time from now until it has exited and its pipes have closed.
-  loop.externalWaitStarted();
-  let holding = true;
-  const release = (): void => {
-    if (!holding) return;
-    holding = false;
-    loop.externalWaitEnded();
-  };
+  const hold = loop.holdTime();
   let child: ChildProcess;
   try {
     child = childProcessApi.spawn(file, args, { stdio: [stdin, stdout, stderr], cwd: opts.cwd, env, detached: opts.startNewSession === true });
   } catch (error) {
-    release();
+    hold.release();
     throw spawnFailed(error, shown.program, opts.cwd);
   }
   const proc = new Process(child, loop, limit);
@@ -343,10 +337,10 @@ function* spawnChild(file: string, args: string[], shown: { program: string; arg
   child.on("error", (error: Error) => {
     // After the start, 'error' only reports a failed kill(), and sendSignal() checks first.
     if (spawned) return;
-    release();
+    hold.release();
     if (!started.done() && !loop.isClosed()) started.setException(spawnFailed(error, shown.program, opts.cwd));
   });
-  child.once("close", release);
+  child.once("close", () => hold.release());
   try {
     yield* started;
   } catch (error) {

@@ -148,7 +148,11 @@ export class Task<T> extends Future<T> {
    * creation; unused when the task runs in a `boundContext`).
    */
   contextVars: VarMap;
-  // Invariant: non-null exactly while the task is suspended on a pending future.
+  // Invariant: non-null from the step that suspended on a pending future (the
+  // task then among its waiters) until the next step starts; the future may
+  // be done meanwhile, and the task is then in the ready queue, woken by it.
+  // `cancel()` relies on this: cancelling a future already done fails, and
+  // the cancellation is then thrown in at that next step instead.
   private futureWaitedOn: Future<unknown> | null = null;
   // Fields most tasks never use, allocated on first need (keeps a task small:
   // every cancellation-related field lives there).
@@ -576,6 +580,30 @@ export class Task<T> extends Future<T> {
     const controller = this.extras?.abortController;
     if (controller != null && !controller.signal.aborted) controller.abort(error);
     this.settleCancelled(error);
+  }
+
+  /**
+   * @internal Throws if one of the task's invariants is broken (the loop's
+   * `checkInvariants` calls it for each live task). `timesReady`: how often
+   * the task sits in the ready queue, or `null` when unknown (a step runs).
+   */
+  checkInvariants(timesReady: number | null): void {
+    const fail = (what: string): never => {
+      throw new RuntimeError(`broken task invariant: ${this.getName()} ${what}`);
+    };
+    const waitedOn = this.futureWaitedOn;
+    const suspended = waitedOn !== null && waitedOn.state === "pending";
+    if (waitedOn !== null && this.state !== "pending") fail("is done but still waits on a future");
+    if (suspended && !waitedOn.getWaiters().includes(this)) fail("waits on a pending future that will not wake it");
+    const extras = this.extras;
+    if (extras !== null) {
+      if (extras.mustCancel && extras.cancelRequests === 0) fail("must throw a cancellation nobody requested");
+      if ((extras.heldCancels?.length ?? 0) > extras.cancelRequests) fail("holds back more cancellations than were requested");
+    }
+    if (timesReady === null || this.state !== "pending") return;
+    if (timesReady > 1) fail(`is in the ready queue ${timesReady} times`);
+    if (timesReady === 1 && suspended) fail("is ready and suspended on a pending future at once");
+    if (timesReady === 0 && !suspended) fail("is neither ready nor suspended on a pending future: nothing will run it again");
   }
 
   protected override reportName(): string {

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { inspect } from "node:util";
 import { createServer, connect, type AddressInfo } from "node:net";
 import {
+  CancelledError,
   EventLoop,
   RuntimeError,
   VirtualClock,
@@ -17,6 +18,8 @@ import {
   type Future,
 } from "../src/index.js";
 import { runCapturing, runVirtual } from "./support.js";
+import { forceInvariantChecks } from "../src/events.js";
+import { setLoopRunning } from "../src/running-loop.js";
 
 test("callSoon callbacks run in FIFO order with their arguments", async () => {
   const calls = await runVirtual(function* () {
@@ -779,4 +782,154 @@ test("on the virtual clock a deadline within 1e-9 s is due even while the loop i
   } finally {
     loop.close();
   }
+});
+
+// --- invariants that check themselves ------------------------------------------
+
+test("checkInvariants reports a cancelled-timer count that disagrees with the heap", () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  loop.callLater(1, () => undefined).cancel();
+  loop.checkInvariants();
+  (loop as unknown as { cancelledTimerCount: number }).cancelledTimerCount = 0;
+  assert.throws(() => loop.checkInvariants(), /broken event loop invariant: cancelledTimerCount is 0, the heap holds 1 cancelled timers/);
+  (loop as unknown as { cancelledTimerCount: number }).cancelledTimerCount = 1;
+  loop.close();
+});
+
+test("checkInvariants reports a timer heap out of deadline order", () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const early = loop.callLater(1, () => undefined);
+  loop.callLater(2, () => undefined);
+  early.deadline = 3;
+  assert.throws(() => loop.checkInvariants(), /the timer heap is out of \(deadline, sequence\) order/);
+  early.deadline = 1;
+  loop.close();
+});
+
+test("checkInvariants reports a task queued twice in the ready queue", () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const task = loop.createTask(sleep(1));
+  loop.checkInvariants();
+  loop.pushReady(task);
+  assert.throws(() => loop.checkInvariants(), /is in the ready queue 2 times/);
+  loop.close();
+});
+
+test("checkInvariants reports a running loop missing from the running-loop registry", async () => {
+  const message = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    setLoopRunning(loop, false);
+    try {
+      loop.checkInvariants();
+      return "no error";
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      setLoopRunning(loop, true);
+    }
+  });
+  assert.match(message, /running-loop registry: the loop is running but not registered/);
+});
+
+test("a debug-mode loop stops its run with the first invariant an iteration broke", async () => {
+  const loop = new EventLoop({ clock: "virtual", debug: true });
+  loop.callSoon(() => {
+    (loop as unknown as { timeHolds: number }).timeHolds = -1;
+  });
+  await assert.rejects(loop.runUntilComplete(sleep(1)), /broken event loop invariant: timeHolds is -1/);
+  (loop as unknown as { timeHolds: number }).timeHolds = 0;
+  loop.close();
+});
+
+test("a loop outside debug mode and the test suite never checks its invariants", async () => {
+  forceInvariantChecks(false);
+  try {
+    const loop = new EventLoop({ clock: "virtual", debug: false });
+    loop.callSoon(() => {
+      (loop as unknown as { timeHolds: number }).timeHolds = -1;
+    });
+    await loop.runUntilComplete(sleep(1));
+    (loop as unknown as { timeHolds: number }).timeHolds = 0;
+    loop.close();
+  } finally {
+    forceInvariantChecks(true);
+  }
+});
+
+test("closing a loop leaves none of its timers marked as in its heap", () => {
+  const loop = new EventLoop({ clock: "virtual", debug: false });
+  const kept = loop.callLater(1, () => undefined);
+  loop.callLater(2, () => undefined).cancel();
+  loop.close();
+  assert.equal(kept.inHeap, false);
+  kept.cancel();
+  loop.checkInvariants();
+});
+
+test("a turn that leaves a timer with nothing armed to wake the loop stops the run", async () => {
+  const loop = new EventLoop({ clock: "real", debug: true });
+  const waitForNextTimer = (loop as unknown as { waitForNextTimer: () => void }).waitForNextTimer;
+  (loop as unknown as { waitForNextTimer: () => void }).waitForNextTimer = () => undefined;
+  await assert.rejects(loop.runUntilComplete(sleep(0.001)), /nothing is armed to wake the loop for the timer due at/);
+  (loop as unknown as { waitForNextTimer: () => void }).waitForNextTimer = waitForNextTimer;
+  loop.close();
+});
+
+// --- holding virtual time for real work --------------------------------------------
+
+test("a time hold keeps virtual time still until it is released, and a second release does nothing", async () => {
+  const [held, after] = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const hold = loop.holdTime();
+    let held = -1;
+    // Two host turns: long enough for an idle loop to have jumped, far below the autojump threshold.
+    setImmediate(() =>
+      setImmediate(() => {
+        held = loop.time();
+        hold.release();
+        hold.release();
+      }),
+    );
+    yield* sleep(10);
+    loop.checkInvariants();
+    return [held, loop.time()];
+  });
+  assert.equal(held, 0);
+  assert.equal(after, 10);
+});
+
+test("holdTimeFor settles the future with the promise's value", async () => {
+  const value = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const future = loop.createFuture<number>();
+    loop.holdTimeFor(Promise.resolve(5), future);
+    return yield* future;
+  });
+  assert.equal(value, 5);
+});
+
+test("holdTimeFor cancels the future when the promise rejects with a CancelledError", async () => {
+  const cancelled = await runVirtual(function* () {
+    const loop = getRunningLoop();
+    const future = loop.createFuture<number>();
+    loop.holdTimeFor(Promise.reject(new CancelledError("from the promise")), future);
+    try {
+      yield* future;
+      return false;
+    } catch (error) {
+      return error instanceof CancelledError && future.cancelled();
+    }
+  });
+  assert.equal(cancelled, true);
+});
+
+test("holdTimeFor leaves a future alone once its loop has closed", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<number>();
+  let settle!: (value: number) => void;
+  loop.holdTimeFor(new Promise<number>((resolve) => (settle = resolve)), future);
+  loop.close();
+  settle(3);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(future.done(), false);
 });

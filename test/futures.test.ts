@@ -506,3 +506,39 @@ test(
     assert.equal(ours().length, 1);
   },
 );
+
+// --- the closed-loop rule --------------------------------------------------------
+
+test("a native await of a future settled after its loop closed resolves with its outcome", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<number>();
+  // then() now, while the future is pending (Promise.resolve would call it a microtask later).
+  const awaited = future.then((value) => value);
+  loop.close();
+  future.setResult(7);
+  assert.equal(await awaited, 7);
+});
+
+test("a native await of a future failed after its loop closed rejects with its exception", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<number>();
+  const awaited = future.then(
+    () => "fulfilled",
+    (error: unknown) => (error as Error).message,
+  );
+  loop.close();
+  future.setException(new Error("late failure"));
+  assert.equal(await awaited, "late failure");
+});
+
+test("settling a future after its loop closed drops its done-callbacks instead of throwing", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<number>();
+  const calls: number[] = [];
+  future.addDoneCallback((done) => calls.push(done.result()));
+  loop.close();
+  future.setResult(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(calls, []);
+  assert.equal(future.result(), 1);
+});

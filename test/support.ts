@@ -4,6 +4,12 @@
  */
 import { CancelledError, sleep, type Coro, type ExceptionContext, type Task } from "../src/index.js";
 import { failureOf, runTestBody } from "../src/testing/harness.js";
+import { forceInvariantChecks } from "../src/events.js";
+
+// Every loop a test file using these helpers makes checks the scheduler's
+// invariants after each iteration (as debug mode does): a broken one fails
+// the run that broke it. `CHECK_INVARIANTS=0` turns it off to compare timings.
+forceInvariantChecks(testEnv("CHECK_INVARIANTS") !== "0");
 
 /** An environment variable of the test run; `undefined` on a host without an environment (a browser). */
 export function testEnv(name: string): string | undefined {

@@ -981,3 +981,45 @@ test("a loop's instrument is told of an eager task before its first step", async
   });
   assert.deepEqual(seen, ["created:eager", "started:eager", "ended:eager", "done:eager"]);
 });
+
+test("checkInvariants reports a task suspended on a future that will not wake it", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<void>();
+  const task = loop.createTask(waitsOn(future));
+  await loop.runUntilComplete(sleep(0));
+  task.checkInvariants(0);
+  loop.checkInvariants();
+  const stored = future as unknown as { callbacks: unknown };
+  const waiters = stored.callbacks;
+  stored.callbacks = null;
+  assert.throws(() => loop.checkInvariants(), /broken task invariant: Task-\d+ waits on a pending future that will not wake it/);
+  stored.callbacks = waiters;
+  loop.close();
+});
+
+test("checkInvariants reports a pending task that is neither ready nor waiting", () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const task = loop.createTask(returns(1));
+  assert.throws(() => task.checkInvariants(0), /is neither ready nor suspended on a pending future: nothing will run it again/);
+  task.checkInvariants(1);
+  loop.close();
+});
+
+test("a task cancelled after the future it waits on completed is cancelled at its next step", async () => {
+  const cancelled = await runVirtual(function* () {
+    const future = getRunningLoop().createFuture<number>();
+    const task = createTask(waitsOn(future));
+    yield* sleep(0);
+    future.setResult(1);
+    // The task still records the future it waited on, done now: cancel() cannot cancel
+    // the future and throws the CancelledError in at the task's next step instead.
+    task.cancel();
+    try {
+      yield* task;
+      return false;
+    } catch (error) {
+      return error instanceof CancelledError;
+    }
+  });
+  assert.equal(cancelled, true);
+});

@@ -713,6 +713,6 @@ export class DistributedExecutor implements Executor {
 
 /** Keeps the loop waiting on the job while its future is pending. */
 function trackOnLoop(loop: EventLoop, future: ExecutorFuture<unknown>): void {
-  loop.externalWaitStarted();
-  future.addDoneCallback(() => loop.externalWaitEnded());
+  const hold = loop.holdTime();
+  future.addDoneCallback(() => hold.release());
 }

@@ -158,7 +158,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
   control.on("error", () => undefined);
   log(`worker ${process.pid} connecting to ${options.queue}@${where} (at most ${connectionTimeout} s)`);
   let state: "ready" | "stopped";
-  loop.externalWaitStarted();
+  const connecting = loop.holdTime();
   try {
     state = yield* fromPromise(awaitRedis(control, where, connection.db, connectionTimeout * 1000, stopped));
   } catch (error) {
@@ -166,7 +166,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     control.disconnect();
     throw error;
   } finally {
-    loop.externalWaitEnded();
+    connecting.release();
   }
   if (state === "stopped") {
     closing = true;
@@ -300,7 +300,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
       : null;
   progress?.unref();
 
-  loop.externalWaitStarted();
+  const hold = loop.holdTime();
   try {
     yield* fromPromise(subscriber.subscribe(channel));
     void worker.run().catch(() => undefined);
@@ -309,7 +309,7 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     if (options.stop !== undefined) yield* options.stop;
     else yield* new Future<void>(loop);
   } finally {
-    loop.externalWaitEnded();
+    hold.release();
     if (progress !== null) clearInterval(progress);
     // Drain: BullMQ's close waits for the running jobs and takes no new ones.
     yield* fromPromise(worker.close());

@@ -15,10 +15,10 @@ import { lazyBuiltin } from "../host.js";
 import { inspectCustom } from "../repr.js";
 import type { Coro } from "../coroutines.js";
 import { Deque } from "../deque.js";
-import { BrokenExecutorError, type CancelledError, RuntimeError } from "../errors.js";
+import { BrokenExecutorError, RuntimeError } from "../errors.js";
 import { type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
 import { getRunningLoop } from "../running-loop.js";
-import { Future, type DoneCallback } from "../futures.js";
+import { Future } from "../futures.js";
 import { toFunctionRef } from "./function-ref.js";
 import { ShutdownFuture } from "./shutdown-future.js";
 import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
@@ -158,8 +158,6 @@ interface PoolWorker {
   retiring: boolean;
 }
 
-type NativeWaiter = () => void;
-
 /**
  * The future `submit` returns: cancelling it removes a queued job or stops a
  * running one.
@@ -170,12 +168,10 @@ type NativeWaiter = () => void;
  * (`shutdown({ cancelFutures: true })`) or someone cancels it. Native code
  * that `await`s it then gets that outcome directly, since the closed loop
  * cannot run callbacks any more; tasks of the closed loop stay suspended, as
- * every task of a closed loop does.
+ * every task of a closed loop does (`Future`'s closed-loop rule).
  */
 export class ExecutorFuture<T> extends Future<T> {
   /** @internal */ onCancel: (() => void) | null = null;
-  // Native `await`s, delivered through the loop while it is open, directly once it has closed.
-  private nativeWaiters: NativeWaiter[] | null = null;
 
   override cancel(message?: unknown): boolean {
     const cancelled = super.cancel(message);
@@ -185,64 +181,6 @@ export class ExecutorFuture<T> extends Future<T> {
       onCancel?.();
     }
     return cancelled;
-  }
-
-  override then<R1 = T, R2 = never>(
-    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    const promise = new Promise<T>((resolve, reject) => {
-      const deliver = (): void => {
-        try {
-          resolve(this.result());
-        } catch (error) {
-          reject(error);
-        }
-      };
-      if (!this.done()) (this.nativeWaiters ??= []).push(deliver);
-      // A loop that is not running (closed, or never started) cannot run the callback; a running loop is never closed.
-      else if (!this.loop.isRunning()) deliver();
-      else this.loop.callSoon(deliver);
-    });
-    return promise.then(onFulfilled, onRejected);
-  }
-
-  /** @internal */
-  override settleResult(value: T): void {
-    this.beforeSettle();
-    super.settleResult(value);
-    this.afterSettle();
-  }
-
-  /** @internal */
-  override settleException(error: unknown, sourceTraceback?: string): void {
-    this.beforeSettle();
-    super.settleException(error, sourceTraceback);
-    this.afterSettle();
-  }
-
-  /** @internal */
-  override settleCancelled(error: CancelledError): void {
-    this.beforeSettle();
-    super.settleCancelled(error);
-    this.afterSettle();
-  }
-
-  private beforeSettle(): void {
-    if (!this.loop.isClosed()) return;
-    // A closed loop cannot schedule the waiting tasks and callbacks: drop them.
-    for (const waiter of this.getWaiters()) this.removeDoneCallback(waiter as DoneCallback<T>);
-  }
-
-  private afterSettle(): void {
-    const waiters = this.nativeWaiters;
-    this.nativeWaiters = null;
-    if (waiters === null) return;
-    const closed = this.loop.isClosed();
-    for (const deliver of waiters) {
-      if (closed) deliver();
-      else this.loop.callSoon(deliver);
-    }
   }
 }
 
@@ -410,8 +348,8 @@ export abstract class PoolExecutor implements Executor {
       future.setException(describeCloneFailure(payload, error));
       return future as unknown as Future<R>;
     }
-    loop.externalWaitStarted();
-    future.addDoneCallback(() => loop.externalWaitEnded());
+    const hold = loop.holdTime();
+    future.addDoneCallback(() => hold.release());
     future.onCancel = () => {
       const worker = job.worker;
       if (worker === null) this.queue.remove(job);

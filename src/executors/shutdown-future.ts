@@ -21,21 +21,10 @@ export class ShutdownFuture extends Future<void> {
 
   /** @internal Use `pool.shutdown()`. */
   constructor(completion: Promise<void>) {
-    const running = getRunningLoopOrNull();
-    const loop = running ?? (detachedLoop ??= new EventLoop({ clock: "real", debug: false }));
+    const loop = getRunningLoopOrNull() ?? (detachedLoop ??= new EventLoop({ clock: "real", debug: false }));
     super(loop);
     this.completion = completion;
-    if (running !== null) running.externalWaitStarted();
-    completion.then(
-      () => {
-        if (running !== null) running.externalWaitEnded();
-        if (!this.done() && !loop.isClosed()) this.setResult(undefined);
-      },
-      (error: unknown) => {
-        if (running !== null) running.externalWaitEnded();
-        if (!this.done() && !loop.isClosed()) this.setException(error);
-      },
-    );
+    loop.holdTimeFor(completion, this);
   }
 
   /** Settles with the shutdown, whether or not a loop is running (rejects with `CancelledError` if this future was cancelled). */
