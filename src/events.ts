@@ -40,9 +40,9 @@ import { Future, reportUnretrieved } from "./futures.js";
 import { Handle, runStep, TimerHandle, type Runnable, type Timer } from "./handles.js";
 import { TimerHeap } from "./heap.js";
 import { LiveTaskList } from "./live-tasks.js";
-import { makeTask, Task } from "./tasks.js";
+import { makeTask, Task, type TaskFactory, type TaskOptions } from "./tasks.js";
+import type { Executor, ExecutorFunction } from "./executor.js";
 import { checkRegistryOf, enterIteration, isInsideLoopIteration, isIterating, leaveIteration, setLoopRunning } from "./running-loop.js";
-import type { Context } from "./contextvars.js";
 import { numberArg } from "./arguments.js";
 
 /** What the loop's exception handler receives (Python's context dict). */
@@ -59,39 +59,6 @@ export interface ExceptionContext {
 
 /** A custom exception handler: `loop.setExceptionHandler((loop, context) => ...)`. */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
-
-// Type-only: carries a FunctionRef's function type; no such property exists at run time.
-declare const functionType: unique symbol;
-
-/**
- * A reference to an exported function a worker imports: `{ module, name }`.
- * Made with `functionRef<F>(module, name)`, it carries the function's type
- * `F`, so `pool.submit(ref, ...args)` checks the arguments and types the
- * result. A plain `{ module, name }` object is a `FunctionRef` of unknown type.
- *
- * @typeParam F - the exported function's type (`typeof exportedFunction`).
- */
-export interface FunctionRef<F extends (...args: never[]) => unknown = (...args: never[]) => unknown> {
-  /** The module's path (relative to the working directory), file URL or specifier. */
-  readonly module: string | URL;
-  /** The export's name. */
-  readonly name: string;
-  /** @internal Type-only: the function's type. */
-  readonly [functionType]?: F;
-}
-
-/** A function an executor can run: self-contained source, or a module export (`FunctionRef`). */
-export type ExecutorFunction<A extends unknown[] = never[], R = unknown> =
-  | ((...args: A) => R | PromiseLike<R>)
-  | FunctionRef<(...args: A) => R | PromiseLike<R>>;
-
-/** The part of an executor the loop uses (`runInExecutor`, default executor shutdown). */
-export interface Executor {
-  /** Starts `fn(...args)`; a future of its result. */
-  submit<R>(fn: ExecutorFunction<never[], R>, ...args: unknown[]): Future<R>;
-  /** Stops accepting work; settles once the executor has shut down. */
-  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): PromiseLike<void>;
-}
 
 /**
  * Internal (not exported by the package): Hooks for debug tooling (await graph, trace, debug-mode checks).
@@ -149,23 +116,6 @@ export interface EventLoopOptions {
    */
   autojumpThreshold?: number;
 }
-
-/** Options of `createTask` (Python's `create_task` keywords). */
-export interface TaskOptions {
-  /** The task's name (default `Task-N`). */
-  name?: string;
-  /** Run the task in this context itself rather than a copy of the current one (its `set`s land there). */
-  context?: Context;
-  /** Run the first step inside `createTask` (Python 3.14's `eager_start`). */
-  eagerStart?: boolean;
-}
-
-/**
- * A task factory (Python's `loop.set_task_factory`): makes the task for
- * `loop.createTask(coro, options)`; it should return `new Task(coro, { ...options, loop })`
- * or a subclass's instance.
- */
-export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOptions) => Task<T>;
 
 let defaultExecutorFactory: (() => Executor) | null = null;
 

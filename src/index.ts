@@ -46,7 +46,9 @@ export type { Coro, Awaitable, AwaitedOf } from "./coroutines.js";
 
 // Running
 export { run, Runner, type RunOptions, type RunnerOptions } from "./runners.js";
-export { EventLoop, type EventLoopOptions, type ExceptionContext, type ExceptionHandler, type Executor, type ExecutorFunction, type TaskOptions, type TaskFactory } from "./events.js";
+export { EventLoop, type EventLoopOptions, type ExceptionContext, type ExceptionHandler } from "./events.js";
+export { type Executor, type ExecutorFunction } from "./executor.js";
+export { type TaskOptions, type TaskFactory } from "./tasks.js";
 export { getRunningLoop, getEventLoop } from "./running-loop.js";
 export { Handle, TimerHandle } from "./handles.js";
 export { RealClock, VirtualClock, type Clock, type ClockOption } from "./clocks.js";
@@ -87,7 +89,7 @@ export { ThreadPoolExecutor, ProcessPoolExecutor, ExecutorFuture, toThread, type
 
 // Types that follow the runtime (issue 14): typed function references, the shutdown future
 export { functionRef, ShutdownFuture } from "./executors/index.js";
-export type { FunctionRef } from "./events.js";
+export type { FunctionRef } from "./executor.js";
 
 // Testing and debugging
 export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphNode, type CallGraphKind, type CallGraphOutput } from "./debug/graph.js";

@@ -12,7 +12,8 @@
 import { formatValue, inspectCustom } from "./repr.js";
 import type { Awaitable, Coro } from "./coroutines.js";
 import { CancelledError, ExceptionGroup, RuntimeError } from "./errors.js";
-import { type EventLoop, type TaskOptions } from "./events.js";
+import { type EventLoop } from "./events.js";
+import { type TaskOptions } from "./tasks.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
 import { ChildWatcher } from "./handles.js";

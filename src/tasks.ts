@@ -21,7 +21,7 @@ import { describeValue, generatorPrototype, isCoroutine, isNativeGenerator, isTh
 import { CancelledError, RuntimeError } from "./errors.js";
 import { captureAsyncScope, setRunningTaskScopeAdopter, storelessAsyncScope, storesInUse, type AsyncScope } from "./async-scope.js";
 import { Context, currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
-import type { EventLoop, TaskFactory, TaskOptions } from "./events.js";
+import type { EventLoop } from "./events.js";
 import { getRunningLoop, getRunningLoopOrNull } from "./running-loop.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
 import { runStep } from "./handles.js";
@@ -129,6 +129,23 @@ function shieldedFrom(scopes: readonly CancelScopeFrame[], depth: number): boole
   for (let i = depth; i < scopes.length; i++) if (scopes[i]!.shield) return true;
   return false;
 }
+
+/** Options of `createTask` (Python's `create_task` keywords). */
+export interface TaskOptions {
+  /** The task's name (default `Task-N`). */
+  name?: string;
+  /** Run the task in this context itself rather than a copy of the current one (its `set`s land there). */
+  context?: Context;
+  /** Run the first step inside `createTask` (Python 3.14's `eager_start`). */
+  eagerStart?: boolean;
+}
+
+/**
+ * A task factory (Python's `loop.set_task_factory`): makes the task for
+ * `loop.createTask(coro, options)`; it should return `new Task(coro, { ...options, loop })`
+ * or a subclass's instance.
+ */
+export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOptions) => Task<T>;
 
 /**
  * A coroutine scheduled on the loop. A Task is a Future of the coroutine's

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "../src/executors/protocol.js";
+import type { FromWorker, RemoteError, ToWorker, WireFunction } from "../src/executors/protocol.js";
 import { serve, toRemoteError } from "../src/executors/worker-runtime.js";
 
 const jobs = new URL("./fixtures/jobs.ts", import.meta.url).href;
@@ -38,11 +38,11 @@ function worker(refuse: (message: FromWorker) => boolean = () => false) {
   };
 }
 
-function source(fn: string, name = ""): FunctionRef {
+function source(fn: string, name = ""): WireFunction {
   return { kind: "source", source: fn, name };
 }
 
-async function runJob(fn: FunctionRef, args: unknown[] = [], refuse?: (message: FromWorker) => boolean): Promise<FromWorker> {
+async function runJob(fn: WireFunction, args: unknown[] = [], refuse?: (message: FromWorker) => boolean): Promise<FromWorker> {
   const w = worker(refuse);
   w.send({ type: "init", initializer: null, initargs: [] });
   assert.deepEqual(await w.nth(1), { type: "ready" });
@@ -50,7 +50,7 @@ async function runJob(fn: FunctionRef, args: unknown[] = [], refuse?: (message: 
   return w.nth(2);
 }
 
-async function jobError(fn: FunctionRef, args: unknown[] = []): Promise<RemoteError> {
+async function jobError(fn: WireFunction, args: unknown[] = []): Promise<RemoteError> {
   const reply = await runJob(fn, args);
   assert.ok(reply.type === "done" && !reply.ok, `expected a failed job, got ${JSON.stringify(reply)}`);
   return reply.error;

@@ -94,16 +94,7 @@ export function toRemoteError(error: unknown): RemoteError {
   return { name: "Error", message: `non-error thrown: ${String(error)}`, stack: undefined };
 }
 
-/** An `Error` rebuilt from its data, with the remote name and stack. */
-export function fromRemoteError(remote: RemoteError): Error {
-  const error = new Error(remote.message);
-  Object.defineProperty(error, "name", { value: remote.name, configurable: true, writable: true });
-  if (remote.stack !== undefined) error.stack = remote.stack;
-  if (remote.fields !== undefined) {
-    for (const [key, value] of Object.entries(remote.fields)) Object.defineProperty(error, key, { value, configurable: true, writable: true, enumerable: true });
-  }
-  return error;
-}
+export { fromRemoteError } from "../executors/protocol.js";
 
 /** BullMQ's default key prefix. */
 export const DEFAULT_PREFIX = "bull";

@@ -20,8 +20,8 @@ import type * as nodeModule from "node:module";
 import type * as acorn from "acorn";
 import type * as eslintScope from "eslint-scope";
 import { lazyBuiltin } from "../host.js";
-import type { ExecutorFunction, FunctionRef } from "../events.js";
-import type { FunctionRef as WireFunction } from "./protocol.js";
+import type { ExecutorFunction, FunctionRef } from "../executor.js";
+import type { WireFunction } from "./protocol.js";
 
 const pathApi = lazyBuiltin<typeof path>("node:path", "Function references");
 const urlApi = lazyBuiltin<typeof url>("node:url", "Function references");

@@ -4,7 +4,8 @@
  * Importing this module installs the default executor factory.
  */
 import type { Coro } from "../coroutines.js";
-import { setDefaultExecutorFactory, type ExecutorFunction } from "../events.js";
+import { setDefaultExecutorFactory } from "../events.js";
+import { type ExecutorFunction } from "../executor.js";
 import { getRunningLoop } from "../running-loop.js";
 import { ThreadPoolExecutor } from "./thread-pool.js";
 
@@ -12,7 +13,7 @@ export { ProcessPoolExecutor } from "./process-pool.js";
 export { ExecutorFuture, type ExecutorOptions, type MapOptions } from "./pool.js";
 export { functionRef } from "./function-ref.js";
 export { ShutdownFuture } from "./shutdown-future.js";
-export type { FunctionRef, ExecutorFunction } from "../events.js";
+export type { FunctionRef, ExecutorFunction } from "../executor.js";
 export { ThreadPoolExecutor };
 
 setDefaultExecutorFactory(() => new ThreadPoolExecutor());

@@ -16,12 +16,13 @@ import { inspectCustom } from "../repr.js";
 import type { Coro } from "../coroutines.js";
 import { Deque } from "../deque.js";
 import { BrokenExecutorError, RuntimeError } from "../errors.js";
-import { type EventLoop, type Executor, type ExecutorFunction } from "../events.js";
+import { type EventLoop } from "../events.js";
+import { type Executor, type ExecutorFunction } from "../executor.js";
 import { getRunningLoop } from "../running-loop.js";
 import { Future } from "../futures.js";
 import { toFunctionRef } from "./function-ref.js";
 import { ShutdownFuture } from "./shutdown-future.js";
-import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
+import { fromRemoteError, type FromWorker, type ToWorker, type WireFunction } from "./protocol.js";
 import { integerArg } from "../arguments.js";
 import { aiterSymbol, type AsyncIterableSource, type AsyncSource } from "../iteration.js";
 
@@ -142,7 +143,7 @@ export interface WorkerEvents {
 
 interface Job {
   id: number;
-  fn: FunctionRef;
+  fn: WireFunction;
   message: ToWorker;
   future: ExecutorFuture<unknown>;
   worker: PoolWorker | null;
@@ -184,15 +185,6 @@ export class ExecutorFuture<T> extends Future<T> {
   }
 }
 
-function rebuildError(remote: RemoteError): Error {
-  const error = new Error(remote.message);
-  Object.defineProperty(error, "name", { value: remote.name, configurable: true, writable: true });
-  if (remote.stack !== undefined) error.stack = remote.stack;
-  if (remote.fields !== undefined) {
-    for (const [key, value] of Object.entries(remote.fields)) Object.defineProperty(error, key, { value, configurable: true, writable: true, enumerable: true });
-  }
-  return error;
-}
 
 function describeCloneFailure(args: readonly unknown[], error: unknown): TypeError {
   const detail = String((error as Error).message ?? error);
@@ -209,7 +201,7 @@ function describeCloneFailure(args: readonly unknown[], error: unknown): TypeErr
 export abstract class PoolExecutor implements Executor {
   /** The most workers this pool runs at once. */
   readonly maxWorkers: number;
-  private readonly initializer: FunctionRef | null;
+  private readonly initializer: WireFunction | null;
   private readonly initargs: unknown[];
   private readonly maxTasksPerChild: number | null;
   private readonly queue = new Deque<Job>();
@@ -336,7 +328,7 @@ export abstract class PoolExecutor implements Executor {
 
   // ---------------------------------------------------------------- internals
 
-  private enqueue<R>(ref: FunctionRef, message: ToWorker, payload: readonly unknown[]): Future<R> {
+  private enqueue<R>(ref: WireFunction, message: ToWorker, payload: readonly unknown[]): Future<R> {
     if (this.brokenError !== null) throw this.brokenPool(this.brokenError.message);
     if (this.shutdownStarted) throw new RuntimeError("cannot schedule new futures after shutdown");
     const loop = getRunningLoop();
@@ -415,7 +407,7 @@ export abstract class PoolExecutor implements Executor {
     job.worker = null;
     worker.tasksRun++;
     if (message.ok) this.settle(job, message.value, true);
-    else this.settle(job, rebuildError(message.error), false);
+    else this.settle(job, fromRemoteError(message.error), false);
     if (this.maxTasksPerChild !== null && worker.tasksRun >= this.maxTasksPerChild) this.retire(worker);
     else worker.handle.setActive(false);
     this.dispatch();

@@ -2,7 +2,7 @@
  * What runs inside a worker (thread or child process): load functions from
  * their references, run jobs, report results and errors as data.
  */
-import type { FromWorker, FunctionRef, RemoteError, ToWorker } from "./protocol.js";
+import type { FromWorker, RemoteError, ToWorker, WireFunction } from "./protocol.js";
 
 type Callable = (...args: unknown[]) => unknown;
 const cache = new Map<string, Callable>();
@@ -10,7 +10,7 @@ const cache = new Map<string, Callable>();
 // esbuild's keepNames helper (tsx wraps nested named functions in it); see function-ref.ts.
 const nameHelper = (target: unknown, value: string): unknown => Object.defineProperty(target, "name", { value, configurable: true });
 
-function compile(ref: Extract<FunctionRef, { kind: "source" }>): Callable {
+function compile(ref: Extract<WireFunction, { kind: "source" }>): Callable {
   // No outer scope: a function that closed over variables meets a ReferenceError when it runs.
   const attempts = [`return (${ref.source});`, `return ({ ${ref.source} })[${JSON.stringify(ref.name)}];`];
   let lastError: unknown;
@@ -25,7 +25,7 @@ function compile(ref: Extract<FunctionRef, { kind: "source" }>): Callable {
   throw new TypeError(`the function's source could not be compiled in the worker: ${safeString(lastError)}`);
 }
 
-async function load(ref: FunctionRef): Promise<Callable> {
+async function load(ref: WireFunction): Promise<Callable> {
   const key = ref.kind === "source" ? `s:${ref.source}` : `m:${ref.url}#${ref.name}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
@@ -73,7 +73,7 @@ function cloneable(value: unknown): unknown {
  * stack as strings, every other own enumerable field cloneable or as its
  * `String()`. Reading the error never throws (getters may).
  */
-export function toRemoteError(error: unknown, ref: FunctionRef | null): RemoteError {
+export function toRemoteError(error: unknown, ref: WireFunction | null): RemoteError {
   try {
     return describeError(error, ref);
   } catch {
@@ -82,7 +82,7 @@ export function toRemoteError(error: unknown, ref: FunctionRef | null): RemoteEr
   }
 }
 
-function describeError(error: unknown, ref: FunctionRef | null): RemoteError {
+function describeError(error: unknown, ref: WireFunction | null): RemoteError {
   if (error instanceof ReferenceError && ref?.kind === "source") {
     const message = safeString(safeGet(error, "message", ""));
     const variable = /^(\S+) is not defined/.exec(message)?.[1];
