@@ -118,7 +118,10 @@ function matcherOf(match: ExceptionMatch): (error: Error) => boolean {
 export class ExceptionGroup extends AggregateError {
   constructor(message: string, exceptions: Error[]) {
     super(exceptions, message);
-    Object.defineProperty(this, "name", { value: new.target.name, configurable: true, writable: true });
+    // Our own name is on the prototype (below): a bundler may rename a class
+    // that refers to itself (esbuild makes it `_ExceptionGroup`). A subclass
+    // is named after itself, as Python names `class MyGroup(ExceptionGroup)`.
+    if (new.target !== ExceptionGroup) Object.defineProperty(this, "name", { value: new.target.name, configurable: true, writable: true });
     // AggregateError copies its iterable; make both names refer to one array.
     this.errors = exceptions;
   }
@@ -183,6 +186,7 @@ export class ExceptionGroup extends AggregateError {
     return derived;
   }
 }
+Object.defineProperty(ExceptionGroup.prototype, "name", { value: "ExceptionGroup", configurable: true, writable: true });
 
 /** An executor can no longer run work (Python's `concurrent.futures.BrokenExecutor`). */
 export class BrokenExecutorError extends NamedError {}

@@ -220,7 +220,11 @@ describe("DistributedExecutor recovery", { skip: redisSkip }, () => {
         yield* until(() => worker.errorOutput().includes("draining"), 10, "the worker to drain");
         const signalled = Date.now();
         worker.child.kill("SIGTERM");
-        yield* fromPromise(worker.exit);
+        try {
+          yield* until(() => worker.child.exitCode !== null || worker.child.signalCode !== null, 15, "the worker to exit after a second SIGTERM");
+        } catch (error) {
+          throw new Error(`${(error as Error).message}; its stderr: ${worker.errorOutput()}`);
+        }
         job.cancel(); // the job is the test's to drop: its worker is gone
         return (Date.now() - signalled) / 1000;
       });

@@ -300,6 +300,29 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
       : null;
   progress?.unref();
 
+  // Drain: BullMQ's close waits for the running jobs and takes no new ones.
+  // Cancelled (a second signal), before or during the drain: stop the running
+  // jobs' processes instead of waiting for them; BullMQ runs those jobs again
+  // on another worker. Returns a cancellation that arrived during the drain.
+  function* stopServing(force: boolean): Coro<CancelledError | null> {
+    let cancellation: CancelledError | null = null;
+    if (!force) {
+      try {
+        yield* fromPromise(worker.close());
+        yield* fromPromise(pool.shutdown({ wait: true }));
+        return null;
+      } catch (error) {
+        if (!(error instanceof CancelledError)) throw error;
+        cancellation = error;
+      }
+    }
+    pool.terminateWorkers();
+    yield* fromPromise(worker.close(true));
+    yield* fromPromise(pool.shutdown({ wait: true }));
+    return cancellation;
+  }
+
+  let cancelled = false;
   const hold = loop.holdTime();
   try {
     yield* fromPromise(subscriber.subscribe(channel));
@@ -308,14 +331,17 @@ export function* serveJobs(options: WorkerOptions): Coro<WorkerSummary> {
     log(`worker ${process.pid} serving ${options.queue}@${where}: concurrency ${concurrency}, ${processes} processes, modules ${served.map((m) => m.url).join(", ")}`);
     if (options.stop !== undefined) yield* options.stop;
     else yield* new Future<void>(loop);
+  } catch (error) {
+    if (error instanceof CancelledError) cancelled = true;
+    throw error;
   } finally {
     hold.release();
     if (progress !== null) clearInterval(progress);
-    // Drain: BullMQ's close waits for the running jobs and takes no new ones.
-    yield* fromPromise(worker.close());
-    yield* fromPromise(pool.shutdown({ wait: true }));
+    const drainCancellation = yield* stopServing(cancelled);
     closing = true;
     yield* fromPromise(Promise.allSettled([control.quit(), subscriber.quit()]));
+    // eslint-disable-next-line no-unsafe-finally -- a cancellation that arrived during the drain goes on after the cleanup
+    if (drainCancellation !== null) throw drainCancellation;
   }
   return { completed: counts.completed, failed: counts.failed };
 }
