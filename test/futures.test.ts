@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inspect } from "node:util";
 import { CancelledError, EventLoop, Future, InvalidStateError, createTask, ensureFuture, getRunningLoop, sleep, type Coro, type ExceptionContext } from "../src/index.js";
-import { collectGarbage, runCapturing, runVirtual, testHost } from "./support.js";
+import { collectGarbage, hostTurn, runCapturing, runVirtual, testHost } from "./support.js";
 
 function* withFuture<T>(body: (future: Future<number>) => Coro<T>): Coro<T> {
   return yield* body(getRunningLoop().createFuture<number>());
@@ -538,7 +538,7 @@ test("settling a future after its loop closed drops its done-callbacks instead o
   future.addDoneCallback((done) => calls.push(done.result()));
   loop.close();
   future.setResult(1);
-  await new Promise((resolve) => setImmediate(resolve));
+  await hostTurn();
   assert.deepEqual(calls, []);
   assert.equal(future.result(), 1);
 });
