@@ -223,7 +223,7 @@ describe("DistributedExecutor recovery", { skip: redisSkip }, () => {
         try {
           yield* until(() => worker.child.exitCode !== null || worker.child.signalCode !== null, 15, "the worker to exit after a second SIGTERM");
         } catch (error) {
-          throw new Error(`${(error as Error).message}; its stderr: ${worker.errorOutput()}`);
+          throw new Error(`${(error as Error).message}; its stderr: ${worker.errorOutput()}`, { cause: error });
         }
         job.cancel(); // the job is the test's to drop: its worker is gone
         return (Date.now() - signalled) / 1000;
