@@ -933,3 +933,137 @@ test("holdTimeFor leaves a future alone once its loop has closed", async () => {
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(future.done(), false);
 });
+
+// Each field's invariant, broken by hand on an idle loop: checkInvariants names it.
+type LoopFields = {
+  stopping: boolean;
+  timeHolds: number;
+  nodeTimerDeadline: number;
+  jumpScheduled: boolean;
+  timerSequence: number;
+  closed: boolean;
+  readyQueue: { push(item: unknown): void; shift(): unknown };
+  timerHeap: { push(timer: unknown): void; pop(): unknown };
+  liveTasks: { delete(task: unknown): boolean; add(task: unknown): void; count: number; tail: unknown };
+};
+const fieldsOf = (loop: EventLoop): LoopFields => loop as unknown as LoopFields;
+
+const brokenInvariants: [string, RegExp, (loop: EventLoop, realLoop: EventLoop) => () => void][] = [
+  ["stopping on a loop that is not running", /stopping is set on a loop that is not running/, (loop) => {
+    fieldsOf(loop).stopping = true;
+    return () => (fieldsOf(loop).stopping = false);
+  }],
+  ["a Node timer deadline without a Node timer", /nodeTimerDeadline disagrees with nodeTimer/, (loop) => {
+    fieldsOf(loop).nodeTimerDeadline = 5;
+    return () => (fieldsOf(loop).nodeTimerDeadline = Infinity);
+  }],
+  ["a time jump pending on a real clock", /a time jump is pending on a real clock/, (_loop, realLoop) => {
+    fieldsOf(realLoop).jumpScheduled = true;
+    return () => (fieldsOf(realLoop).jumpScheduled = false);
+  }],
+  ["a timer in the heap twice", /a timer is in the heap twice/, (loop) => {
+    const timer = loop.callLater(1, () => undefined) as unknown;
+    fieldsOf(loop).timerHeap.push(timer);
+    return () => void fieldsOf(loop).timerHeap.pop();
+  }],
+  ["a timer in the heap with inHeap clear", /a timer in the heap has inHeap clear/, (loop) => {
+    const timer = loop.callLater(1, () => undefined) as unknown as { inHeap: boolean };
+    timer.inHeap = false;
+    return () => (timer.inHeap = true);
+  }],
+  ["a timer sequence the loop never handed out", /a timer's sequence was not handed out by this loop/, (loop) => {
+    loop.callLater(1, () => undefined);
+    const saved = fieldsOf(loop).timerSequence;
+    fieldsOf(loop).timerSequence = 0;
+    return () => (fieldsOf(loop).timerSequence = saved);
+  }],
+  ["a timer both in the heap and ready", /a timer is both in the heap and in the ready queue/, (loop) => {
+    const timer = loop.callLater(1, () => undefined) as unknown;
+    fieldsOf(loop).readyQueue.push(timer);
+    return () => void fieldsOf(loop).readyQueue.shift();
+  }],
+  ["a ready TimerHandle with inHeap set", /a ready TimerHandle has inHeap set/, (loop) => {
+    const timer = loop.callLater(1, () => undefined);
+    const fields = timer as unknown as { inHeap: boolean };
+    fieldsOf(loop).timerHeap.pop();
+    fieldsOf(loop).readyQueue.push(timer);
+    return () => {
+      fieldsOf(loop).readyQueue.shift();
+      fields.inHeap = false;
+    };
+  }],
+  ["a task of another loop in the ready queue", /is in the ready queue of another loop/, (loop, realLoop) => {
+    const task = realLoop.createTask(sleep(1));
+    fieldsOf(realLoop).readyQueue.shift();
+    fieldsOf(loop).readyQueue.push(task);
+    return () => {
+      fieldsOf(loop).readyQueue.shift();
+      fieldsOf(realLoop).readyQueue.push(task);
+    };
+  }],
+  ["a ready task missing from the live-task list", /is ready but not in the live-task list/, (loop) => {
+    const task = loop.createTask(sleep(1));
+    fieldsOf(loop).liveTasks.delete(task);
+    return () => fieldsOf(loop).liveTasks.add(task);
+  }],
+  ["a closed loop that still holds a timer", /a closed loop still holds callbacks or timers/, (loop) => {
+    loop.callLater(1, () => undefined);
+    fieldsOf(loop).closed = true;
+    return () => (fieldsOf(loop).closed = false);
+  }],
+  ["a done task still in the ready queue", /is done but still in the ready queue/, (loop) => {
+    const task = loop.createTask(sleep(1)) as unknown as { state: string };
+    task.state = "finished";
+    return () => (task.state = "pending");
+  }],
+  ["a live task of another loop", /is in the live-task list of another loop/, (loop, realLoop) => {
+    const task = realLoop.createTask(sleep(1));
+    fieldsOf(realLoop).liveTasks.delete(task);
+    fieldsOf(loop).liveTasks.add(task);
+    return () => {
+      fieldsOf(loop).liveTasks.delete(task);
+      fieldsOf(realLoop).liveTasks.add(task);
+    };
+  }],
+  ["a live-task count that disagrees with the links", /2 members linked, count says 3/, (loop) => {
+    loop.createTask(sleep(1));
+    loop.createTask(sleep(1));
+    fieldsOf(loop).liveTasks.count = 3;
+    return () => (fieldsOf(loop).liveTasks.count = 2);
+  }],
+  ["more live tasks linked than counted", /more members linked than its count \(1\)/, (loop) => {
+    loop.createTask(sleep(1));
+    loop.createTask(sleep(1));
+    fieldsOf(loop).liveTasks.count = 1;
+    return () => (fieldsOf(loop).liveTasks.count = 2);
+  }],
+  ["a live-task tail that is not the last member", /the tail is not the last member linked/, (loop) => {
+    const first = loop.createTask(sleep(1));
+    loop.createTask(sleep(1));
+    const tail = fieldsOf(loop).liveTasks.tail;
+    fieldsOf(loop).liveTasks.tail = first;
+    return () => (fieldsOf(loop).liveTasks.tail = tail);
+  }],
+];
+
+for (const [what, message, breakIt] of brokenInvariants) {
+  test(`checkInvariants reports ${what}`, () => {
+    const loop = new EventLoop({ clock: "virtual" });
+    const realLoop = new EventLoop({ clock: "real" });
+    try {
+      loop.checkInvariants();
+      realLoop.checkInvariants();
+      const repair = breakIt(loop, realLoop);
+      assert.throws(() => {
+        loop.checkInvariants();
+        realLoop.checkInvariants();
+      }, message);
+      repair();
+      loop.checkInvariants();
+      realLoop.checkInvariants();
+    } finally {
+      loop.close();
+      realLoop.close();
+    }
+  });
+}

@@ -1023,3 +1023,47 @@ test("a task cancelled after the future it waits on completed is cancelled at it
   });
   assert.equal(cancelled, true);
 });
+
+test("checkInvariants reports a task queued more than once, or queued while it waits", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<void>();
+  const task = loop.createTask(waitsOn(future));
+  await loop.runUntilComplete(sleep(0));
+  assert.throws(() => task.checkInvariants(2), /is in the ready queue 2 times/);
+  assert.throws(() => task.checkInvariants(1), /is ready and suspended on a pending future at once/);
+  future.setResult();
+  await loop.runUntilComplete(sleep(0));
+  loop.close();
+});
+
+test("checkInvariants reports a done task that still waits on a future", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const future = loop.createFuture<void>();
+  const task = loop.createTask(waitsOn(future));
+  await loop.runUntilComplete(sleep(0));
+  const fields = task as unknown as { state: string };
+  fields.state = "finished";
+  assert.throws(() => task.checkInvariants(null), /is done but still waits on a future/);
+  fields.state = "pending";
+  future.setResult();
+  await loop.runUntilComplete(sleep(0));
+  loop.close();
+});
+
+test("checkInvariants reports a cancellation to throw that nobody requested, or more held back than requested", async () => {
+  const loop = new EventLoop({ clock: "virtual" });
+  const task = loop.createTask(returns(1));
+  task.cancel();
+  const extras = (task as unknown as { extras: { mustCancel: boolean; cancelRequests: number; heldCancels: unknown[] | null } }).extras;
+  task.checkInvariants(1);
+  const requests = extras.cancelRequests;
+  extras.cancelRequests = 0;
+  assert.throws(() => task.checkInvariants(1), /must throw a cancellation nobody requested/);
+  extras.cancelRequests = requests;
+  const held = extras.heldCancels;
+  extras.heldCancels = [1, 2, 3];
+  assert.throws(() => task.checkInvariants(1), /holds back more cancellations than were requested/);
+  extras.heldCancels = held;
+  await loop.runUntilComplete(sleep(0));
+  loop.close();
+});
