@@ -1,46 +1,16 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { run, sleep } from "../src/index.js";
+import { signalOnOutput, type ChildEnding } from "./node-support.js";
 
 const program = fileURLToPath(new URL("./fixtures/interrupted.ts", import.meta.url));
 
-interface Ending {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Starts the program, sends SIGINT each time `stdout` shows one of `triggers` (in order), returns how it ended. */
-function interrupt(mode: string, triggers: string[], env: NodeJS.ProcessEnv = {}): Promise<Ending> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", program, mode], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    const pending = [...triggers];
-    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      while (pending.length > 0 && stdout.includes(pending[0]!)) {
-        pending.shift();
-        child.kill("SIGINT");
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const interrupt = (mode: string, triggers: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildEnding> => signalOnOutput(program, mode, "SIGINT", triggers, env);
 
 test("Ctrl-C cancels the main task: its finally blocks and its children's run, then it exits 130 naming KeyboardInterrupt", async () => {
   const ending = await interrupt("plain", ["ready"]);

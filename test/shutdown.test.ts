@@ -1,42 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CancelledError, gracefulShutdown, getRunningLoop, shielded, sleep, type Shutdown } from "../src/index.js";
 import { runVirtual } from "./support.js";
+import { signalOnOutput, type ChildEnding } from "./node-support.js";
 
 const program = fileURLToPath(new URL("./fixtures/graceful.ts", import.meta.url));
 const now = (): number => getRunningLoop().time();
 
-interface Ending {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the fixture, sends `signal` each time stdout shows one of `triggers` (in order), returns how it ended. */
-function stopWith(mode: string, signal: NodeJS.Signals, triggers: string[]): Promise<Ending> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", program, mode], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const pending = [...triggers];
-    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      while (pending.length > 0 && stdout.includes(pending[0]!)) {
-        pending.shift();
-        child.kill(signal);
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const stopWith = (mode: string, signal: NodeJS.Signals, triggers: string[]): Promise<ChildEnding> => signalOnOutput(program, mode, signal, triggers);
 
 test("the first SIGTERM sets requested with the signal as reason and a body that finishes returns its result", async () => {
   const ending = await stopWith("drain", "SIGTERM", ["ready"]);
