@@ -448,14 +448,26 @@ test("a thrown value without a message is named by the value itself", async () =
   assert.equal(error.message, "the arguments cannot be serialised for a worker: refused by the serializer");
 });
 
-test("a server that accepts connections but never answers fails the job after connectionTimeout, naming no cause", async () => {
+/** A TCP server on 127.0.0.1 that accepts connections and never answers (a black-hole Redis). */
+async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
-  const silent = createServer((socket) => {
+  const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("error", () => undefined);
   });
-  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-  const port = (silent.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+test("a server that accepts connections but never answers fails the job after connectionTimeout, naming no cause", async () => {
+  const silent = await startSilentServer();
+  const port = silent.port;
   const executor = new DistributedExecutor({ connection: `redis://127.0.0.1:${port}`, queue: "silent", connectionTimeout: 0.3 });
   try {
     const error = await run(function* () {
@@ -465,8 +477,7 @@ test("a server that accepts connections but never answers fails the job after co
     assert.match(error.message, /could not be reached for 0\.3 s: job \S+ \(square\) is lost to this executor$/);
   } finally {
     await executor.shutdown();
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
+    await silent.close();
   }
 });
 
@@ -538,21 +549,15 @@ test("asyncio-ts worker on a missing socket exits 1 within connectionTimeout + 5
 });
 
 test("asyncio-ts worker on a server that never answers exits 1 within connectionTimeout + 5 s, saying so in one line", async () => {
-  const sockets = new Set<Socket>();
-  const silent = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => undefined);
-  });
-  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-  const port = (silent.address() as { port: number }).port;
+  const silent = await startSilentServer();
+  const port = silent.port;
   try {
     const end = await workerCli(`redis://127.0.0.1:${port}`);
     assert.equal(end.code, 1);
     assert.match(oneLine(end), /^asyncio-ts worker: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ within 1 s: no answer$/);
     assert.ok(end.seconds < 6, `exited after ${end.seconds} s`);
   } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
+    await silent.close();
   }
 });
 
