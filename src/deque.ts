@@ -3,18 +3,29 @@
  * shift at both ends, no `Array.shift()`. Used by the loop's ready queue, the
  * primitives' waiter lists and `Queue`.
  */
+// A deque that empties with a buffer larger than this many slots shrinks back.
+const SHRINK_ABOVE = 4096;
+
 export class Deque<T> {
   // Invariant: capacity (buffer.length) is a power of two, so `& mask` wraps.
   private buffer: (T | undefined)[];
   private mask: number;
   private head = 0;
   private count = 0;
+  // The capacity it starts with and shrinks back to once empty.
+  private readonly initialCapacity: number;
 
   constructor(initialCapacity = 16) {
     let capacity = 4;
     while (capacity < initialCapacity) capacity <<= 1;
+    this.initialCapacity = capacity;
     this.buffer = new Array<T | undefined>(capacity);
     this.mask = capacity - 1;
+  }
+
+  /** How many items fit before the buffer grows. */
+  get capacity(): number {
+    return this.buffer.length;
   }
 
   /** The number of items. */
@@ -43,7 +54,7 @@ export class Deque<T> {
     const item = this.buffer[this.head];
     this.buffer[this.head] = undefined;
     this.head = (this.head + 1) & this.mask;
-    this.count--;
+    if (--this.count === 0 && this.buffer.length > SHRINK_ABOVE) this.shrink();
     return item;
   }
 
@@ -54,6 +65,7 @@ export class Deque<T> {
     const index = (this.head + this.count) & this.mask;
     const item = this.buffer[index];
     this.buffer[index] = undefined;
+    if (this.count === 0 && this.buffer.length > SHRINK_ABOVE) this.shrink();
     return item;
   }
 
@@ -107,6 +119,11 @@ export class Deque<T> {
 
   /** Removes every item. */
   clear(): void {
+    if (this.buffer.length > SHRINK_ABOVE) {
+      this.shrink();
+      this.count = 0;
+      return;
+    }
     // Only occupied slots hold anything (shift and pop clear theirs). PERF: a
     // drained ready queue that grew to 100k slots is not swept when its loop
     // closes (bench row "spawn"; docs/decisions.md, "The spawn path").
@@ -118,6 +135,17 @@ export class Deque<T> {
   /** Iterates front to back. */
   *[Symbol.iterator](): IterableIterator<T> {
     for (let i = 0; i < this.count; i++) yield this.buffer[(this.head + i) & this.mask] as T;
+  }
+
+  // Empty after a burst: back to the initial buffer, so a ready queue that
+  // once held 100k tasks does not keep 1 MB for the rest of the loop's life.
+  // PERF: checked only when the deque empties (bench row "heap per finished
+  // task its caller still holds"; docs/decisions.md, "A drained deque gives
+  // its buffer back").
+  private shrink(): void {
+    this.buffer = new Array<T | undefined>(this.initialCapacity);
+    this.mask = this.initialCapacity - 1;
+    this.head = 0;
   }
 
   private grow(): void {

@@ -21,10 +21,6 @@ export type FutureState = "pending" | "finished" | "cancelled";
 export type DoneCallback<T> = (future: Future<T>) => void;
 type StoredCallback = (future: never) => void;
 
-// Bits of `Future.flags`.
-const FAILED = 1; // finished with an exception (outcome holds it)
-const UNRETRIEVED = 2; // that exception was not read yet
-
 // The await protocol. `yield* future` calls the awaiter's `next()`, which
 // records the future here just before handing it to the task driving the
 // generator; the task takes it back in the same synchronous step. A future
@@ -48,31 +44,6 @@ export function markAwaited(future: Future<unknown>): void {
 }
 
 /**
- * The iterator `yield*` drives. It is stateless (it reads the future's state
- * on every call), so one per future serves every awaiter.
- */
-class FutureAwaiter<T> implements Iterator<Future<unknown>, T, unknown> {
-  constructor(private readonly future: Future<T>) {}
-
-  next(): IteratorResult<Future<unknown>, T> {
-    const future = this.future;
-    if (future.state === "pending") {
-      awaitedFuture = future;
-      return { value: future, done: false };
-    }
-    return { value: future.result(), done: true };
-  }
-
-  throw(error: unknown): IteratorResult<Future<unknown>, T> {
-    throw error;
-  }
-
-  return(value?: T): IteratorResult<Future<unknown>, T> {
-    return { value: value as T, done: true };
-  }
-}
-
-/**
  * A native `await` of a future (`then`): a ready-queue item that resolves the
  * promise `then` returned with the future's outcome. Kept among the future's
  * waiters while it is pending, so the closed-loop rule can tell it apart.
@@ -93,52 +64,36 @@ class NativeAwaiter<T> implements Runnable {
   }
 }
 
-/** The iterator of an already-done future; see `Future[Symbol.iterator]`. */
-class DoneFutureIterator<T> implements Iterator<Future<unknown>, T, unknown> {
-  future: Future<T> | null = null;
-
-  next(): IteratorResult<Future<unknown>, T> {
-    const future = this.future!;
-    this.future = null;
-    return { value: future.result(), done: true };
-  }
-
-  throw(error: unknown): IteratorResult<Future<unknown>, T> {
-    this.future = null;
-    throw error;
-  }
-
-  return(value?: T): IteratorResult<Future<unknown>, T> {
-    this.future = null;
-    return { value: value as T, done: true };
-  }
-}
-const doneFutureIterator = new DoneFutureIterator<unknown>();
-
 // "exception was never retrieved": a future that fails and whose exception
 // nobody reads is reported once, by whichever comes first: its collection
 // (Python logs it from `__del__`), or its loop's close (`reportUnretrieved`),
 // so a lost error shows even when no garbage collection happens. Only failing
-// futures pay for this (a report, a WeakRef, two map entries); retrieving the
-// exception removes all of it.
-interface UnretrievedReport {
-  readonly loop: EventLoop;
-  readonly exception: unknown;
-  readonly kind: "Task" | "Future";
-  readonly name: string | undefined;
-  readonly sourceTraceback: string | undefined;
-  // Weak: the registry must not keep the future it watches alive.
-  readonly future: WeakRef<Future<unknown>>;
-  // Invariant: set once the report was made; it is never made twice.
-  reported: boolean;
+// futures pay for this: their outcome is a `Failure` holding the exception
+// (plus a WeakRef, a registry entry and a set entry); retrieving the
+// exception removes all but the Failure. PERF: the outcome carries the
+// failure, so a future needs no flags field (bench row "heap per finished
+// task its caller still holds"; docs/decisions.md, "A future is its own
+// awaiter, and a failure is its outcome").
+class Failure {
+  // Invariant: set once the report was made or the exception read; the
+  // report is never made after that (it is made at most once).
+  retrieved = false;
+
+  constructor(
+    readonly loop: EventLoop,
+    readonly exception: unknown,
+    readonly kind: "Task" | "Future",
+    readonly name: string | undefined,
+    readonly sourceTraceback: string | undefined,
+    // Weak: the registry must not keep the future it watches alive.
+    readonly future: WeakRef<Future<unknown>>,
+  ) {}
 }
 
-// Invariant: a report is in its loop's set exactly while it is in
-// `reportOfFuture` and not yet made.
-const unreportedByLoop = new WeakMap<EventLoop, Set<UnretrievedReport>>();
-const reportOfFuture = new WeakMap<Future<unknown>, UnretrievedReport>();
+// Invariant: a failure is in its loop's set exactly while it is not retrieved.
+const unreportedByLoop = new WeakMap<EventLoop, Set<Failure>>();
 
-function unretrievedContext(report: UnretrievedReport, future: Future<unknown> | undefined): ExceptionContext {
+function unretrievedContext(report: Failure, future: Future<unknown> | undefined): ExceptionContext {
   const context: ExceptionContext = { message: `${report.kind} exception was never retrieved`, exception: report.exception };
   if (future !== undefined) {
     // Only tasks have a report name, so a "Task" report's future is one.
@@ -149,9 +104,9 @@ function unretrievedContext(report: UnretrievedReport, future: Future<unknown> |
   return context;
 }
 
-const unretrievedRegistry = new FinalizationRegistry<UnretrievedReport>((report) => {
-  if (report.reported) return;
-  report.reported = true;
+const unretrievedRegistry = new FinalizationRegistry<Failure>((report) => {
+  if (report.retrieved) return;
+  report.retrieved = true;
   unreportedByLoop.get(report.loop)?.delete(report);
   const context = unretrievedContext(report, undefined);
   // A closed loop has no handler to run; stderr is all that is left.
@@ -170,10 +125,10 @@ export function reportUnretrieved(loop: EventLoop): void {
   for (let reports = unreportedByLoop.get(loop); reports !== undefined; reports = unreportedByLoop.get(loop)) {
     unreportedByLoop.delete(loop);
     for (const report of reports) {
-      report.reported = true;
       const future = report.future.deref();
       // Read now: the report is made, no second one at collection.
-      future?.markRetrieved();
+      if (future !== undefined) future.markRetrieved();
+      else report.retrieved = true;
       loop.callExceptionHandler(unretrievedContext(report, future));
     }
   }
@@ -203,17 +158,18 @@ function settledAfterClose(callbacks: StoredCallback | Runnable | Array<StoredCa
 export class Future<T> implements PromiseLike<T> {
   /** @internal */ state: FutureState = "pending";
   /** @internal */ readonly loop: EventLoop;
-  // The result, the exception, or the CancelledError, as `flags` says.
-  private outcome: unknown = undefined;
-  private flags = 0;
+  // The result ("finished"), a `Failure` holding the exception ("finished"
+  // with an exception), or the CancelledError ("cancelled"); undefined while
+  // pending (or what a subclass parks there). A Failure never escapes this
+  // module, so no result is one.
+  /** @internal Subclasses may park a value here while pending (`sleep` keeps its result). */
+  protected outcome: unknown = undefined;
   // Invariant: null once done. One entry is stored bare (the common case:
   // one task awaits the future), several in an array. Functions are user
   // callbacks; Runnables are tasks waiting and native awaiters (`then`),
   // both scheduled without a Handle.
   // Stored without T so that Future<T> stays assignable to Future<unknown>.
   private callbacks: StoredCallback | Runnable | Array<StoredCallback | Runnable> | null = null;
-  // Stored without T (as callbacks are) so Future<A> and Future<B> mix in one list.
-  private awaiter: FutureAwaiter<unknown> | null = null;
 
   /** A pending future on `loop` (the running loop when omitted). */
   constructor(loop?: EventLoop) {
@@ -236,9 +192,10 @@ export class Future<T> implements PromiseLike<T> {
    */
   result(): T {
     if (this.state === "finished") {
-      if ((this.flags & FAILED) === 0) return this.outcome as T;
+      const outcome = this.outcome;
+      if (!(outcome instanceof Failure)) return outcome as T;
       this.markRetrieved();
-      throw this.outcome;
+      throw outcome.exception;
     }
     if (this.state === "cancelled") throw this.makeCancelledError();
     throw new InvalidStateError("Result is not ready.");
@@ -250,9 +207,10 @@ export class Future<T> implements PromiseLike<T> {
    */
   exception(): Error | null {
     if (this.state === "finished") {
-      if ((this.flags & FAILED) === 0) return null;
+      const outcome = this.outcome;
+      if (!(outcome instanceof Failure)) return null;
       this.markRetrieved();
-      return this.outcome as Error;
+      return outcome.exception as Error;
     }
     if (this.state === "cancelled") throw this.makeCancelledError();
     throw new InvalidStateError("Exception is not set.");
@@ -320,13 +278,31 @@ export class Future<T> implements PromiseLike<T> {
 
   /** `yield* future`: suspends until done, then returns the result or throws. */
   [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
-    if (this.state !== "pending") {
-      // `yield*` calls next() at once and never again on a done future, so
-      // one shared iterator serves every such await without allocating.
-      doneFutureIterator.future = this;
-      return doneFutureIterator as DoneFutureIterator<T>;
+    // PERF: the future is its own iterator (no awaiter object per awaited
+    // future, no field for one): `next` reads the state on every call, so it
+    // serves any number of awaiters (bench rows "spawn", "gather" and "heap
+    // per finished task"; docs/decisions.md, "A future is its own awaiter,
+    // and a failure is its outcome").
+    return this as unknown as Iterator<Future<unknown>, T, unknown>;
+  }
+
+  /**
+   * @internal The iterator protocol `yield*` drives: a pending future is
+   * handed to the task (through `markAwaited`'s side channel), a done one
+   * returns its result or throws. No `return` method: `isCoroutine` must
+   * not take a future for a coroutine, and `yield*` needs none.
+   */
+  next(): IteratorResult<Future<unknown>, T> {
+    if (this.state === "pending") {
+      markAwaited(this);
+      return { value: this, done: false };
     }
-    return (this.awaiter ??= new FutureAwaiter<unknown>(this)) as FutureAwaiter<T>;
+    return { value: this.result(), done: true };
+  }
+
+  /** @internal `yield*` forwards a throw into the awaiting coroutine here: it goes on up. */
+  throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    throw error;
   }
 
   /** Lets native `async` code `await` the future (the outcome is delivered through the loop). */
@@ -375,28 +351,18 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal */
   settleException(error: unknown, sourceTraceback?: string): void {
-    this.outcome = error;
     this.state = "finished";
-    this.flags |= FAILED | UNRETRIEVED;
     // Formatting the stack now drops V8's raw call sites, which hold the
     // frames' receivers (this very task) and would keep it from ever being
     // collected while the registry holds the error.
     if (error instanceof Error) void error.stack;
     const name = this.reportName();
-    const report: UnretrievedReport = {
-      loop: this.loop,
-      exception: error,
-      kind: name === undefined ? "Future" : "Task",
-      name,
-      sourceTraceback,
-      future: new WeakRef<Future<unknown>>(this),
-      reported: false,
-    };
-    unretrievedRegistry.register(this, report, this);
-    reportOfFuture.set(this, report);
-    let reports = unreportedByLoop.get(this.loop);
-    if (reports === undefined) unreportedByLoop.set(this.loop, (reports = new Set()));
-    reports.add(report);
+    const failure = new Failure(this.loop, error, name === undefined ? "Future" : "Task", name, sourceTraceback, new WeakRef<Future<unknown>>(this));
+    this.outcome = failure;
+    unretrievedRegistry.register(this, failure, this);
+    let failures = unreportedByLoop.get(this.loop);
+    if (failures === undefined) unreportedByLoop.set(this.loop, (failures = new Set()));
+    failures.add(failure);
     this.scheduleCallbacks();
   }
 
@@ -419,19 +385,17 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal Whether the exception was set and nobody read it yet (the testing kit's check). */
   exceptionUnretrieved(): boolean {
-    return (this.flags & UNRETRIEVED) !== 0;
+    const outcome = this.outcome;
+    return outcome instanceof Failure && !outcome.retrieved;
   }
 
   /** @internal Stops the "never retrieved" report. */
   markRetrieved(): void {
-    if ((this.flags & UNRETRIEVED) !== 0) {
-      this.flags &= ~UNRETRIEVED;
+    const outcome = this.outcome;
+    if (outcome instanceof Failure && !outcome.retrieved) {
+      outcome.retrieved = true;
       unretrievedRegistry.unregister(this);
-      const report = reportOfFuture.get(this);
-      if (report !== undefined) {
-        reportOfFuture.delete(this);
-        unreportedByLoop.get(this.loop)?.delete(report);
-      }
+      unreportedByLoop.get(this.loop)?.delete(outcome);
     }
   }
 
@@ -464,8 +428,8 @@ export class Future<T> implements PromiseLike<T> {
       return waiting > 0 ? `pending waiters:${waiting}` : "pending";
     }
     if (this.state === "cancelled") return "cancelled";
-    return (this.flags & FAILED) !== 0
-      ? `finished exception=${formatValue(this.outcome, { depth: 0, breakLength: Infinity }).split("\n")[0]}`
+    return this.outcome instanceof Failure
+      ? `finished exception=${formatValue(this.outcome.exception, { depth: 0, breakLength: Infinity }).split("\n")[0]}`
       : `finished result=${formatValue(this.outcome, { depth: 0 })}`;
   }
 

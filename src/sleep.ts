@@ -11,16 +11,25 @@ import { runStep, type Timer } from "./handles.js";
 import { resumeToken, statelessCoroutines, yieldOnceMarker } from "./tasks.js";
 import { numberArg } from "./arguments.js";
 
-type SleepState = "fresh" | "waiting" | "done";
+// Bits of `SleepFuture.bits`: where its generator protocol is (FRESH until
+// the first next(), WAITING until it resumes, DONE after), and the timer's
+// two flags.
+const FRESH = 0;
+const WAITING = 1;
+const DONE = 2;
+const PHASE = 3;
+const IN_HEAP = 4;
+const CANCELLED = 8;
 
 /**
  * `sleep(delay > 0)` as one object: the future the task waits on, the timer
  * that finishes it, and the generator protocol `yield*` drives (written by
  * hand: no generator object, no closure, no timer handle, no argument list).
  * A sleeping task therefore costs its own task and generator plus this.
- * PERF: one object in three roles (bench rows "heap per sleeping task" and
- * "100k sleep(1)"; docs/decisions.md, "Coroutines are generators; the await
- * protocol is checked, not trusted").
+ * PERF: one object in three roles, its flags in one field and its result
+ * parked in the future's outcome until it fires (bench rows "heap per
+ * sleeping task" and "100k sleep(1)"; docs/decisions.md, "What a sleeping
+ * task costs").
  */
 class SleepFuture<T> extends Future<T> implements Generator<Future<unknown>, T, unknown>, Timer {
   // The delay until the timer is scheduled (at the first next()), then the
@@ -28,43 +37,59 @@ class SleepFuture<T> extends Future<T> implements Generator<Future<unknown>, T, 
   // per sleeping task"; docs/decisions.md, "What a sleeping task costs").
   /** @internal */ deadline: number;
   /** @internal */ sequence = 0;
-  /** @internal */ inHeap = false;
-  /** @internal */ isCancelled = false;
-  private sleepState: SleepState = "fresh";
+  // The phase and the timer's flags (the bits above).
+  private bits = FRESH;
 
-  constructor(
-    loop: EventLoop,
-    delay: number,
-    private readonly value: T,
-  ) {
+  constructor(loop: EventLoop, delay: number, value: T) {
     super(loop);
     this.deadline = delay;
+    // The result, until the timer fires and settles the future with it.
+    this.outcome = value;
   }
 
-  next(): IteratorResult<Future<unknown>, T> {
-    if (this.sleepState === "fresh") {
-      this.sleepState = "waiting";
+  /** @internal Whether the timer sits in the loop's heap. */
+  get inHeap(): boolean {
+    return (this.bits & IN_HEAP) !== 0;
+  }
+
+  set inHeap(value: boolean) {
+    this.bits = value ? this.bits | IN_HEAP : this.bits & ~IN_HEAP;
+  }
+
+  /** @internal Whether the timer was cancelled (it stays in the heap until popped). */
+  get isCancelled(): boolean {
+    return (this.bits & CANCELLED) !== 0;
+  }
+
+  set isCancelled(value: boolean) {
+    this.bits = value ? this.bits | CANCELLED : this.bits & ~CANCELLED;
+  }
+
+  override next(): IteratorResult<Future<unknown>, T> {
+    const phase = this.bits & PHASE;
+    if (phase === FRESH) {
+      this.bits |= WAITING;
       const delay = this.deadline;
       if (delay !== Infinity) this.loop.scheduleTimer(this, this.loop.time() + delay);
       markAwaited(this);
       return { value: this, done: false };
     }
-    if (this.sleepState === "waiting") {
-      this.sleepState = "done";
+    if (phase === WAITING) {
+      this.bits = (this.bits & ~PHASE) | DONE;
       this.cancelTimer();
       return { value: this.result(), done: true };
     }
     return { value: undefined as T, done: true };
   }
 
-  throw(error: unknown): IteratorResult<Future<unknown>, T> {
-    this.sleepState = "done";
+  override throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    this.bits = (this.bits & ~PHASE) | DONE;
     this.cancelTimer();
     throw error;
   }
 
   return(value?: T): IteratorResult<Future<unknown>, T> {
-    this.sleepState = "done";
+    this.bits = (this.bits & ~PHASE) | DONE;
     this.cancelTimer();
     return { value: value as T, done: true };
   }
@@ -80,12 +105,12 @@ class SleepFuture<T> extends Future<T> implements Generator<Future<unknown>, T, 
 
   /** @internal The timer fired. */
   [runStep](): void {
-    if (!this.isCancelled && this.state === "pending") this.settleResult(this.value);
+    if ((this.bits & CANCELLED) === 0 && this.state === "pending") this.settleResult(this.outcome as T);
   }
 
   private cancelTimer(): void {
-    if (this.inHeap && !this.isCancelled) {
-      this.isCancelled = true;
+    if ((this.bits & (IN_HEAP | CANCELLED)) === IN_HEAP) {
+      this.bits |= CANCELLED;
       this.loop.timerCancelled(this);
     }
   }

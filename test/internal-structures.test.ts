@@ -52,6 +52,38 @@ test("a deque removes an item from its middle, keeping the others in order, and 
   assert.deepEqual([...deque], [1, 2, 4]);
 });
 
+test("a deque that empties by shifting after growing past 4096 slots goes back to its initial capacity", () => {
+  const deque = new Deque<number>(16);
+  for (let n = 0; n < 5000; n++) deque.push(n);
+  assert.equal(deque.capacity, 8192);
+  for (let n = 0; n < 4999; n++) deque.shift();
+  assert.equal(deque.capacity, 8192);
+  assert.equal(deque.shift(), 4999);
+  assert.equal(deque.capacity, 16);
+  deque.push(1);
+  assert.deepEqual([...deque], [1]);
+});
+
+test("a deque that empties by popping or clearing after growing past 4096 slots goes back to its initial capacity", () => {
+  const popped = new Deque<number>(16);
+  for (let n = 0; n < 5000; n++) popped.push(n);
+  while (popped.length > 0) popped.pop();
+  assert.equal(popped.capacity, 16);
+  const cleared = new Deque<number>(16);
+  for (let n = 0; n < 5000; n++) cleared.push(n);
+  cleared.clear();
+  assert.equal(cleared.capacity, 16);
+  assert.equal(cleared.length, 0);
+  assert.equal(cleared.shift(), undefined);
+});
+
+test("a small deque keeps its grown buffer when it empties", () => {
+  const deque = new Deque<number>(4);
+  for (let n = 0; n < 100; n++) deque.push(n);
+  while (deque.length > 0) deque.shift();
+  assert.equal(deque.capacity, 128);
+});
+
 function timer(deadline: number, sequence: number): Timer {
   return { deadline, sequence, inHeap: true, isCancelled: false } as unknown as Timer;
 }
