@@ -153,12 +153,14 @@ export type TaskFactory = <T>(loop: EventLoop, coro: Coro<T>, options?: TaskOpti
  * current `yield*`.
  */
 export class Task<T> extends Future<T> {
-  // Invariant: non-null exactly while the task is not done. PERF: a finished
-  // task drops its generator (and the generator its frame), which halved what
-  // a held finished task costs and the GC time of eager spawns (bench rows
-  // "heap per finished task" and "eager tasks"; docs/decisions.md, "A
-  // finished task drops its coroutine").
-  private coro: Coro<T> | null;
+  // The coroutine lives in the future's `outcome` while the task is pending
+  // (invariant: exactly then it holds the native generator the task steps),
+  // and the outcome replaces it when the task finishes. PERF: no field of its
+  // own, and a finished task drops its generator (and the generator its
+  // frame), which halved what a held finished task costs and the GC time of
+  // eager spawns (bench rows "heap per finished task" and "eager tasks";
+  // docs/decisions.md, "A finished task drops its coroutine" and "A task
+  // keeps its coroutine in its outcome").
   private readonly id: number;
   /**
    * @internal The task's own context (a copy of its creator's, made at
@@ -184,10 +186,10 @@ export class Task<T> extends Future<T> {
     // Invariant: `coro` is a native generator, stepped through %GeneratorPrototype%'s
     // methods; any other coroutine object is driven through a generator delegating to it.
     // PERF: one prototype check on the common path (bench row "spawn"; docs/decisions.md, "The spawn path").
-    if (typeof coro === "object" && coro !== null && isNativeGenerator(coro)) this.coro = coro;
+    if (typeof coro === "object" && coro !== null && isNativeGenerator(coro)) this.outcome = coro;
     else {
       if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
-      this.coro = delegateTo(coro);
+      this.outcome = delegateTo(coro);
       this.getExtras().foreignCoro = coro;
     }
     this.id = ++taskCounter;
@@ -274,8 +276,8 @@ export class Task<T> extends Future<T> {
    * task that completed eagerly).
    */
   getCoro(): Coro<T> | null {
-    if (this.coro === null) return null;
-    return (this.extras?.foreignCoro as Coro<T> | null | undefined) ?? this.coro;
+    if (this.state !== "pending") return null;
+    return (this.extras?.foreignCoro as Coro<T> | null | undefined) ?? (this.outcome as Coro<T>);
   }
 
   /** Tasks end by their coroutine returning; `RuntimeError`. */
@@ -483,7 +485,7 @@ export class Task<T> extends Future<T> {
   }
 
   private step(): void {
-    const coro = this.coro!;
+    const coro = this.outcome as Coro<T>;
     this.futureWaitedOn = null;
     const previousTask = runningTask;
     runningTask = this as Task<unknown>;
@@ -560,9 +562,9 @@ export class Task<T> extends Future<T> {
     this.loop.pushReady(this);
   }
 
-  // getCoro() is null from here on; the generator (and a foreign coroutine it delegated to) can be collected.
+  // getCoro() is null from here on; the generator (replaced in `outcome` as
+  // the task settles) and a foreign coroutine it delegated to can be collected.
   private releaseCoro(): void {
-    this.coro = null;
     const extras = this.extras;
     if (extras !== null) extras.foreignCoro = null;
   }
