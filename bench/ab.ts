@@ -3,10 +3,12 @@
  * (bench/floor.ts) run on a baseline copy of the library and on this one, in
  * alternating rounds, with the median per-round ratio (this / baseline) and
  * its spread. Not part of `npm run bench`: it needs the baseline, extracted
- * where this checkout's node_modules resolve its imports, e.g.
+ * into the checkout but NOT under node_modules (tsx compiles files there
+ * without this project's tsconfig, so a baseline there runs slower: an A/A
+ * run of one commit gave 0.43x), e.g.
  *
- *   mkdir -p node_modules/.ab-base && git archive main src | tar -x -C node_modules/.ab-base
- *   node --expose-gc --import tsx bench/ab.ts node_modules/.ab-base/src/index.ts [row keys...]
+ *   rm -rf .ab-base && mkdir .ab-base && git archive main src | tar -x -C .ab-base
+ *   node --expose-gc --import tsx bench/ab.ts .ab-base/src/index.ts [row keys...]
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
