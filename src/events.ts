@@ -776,8 +776,11 @@ export class EventLoop {
       this.stopRun?.();
       return;
     }
-    if (this.readyQueue.length > 0) this.scheduleTurn();
-    else this.waitForNextTimer();
+    const idle = this.readyQueue.length === 0;
+    if (idle) this.waitForNextTimer();
+    else this.scheduleTurn();
+    // Finished tasks leave the live-task set here (and, while busy, once they are as many as the live ones).
+    this.liveTasks.compactIfSparse(idle);
     if (this.checkingInvariants) this.checkAtTurnEnd();
   }
 
@@ -1008,7 +1011,7 @@ export class EventLoop {
       } else if (item instanceof TimerHandle && item.inHeap) fail("a ready TimerHandle has inHeap set");
     }
     // The live tasks, and where each one is.
-    this.liveTasks.checkLinks();
+    this.liveTasks.checkEntries();
     const between = !this.closed && !isIterating(this);
     for (const task of this.liveTasks.members()) {
       if (task.loop !== this) fail(`task ${task.getName()} is in the live-task list of another loop`);

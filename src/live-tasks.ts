@@ -1,22 +1,32 @@
 /**
- * The set of a loop's tasks that are not done yet, as an intrusive doubly
- * linked list: adding and removing a task is two pointer writes, with no hash
- * table to grow (spawning 100,000 tasks through a `Set` spent a tenth of its
- * time there). Iteration order is creation order.
+ * The set of a loop's tasks that are not done yet, as an array in creation
+ * order that a task joins when it is created and leaves lazily: a finishing
+ * task only lowers the count, and its entry is dropped at the next
+ * compaction. A task therefore carries no field for the set, and creating or
+ * finishing one writes no pointer into another task (a doubly linked list did
+ * both: two fields per task and old-to-new pointers for the scavenger).
+ * Iteration order is creation order.
+ *
+ * PERF: bench rows "spawn + await 100k" and "eager tasks" (docs/decisions.md,
+ * "The live-task set is an array compacted lazily").
  */
 
-/** Internal (not exported by the package): The two fields a member carries. */
-export interface LiveLink {
-  livePrev: LiveLink | null;
-  liveNext: LiveLink | null;
+/** Internal (not exported by the package): what a member must answer. */
+export interface LiveMember {
+  /** Whether it is done: a done entry is no longer a member. */
+  done(): boolean;
 }
 
-export class LiveTaskList<T extends LiveLink & object> implements Iterable<T> {
-  // Invariant: head..tail, following liveNext, links exactly `count` strong
-  // members, each member's livePrev is the one before it, and a non-member's
-  // livePrev and liveNext are null.
-  private head: LiveLink | null = null;
-  private tail: LiveLink | null = null;
+// Compaction happens once the entries that are no longer members (dead) are
+// at least as many as the members and at least this many.
+const MIN_DEAD_FOR_COMPACTION = 64;
+
+export class LiveTaskList<T extends LiveMember & object> implements Iterable<T> {
+  // Invariant: every strong member (added, not finished, not deleted) is in
+  // `entries` exactly once, in the order added; the other entries are dead
+  // (their task finished) and are dropped by `compact()`. `count` is the
+  // number of strong members, so `entries.length - count` are dead.
+  private entries: T[] = [];
   private count = 0;
   // Debug mode holds members weakly, so that an unreachable pending task can
   // be collected and reported ("Task was destroyed but it is pending!").
@@ -39,51 +49,79 @@ export class LiveTaskList<T extends LiveLink & object> implements Iterable<T> {
     this.weakRefOf.set(item, ref);
   }
 
-  /** Appends `item`; it must not be a member already. */
+  /** Appends `item`, which is not done; it must not be a member already. */
   add(item: T): void {
-    item.livePrev = this.tail;
-    item.liveNext = null;
-    if (this.tail === null) this.head = item;
-    else this.tail.liveNext = item;
-    this.tail = item;
+    const entries = this.entries;
+    // Many tasks that finish within one turn must not pile up until it ends.
+    if (entries.length - this.count >= this.count && entries.length >= MIN_DEAD_FOR_COMPACTION) this.compact();
+    this.entries.push(item);
     this.count++;
   }
 
-  /** Removes `item` if it is a member; returns whether it was. */
+  /**
+   * `item` is done (or is about to be, in the same synchronous step): it
+   * stops counting as a member, and its entry is dropped at the next
+   * compaction. `item` must be a member.
+   */
+  finished(item: T): void {
+    if (this.weakRefOf !== null && this.removeWeak(item)) return;
+    this.count--;
+  }
+
+  /** Removes `item` if it is a member; returns whether it was. O(n). */
   delete(item: T): boolean {
-    const ref = this.weakRefOf?.get(item);
-    if (ref !== undefined) {
-      this.weakRefOf!.delete(item);
-      this.weakMembers!.delete(ref);
-      return true;
-    }
-    if (item.livePrev === null && this.head !== item) return false;
-    if (item.livePrev === null) this.head = item.liveNext;
-    else item.livePrev.liveNext = item.liveNext;
-    if (item.liveNext === null) this.tail = item.livePrev;
-    else item.liveNext.livePrev = item.livePrev;
-    item.livePrev = null;
-    item.liveNext = null;
+    if (this.weakRefOf !== null && this.removeWeak(item)) return true;
+    if (item.done()) return false;
+    const index = this.entries.indexOf(item);
+    if (index < 0) return false;
+    this.entries.splice(index, 1);
     this.count--;
     return true;
   }
 
-  /** Throws if the links are broken: each strong member's neighbours point back at it, and `count` of them run head to tail. */
-  checkLinks(): void {
-    let seen = 0;
-    let previous: LiveLink | null = null;
-    for (let node = this.head; node !== null; node = node.liveNext) {
-      if (node.livePrev !== previous) throw new Error("live-task list: a member's livePrev is not the member before it");
-      previous = node;
-      if (++seen > this.count) throw new Error(`live-task list: more members linked than its count (${this.count})`);
-    }
-    if (previous !== this.tail) throw new Error("live-task list: the tail is not the last member linked");
-    if (seen !== this.count) throw new Error(`live-task list: ${seen} members linked, count says ${this.count}`);
+  private removeWeak(item: T): boolean {
+    const ref = this.weakRefOf!.get(item);
+    if (ref === undefined) return false;
+    this.weakRefOf!.delete(item);
+    this.weakMembers!.delete(ref);
+    return true;
   }
 
-  /** Whether `item` is a member. */
+  /**
+   * Drops the dead entries when they are at least as many as the members
+   * (`whenIdle`: whenever there is one), so that finished tasks, and what
+   * their results hold, are not kept: the loop calls it as a turn ends.
+   */
+  compactIfSparse(whenIdle: boolean): void {
+    const dead = this.entries.length - this.count;
+    if (dead === 0) return;
+    if (whenIdle || (dead >= this.count && dead >= MIN_DEAD_FOR_COMPACTION)) this.compact();
+  }
+
+  private compact(): void {
+    const kept: T[] = [];
+    for (const entry of this.entries) if (!entry.done()) kept.push(entry);
+    this.entries = kept;
+  }
+
+  /**
+   * Throws if the entries disagree with the count: `count` entries are not
+   * done, each listed once (a done entry is dead, whatever its number).
+   */
+  checkEntries(): void {
+    const seen = new Set<T>();
+    for (const entry of this.entries) {
+      if (entry.done()) continue;
+      if (seen.has(entry)) throw new Error("live-task list: a pending member is listed twice");
+      seen.add(entry);
+    }
+    if (seen.size !== this.count) throw new Error(`live-task list: ${seen.size} pending members listed, count says ${this.count}`);
+  }
+
+  /** Whether `item` is a member. O(n). */
   has(item: T): boolean {
-    return item.livePrev !== null || this.head === item || this.weakRefOf?.has(item) === true;
+    if (this.weakRefOf?.has(item) === true) return true;
+    return !item.done() && this.entries.includes(item);
   }
 
   [Symbol.iterator](): Iterator<T> {
@@ -92,13 +130,8 @@ export class LiveTaskList<T extends LiveLink & object> implements Iterable<T> {
 
   /** The members, in creation order (weak members last). */
   *members(): Generator<T, void, undefined> {
-    // Read the next link before yielding: the consumer may remove the member.
-    let node = this.head;
-    while (node !== null) {
-      const next = node.liveNext;
-      yield node as T;
-      node = next;
-    }
+    // The consumer may finish or add members meanwhile: walk the entries as they were.
+    for (const entry of this.entries.slice()) if (!entry.done()) yield entry;
     if (this.weakMembers === null) return;
     for (const ref of [...this.weakMembers.keys()]) {
       const item = ref.deref();

@@ -25,7 +25,6 @@ import type { EventLoop } from "./events.js";
 import { getRunningLoop, getRunningLoopOrNull } from "./running-loop.js";
 import { Future, takeAwaitedFuture } from "./futures.js";
 import { runStep } from "./handles.js";
-import type { LiveLink } from "./live-tasks.js";
 
 // The generator methods, called with .call so that a step stays monomorphic
 // whichever `function*` made the coroutine (see `generatorPrototype`).
@@ -176,8 +175,6 @@ export class Task<T> extends Future<T> {
   // Fields most tasks never use, allocated on first need (keeps a task small:
   // every cancellation-related field lives there).
   private extras: TaskExtras | null = null;
-  /** @internal Links in the loop's list of live tasks. */ livePrev: LiveLink | null = null;
-  /** @internal */ liveNext: LiveLink | null = null;
 
   /** Use `createTask()` or `loop.createTask()`. */
   constructor(coro: Coro<T>, options?: TaskOptions & { loop?: EventLoop }) {
@@ -571,7 +568,6 @@ export class Task<T> extends Future<T> {
 
   private finishWithResult(value: T): void {
     this.releaseCoro();
-    this.loop.liveTasks.delete(this as Task<unknown>);
     if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     const extras = this.extras;
     if (extras !== null && extras.cancelRequests > 0 && this.loop.getDebug()) {
@@ -583,22 +579,23 @@ export class Task<T> extends Future<T> {
       });
     }
     this.settleResult(value);
+    this.loop.liveTasks.finished(this as Task<unknown>);
   }
 
   private finishWithException(error: unknown): void {
     this.releaseCoro();
-    this.loop.liveTasks.delete(this as Task<unknown>);
     if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     this.settleException(error, this.sourceTraceback);
+    this.loop.liveTasks.finished(this as Task<unknown>);
   }
 
   private finishCancelled(error: CancelledError): void {
     this.releaseCoro();
-    this.loop.liveTasks.delete(this as Task<unknown>);
     if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
     const controller = this.extras?.abortController;
     if (controller != null && !controller.signal.aborted) controller.abort(error);
     this.settleCancelled(error);
+    this.loop.liveTasks.finished(this as Task<unknown>);
   }
 
   /**

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Deque } from "../src/deque.js";
 import { TimerHeap } from "../src/heap.js";
-import { LiveTaskList, type LiveLink } from "../src/live-tasks.js";
+import { LiveTaskList, type LiveMember } from "../src/live-tasks.js";
 import type { Timer } from "../src/handles.js";
 
 test("a deque pops from the back and peeks at both ends", () => {
@@ -96,12 +96,19 @@ test("a timer heap lists every timer it holds", () => {
   assert.equal(heap.pop(), timers[1]);
 });
 
-interface Member extends LiveLink {
+interface Member extends LiveMember {
   name: string;
+  finished: boolean;
 }
 
 function member(name: string): Member {
-  return { name, livePrev: null, liveNext: null };
+  return {
+    name,
+    finished: false,
+    done() {
+      return this.finished;
+    },
+  };
 }
 
 test("a live-task list counts and recognises its members, strong and weak", () => {
@@ -128,6 +135,67 @@ test("deleting a non-member from a live-task list returns false and leaves the l
   assert.deepEqual([...list].map((m) => m.name), ["first", "second"]);
   assert.equal(list.delete(first), true);
   assert.deepEqual([...list].map((m) => m.name), ["second"]);
+});
+
+test("a finished member of a live-task list is no longer counted, listed or found", () => {
+  const list = new LiveTaskList<Member>();
+  const first = member("first");
+  const second = member("second");
+  list.add(first);
+  list.add(second);
+  first.finished = true;
+  list.finished(first);
+  assert.equal(list.size, 1);
+  assert.equal(list.has(first), false);
+  assert.deepEqual([...list].map((m) => m.name), ["second"]);
+  assert.equal(list.delete(first), false);
+  list.checkEntries();
+});
+
+test("a live-task list drops finished entries once they are as many as the members, and all of them when told the loop is idle", () => {
+  const list = new LiveTaskList<Member>();
+  const kept = member("kept");
+  list.add(kept);
+  const entries = (): number => (list as unknown as { entries: Member[] }).entries.length;
+  for (let i = 0; i < 100; i++) {
+    const quick = member(`quick-${i}`);
+    list.add(quick);
+    quick.finished = true;
+    list.finished(quick);
+  }
+  // Compacted while adding: never more than twice the members plus the threshold.
+  assert.ok(entries() <= 65, `${entries()} entries`);
+  const last = member("last");
+  list.add(last);
+  last.finished = true;
+  list.finished(last);
+  list.compactIfSparse(false);
+  assert.ok(entries() > 1, "a few finished entries stay while the loop is busy");
+  list.compactIfSparse(true);
+  assert.equal(entries(), 1);
+  assert.deepEqual([...list].map((m) => m.name), ["kept"]);
+});
+
+test("a weak member of a live-task list leaves it when it finishes", () => {
+  const list = new LiveTaskList<Member>();
+  const weak = member("weak");
+  list.addWeak(weak);
+  weak.finished = true;
+  list.finished(weak);
+  assert.equal(list.size, 0);
+  assert.equal(list.has(weak), false);
+});
+
+test("a live-task list reports a pending member listed twice and a count that disagrees with its entries", () => {
+  const list = new LiveTaskList<Member>();
+  const twice = member("twice");
+  list.add(twice);
+  list.add(twice);
+  assert.throws(() => list.checkEntries(), /a pending member is listed twice/);
+  const miscounted = new LiveTaskList<Member>();
+  miscounted.add(member("one"));
+  (miscounted as unknown as { count: number }).count = 2;
+  assert.throws(() => miscounted.checkEntries(), /1 pending members listed, count says 2/);
 });
 
 test("a deque cleared after wrapping around holds none of its items and takes new ones from the front", () => {

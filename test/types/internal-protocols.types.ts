@@ -5,7 +5,7 @@
 import type { Context, ContextHolder } from "../../src/contextvars.js";
 import type { EventLoop } from "../../src/events.js";
 import type { Handle, HandleOwner, Runnable, Timer, TimerHandle } from "../../src/handles.js";
-import type { LiveLink } from "../../src/live-tasks.js";
+import type { LiveMember } from "../../src/live-tasks.js";
 import type { Task } from "../../src/tasks.js";
 
 type Satisfies<T extends Protocol, Protocol> = T;
@@ -15,5 +15,5 @@ export type InternalProtocols = [
   Satisfies<EventLoop, HandleOwner>,
   Satisfies<Handle, Runnable & ContextHolder>,
   Satisfies<TimerHandle, Timer>,
-  Satisfies<Task<unknown>, Runnable & LiveLink & ContextHolder>,
+  Satisfies<Task<unknown>, Runnable & LiveMember & ContextHolder>,
 ];
