@@ -3,12 +3,12 @@
  * (bench/floor.ts) run on a baseline copy of the library and on this one, in
  * alternating rounds, with the median per-round ratio (this / baseline) and
  * its spread. Not part of `npm run bench`: it needs the baseline, extracted
- * into the checkout but NOT under node_modules (tsx compiles files there
- * without this project's tsconfig, so a baseline there runs slower: an A/A
- * run of one commit gave 0.43x), e.g.
+ * into the checkout's `scratch/` (ignored by git and lint), NOT under
+ * node_modules (tsx compiles files there without this project's tsconfig, so
+ * a baseline there runs slower: an A/A run of one commit gave 0.43x), e.g.
  *
- *   rm -rf .ab-base && mkdir .ab-base && git archive main src | tar -x -C .ab-base
- *   node --expose-gc --import tsx bench/ab.ts .ab-base/src/index.ts [row keys...]
+ *   rm -rf scratch/ab-base && mkdir -p scratch/ab-base && git archive main src | tar -x -C scratch/ab-base
+ *   node --expose-gc --import tsx bench/ab.ts scratch/ab-base/src/index.ts [row keys...]
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
