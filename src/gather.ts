@@ -101,9 +101,14 @@ class GatherWatcher extends ChildWatcher<Future<unknown>> {
     }
     const children = this.children;
     const results = new Array<unknown>(children.length);
-    for (let i = 0; i < children.length; i++) {
-      const c = children[i]!;
-      results[i] = c.cancelled() ? c.makeCancelledError() : (c.exception() ?? c.result());
+    if (this.returnExceptions) {
+      for (let i = 0; i < children.length; i++) {
+        const c = children[i]!;
+        results[i] = c.cancelled() ? c.makeCancelledError() : (c.exception() ?? c.result());
+      }
+    } else {
+      // Every child succeeded: the first that did not settled the gather already.
+      for (let i = 0; i < children.length; i++) results[i] = children[i]!.result();
     }
     outer.setResult(results);
   }
