@@ -57,6 +57,8 @@ export class GatheringFuture<T> extends Future<T> {
 // One per gather: counts its distinct children as they end and settles the outer future.
 class GatherWatcher extends ChildWatcher<Future<unknown>> {
   private finished = 0;
+  // The done callback for children the caller gave as futures (made on first need).
+  #onDone: ((child: Future<unknown>) => void) | null = null;
 
   constructor(
     private readonly outer: GatheringFuture<unknown[]>,
@@ -65,6 +67,10 @@ class GatherWatcher extends ChildWatcher<Future<unknown>> {
     private readonly returnExceptions: boolean,
   ) {
     super();
+  }
+
+  get onDone(): (child: Future<unknown>) => void {
+    return (this.#onDone ??= (child) => this.childDone(child));
   }
 
   childDone(child: Future<unknown>): void {
@@ -93,10 +99,17 @@ class GatherWatcher extends ChildWatcher<Future<unknown>> {
       outer.settleException(child.cancelled() ? child.makeCancelledError() : new CancelledError());
       return;
     }
-    const results = this.children.map((c) => {
-      if (c.cancelled()) return c.makeCancelledError();
-      return c.exception() ?? c.result();
-    });
+    const children = this.children;
+    const results = new Array<unknown>(children.length);
+    if (this.returnExceptions) {
+      for (let i = 0; i < children.length; i++) {
+        const c = children[i]!;
+        results[i] = c.cancelled() ? c.makeCancelledError() : (c.exception() ?? c.result());
+      }
+    } else {
+      // Every child succeeded: the first that did not settled the gather already.
+      for (let i = 0; i < children.length; i++) results[i] = children[i]!.result();
+    }
     outer.setResult(results);
   }
 }
@@ -139,38 +152,47 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
     }
   }
   loop ??= getRunningLoop();
+  const count = args.length;
   const byArgument = new Map<unknown, Future<unknown>>();
-  const children = new Array<Future<unknown>>(args.length);
-  for (let i = 0; i < args.length; i++) {
+  const children = new Array<Future<unknown>>(count);
+  let duplicates = false;
+  for (let i = 0; i < count; i++) {
     const arg = args[i];
     let child = byArgument.get(arg);
     if (child === undefined) {
       child = ensureFuture(arg as Awaitable<unknown>, loop);
       byArgument.set(arg, child);
+    } else {
+      duplicates = true;
     }
     children[i] = child;
   }
   const outer = new GatheringFuture<unknown[]>(loop, children);
   const watcher = new GatherWatcher(outer, children, byArgument.size, returnExceptions);
-  let onChildDone: ((child: Future<unknown>) => void) | null = null;
   const done: Future<unknown>[] = [];
-  // PERF: forEach, not for-of over entries: no [key, value] array per child
-  // (bench row "gather of 100k"; docs/decisions.md, "Task groups and gather
-  // watch their children through a link").
-  byArgument.forEach((child, arg) => {
-    if (child.done()) done.push(child);
-    else if (!(arg instanceof Future)) {
-      // A task made here from a coroutine. PERF: the watcher as a waiter, not a
-      // done callback (no Handle, argument list and spread per child); bench
-      // row "gather of 100k"; docs/decisions.md, "Task groups and gather watch
-      // their children through a link". A future given by the caller keeps
-      // addDoneCallback, which a subclass may override (asCompleted's slots do).
-      child.addWaiter(watcher);
-    } else {
-      onChildDone ??= (future) => watcher.childDone(future);
-      child.addDoneCallback(onChildDone);
-    }
-  });
+  if (duplicates) {
+    byArgument.forEach((child, arg) => watchChild(watcher, child, arg, done));
+  } else {
+    // PERF: without duplicates the children are the distinct ones, in order:
+    // no walk of the map (bench row "gather of 100k").
+    for (let i = 0; i < count; i++) watchChild(watcher, children[i]!, args[i], done);
+  }
   for (const child of done) watcher.childDone(child);
   return outer;
+}
+
+// Registers `watcher` with a distinct child, or adds it to `done`.
+function watchChild(watcher: GatherWatcher, child: Future<unknown>, arg: unknown, done: Future<unknown>[]): void {
+  if (child.done()) done.push(child);
+  else if (child !== arg) {
+    // A future made here (a task, a bridged promise). PERF: the watcher as a
+    // waiter, not a done callback (no Handle, argument list and spread per
+    // child); bench row "gather of 100k"; docs/decisions.md, "Task groups
+    // and gather watch their children through a link". A future given by the
+    // caller keeps addDoneCallback, which a subclass may override
+    // (asCompleted's slots do).
+    child.addWaiter(watcher);
+  } else {
+    child.addDoneCallback(watcher.onDone);
+  }
 }

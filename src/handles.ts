@@ -3,6 +3,7 @@
  * `asyncio.Handle` and `asyncio.TimerHandle`).
  */
 import { inspectCustom } from "./repr.js";
+import { Deque } from "./deque.js";
 import { currentContextVars, enterContext, restoreContext, type VarMap } from "./contextvars.js";
 
 /** The loop-side view a handle needs; kept minimal so this module does not import the loop. */
@@ -24,31 +25,48 @@ const noArguments: readonly unknown[] = Object.freeze([]);
 /**
  * @internal A structure of ours watching its children (a task group, a
  * gather), registered with each child future as a waiter. When a child is
- * done its future queues a `DoneLink` for it, made then: nothing per child
- * while the child runs, and no `Handle`, argument list or spread call when it
- * ends. `childDone` runs at the next iteration, as a done callback would; it
- * must not throw (an error would end the loop's run). PERF: bench rows
- * "TaskGroup of 100k", "gather of 100k" and "heap per sleeping task";
- * docs/decisions.md, "Task groups and gather watch their children through a
- * link".
+ * done the watcher notes it and puts itself in the ready queue: nothing per
+ * child while the child runs, and no `Handle`, argument list, spread call or
+ * link object when it ends. `childDone` runs at the next iteration, as a done
+ * callback would; it must not throw (an error would end the loop's run).
+ * PERF: bench rows "TaskGroup of 100k", "gather of 100k" and "heap per
+ * sleeping task"; docs/decisions.md, "Task groups and gather watch their
+ * children through a link" and "A watcher queues itself, once per child".
  */
 export abstract class ChildWatcher<C> implements Runnable {
+  // Invariant: the children done whose `childDone` has not run yet, in the
+  // order they ended; the watcher is in its loop's ready queue once for each,
+  // so each run takes the oldest (made at the first child's end).
+  private doneChildren: Deque<C> | null = null;
+
   /** Called one iteration after `child` is done. */
   abstract childDone(child: C): void;
 
-  /** Never queued itself (its child's future queues a `DoneLink`). */
-  [runStep](): void {}
-}
-
-/** @internal A child's done-notification in the ready queue: `watcher.childDone(child)`. */
-export class DoneLink<C> implements Runnable {
-  constructor(
-    private readonly watcher: ChildWatcher<C>,
-    private readonly child: C,
-  ) {}
+  /** @internal `child` is done: returns what its future puts in the ready queue for it (the watcher itself). */
+  childFinished(child: C): this {
+    (this.doneChildren ??= new Deque<C>()).push(child);
+    return this;
+  }
 
   [runStep](): void {
-    this.watcher.childDone(this.child);
+    this.childDone(this.doneChildren!.shift()!);
+  }
+}
+
+/**
+ * @internal A child's done-notification in the ready queue. `new
+ * DoneLink(watcher, child)` notes `child` with its watcher and evaluates to
+ * the watcher, which a future's `scheduleEntry` queues. PERF: no object
+ * per child is left in the queue (the object `new` makes dies at once,
+ * which a scavenge does not pay for; 100k queued links did survive one):
+ * bench rows "TaskGroup of 100k" and "gather of 100k". `scheduleEntry` may
+ * call `watcher.childFinished(child)` itself instead.
+ */
+export class DoneLink<C> implements Runnable {
+  declare readonly [runStep]: () => void;
+
+  constructor(watcher: ChildWatcher<C>, child: C) {
+    return watcher.childFinished(child);
   }
 }
 

@@ -54,6 +54,31 @@ test("hold releases the lock when the body throws", async () => {
   });
 });
 
+test("hold calls a subclass's own acquire and release, as async with does", async () => {
+  await runVirtual(function* () {
+    const calls: string[] = [];
+    class CountingLock extends Lock {
+      override *acquire(): Coro<true> {
+        calls.push("acquire");
+        return yield* super.acquire();
+      }
+      override release(): void {
+        calls.push("release");
+        super.release();
+      }
+    }
+    class ReleaseCountingLock extends Lock {
+      override release(): void {
+        calls.push("release only");
+        super.release();
+      }
+    }
+    assert.equal(yield* new CountingLock().hold(() => sleep(0, 5)), 5);
+    yield* new ReleaseCountingLock().hold(() => sleep(0));
+    assert.deepEqual(calls, ["acquire", "release", "release only"]);
+  });
+});
+
 test("a waiter cancelled in the same tick it is woken hands the lock to the next waiter", async () => {
   await runVirtual(function* () {
     const lock = new Lock();

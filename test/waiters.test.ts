@@ -223,6 +223,62 @@ test("checkInvariants names a settled waiter left in the queue", async () => {
   });
 });
 
+test("a wait behaves as a generator would: thrown into or closed before it starts it never joins, and after its end it is done", async () => {
+  await runVirtual(function* () {
+    const lot = new ParkingLot<Waiter>(new Permits(0));
+    const thrown = lot.park(new Waiter(getRunningLoop()));
+    assert.throws(() => thrown.throw(new RangeError("before")), RangeError);
+    assert.deepEqual(thrown.next(), { value: undefined, done: true });
+    const closed = lot.park(new Waiter(getRunningLoop()));
+    assert.deepEqual(closed.return(undefined), { value: undefined, done: true });
+    assert.deepEqual(closed.next(), { value: undefined, done: true });
+    assert.equal(lot.waiting, 0);
+    const ended = lot.park(new Waiter(getRunningLoop()));
+    assert.equal(ended.next().done, false);
+    lot.wake(1);
+    assert.deepEqual(ended.next(), { value: undefined, done: true });
+    assert.deepEqual(ended.next(), { value: undefined, done: true });
+    assert.throws(() => ended.throw(new RangeError("after")), RangeError);
+    assert.equal(lot.waiting, 0);
+    assert.equal(ended[Symbol.iterator](), ended);
+    // A gone waiter cannot park again, and leaves nothing behind trying.
+    const gone = new Waiter(getRunningLoop());
+    const once = lot.park(gone);
+    once.next();
+    lot.wake(1);
+    once.next();
+    assert.throws(() => lot.park(gone).next(), (e: unknown) => e instanceof RuntimeError && /gone waiter cannot park/.test(e.message));
+    assert.equal(lot.waiting, 0);
+    lot.checkInvariants();
+  });
+});
+
+test("an error thrown into a parked wait leaves the lot: a cancellation after a wake-up passes it on, another error does not", async () => {
+  await runVirtual(function* () {
+    const permits = new Permits(0);
+    const lot = new ParkingLot<Waiter>(permits);
+    const order: string[] = [];
+    const cancelled = lot.park(new Waiter(getRunningLoop()));
+    cancelled.next();
+    const failed = lot.park(new Waiter(getRunningLoop()));
+    failed.next();
+    const b = parker(lot, "b", order);
+    yield* sleep(0);
+    permits.permits = 1;
+    lot.serve(1);
+    assert.throws(() => cancelled.throw(new CancelledError()), CancelledError);
+    // The wake-up passed to the next live waiter, `failed`: an error that is not a cancellation keeps it.
+    assert.equal(permits.revoked, 1);
+    assert.throws(() => failed.throw(new RangeError("inside")), RangeError);
+    assert.equal(permits.revoked, 1);
+    assert.deepEqual([lot.length, lot.woken], [1, 0]);
+    lot.wake(1);
+    yield* b;
+    assert.deepEqual(order, ["b"]);
+    lot.checkInvariants();
+  });
+});
+
 test("holding releases when the body throws, and only acquires what has no release", async () => {
   await runVirtual(function* () {
     const calls: string[] = [];
