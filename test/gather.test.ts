@@ -37,6 +37,24 @@ test("the same coroutine passed twice runs once and its result is repeated", asy
   assert.deepEqual(outcome, { results: ["once", "once"], runs: 1 });
 });
 
+test("arguments passed several times, coroutines and futures, each run once and fill every place they were given", async () => {
+  const outcome = await runVirtual(function* () {
+    const runs: string[] = [];
+    function* child(name: string): Coro<string> {
+      runs.push(name);
+      yield* sleep(1);
+      return name;
+    }
+    const a = child("a");
+    const b = child("b");
+    const future = getRunningLoop().createFuture<string>();
+    getRunningLoop().callLater(1, () => future.setResult("f"));
+    const results = yield* gather(a, b, future, a, child("c"), future, b);
+    return { results, runs };
+  });
+  assert.deepEqual(outcome, { results: ["a", "b", "f", "a", "c", "f", "b"], runs: ["a", "b", "c"] });
+});
+
 test("gather accepts tasks, futures and coroutines together", async () => {
   assert.deepEqual(await runVirtual(function* () {
     const loop = getRunningLoop();
