@@ -630,3 +630,21 @@ test("a long-lived task group does not keep the tasks that already finished", as
     });
   });
 });
+
+test("a long-lived task group lets go of finished tasks while an older one still runs", async () => {
+  await runVirtual(function* () {
+    yield* taskGroup(function* (group) {
+      const refs: WeakRef<object>[] = [];
+      function* quick(): Coro<void> {
+        yield* sleep(0);
+      }
+      const slow = group.createTask(sleep(1));
+      for (let i = 0; i < 200; i++) refs.push(new WeakRef(group.createTask(quick())));
+      yield* sleep(0.1); // the quick tasks finished and were noted; the first one still runs
+      assert.equal(slow.done(), false);
+      yield* fromPromise(collectGarbage());
+      const alive = refs.filter((ref) => ref.deref() !== undefined).length;
+      assert.ok(alive < 100, `${alive} of 200 finished tasks still held`);
+    });
+  });
+});
