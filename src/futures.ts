@@ -9,7 +9,7 @@
  */
 import { formatValue, inspectCustom } from "./repr.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
-import { ChildWatcher, DoneLink, runStep, type Runnable } from "./handles.js";
+import { ChildWatcher, runStep, type Runnable } from "./handles.js";
 import type { EventLoop, ExceptionContext } from "./events.js";
 import type { Task } from "./tasks.js";
 import { getRunningLoop } from "./running-loop.js";
@@ -416,8 +416,9 @@ export class Future<T> implements PromiseLike<T> {
 
   private scheduleEntry(entry: StoredCallback | Runnable): void {
     if (typeof entry === "function") this.loop.callSoon(entry as DoneCallback<T>, this);
-    // PERF: a group's or gather's watcher gets a two-field link, not a Handle (docs/decisions.md, "Task groups and gather watch their children through a link").
-    else if (entry instanceof ChildWatcher) this.loop.pushReady(new DoneLink(entry as ChildWatcher<Future<T>>, this));
+    // PERF: a group's or gather's watcher notes the child and is queued itself: no Handle, no object per child
+    // (docs/decisions.md, "Task groups and gather watch their children through a link" and "A watcher queues itself once per child").
+    else if (entry instanceof ChildWatcher) this.loop.pushReady((entry as ChildWatcher<Future<T>>).childFinished(this));
     else this.loop.pushReady(entry);
   }
 

@@ -54,23 +54,6 @@ export abstract class ChildWatcher<C> implements Runnable {
 }
 
 /**
- * @internal A child's done-notification in the ready queue. `new
- * DoneLink(watcher, child)` notes `child` with its watcher and evaluates to
- * the watcher, which a future's `scheduleEntry` queues. PERF: no object
- * per child is left in the queue (the object `new` makes dies at once,
- * which a scavenge does not pay for; 100k queued links did survive one):
- * bench rows "TaskGroup of 100k" and "gather of 100k". `scheduleEntry` may
- * call `watcher.childFinished(child)` itself instead.
- */
-export class DoneLink<C> implements Runnable {
-  declare readonly [runStep]: () => void;
-
-  constructor(watcher: ChildWatcher<C>, child: C) {
-    return watcher.childFinished(child);
-  }
-}
-
-/**
  * Internal (not exported by the package): What the loop's timer heap holds: a `TimerHandle`, or sleep's
  * own future (which is its own timer, to keep a sleeping task small).
  */
