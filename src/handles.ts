@@ -31,7 +31,7 @@ const noArguments: readonly unknown[] = Object.freeze([]);
  * callback would; it must not throw (an error would end the loop's run).
  * PERF: bench rows "TaskGroup of 100k", "gather of 100k" and "heap per
  * sleeping task"; docs/decisions.md, "Task groups and gather watch their
- * children through a link" and "A watcher queues itself, once per child".
+ * children through a link" and "A watcher queues itself once per child".
  */
 export abstract class ChildWatcher<C> implements Runnable {
   // Invariant: the children done whose `childDone` has not run yet, in the
