@@ -180,42 +180,23 @@ export class Task<T> extends Future<T> {
   constructor(coro: Coro<T>, options?: TaskOptions & { loop?: EventLoop }) {
     const loop = options?.loop ?? getRunningLoop();
     super(loop);
+    // PERF: only the common path is written here; the rest is in methods of
+    // its own, which keeps the constructor under V8's inlining limit (460
+    // bytes of bytecode) so that `createTask` inlines it (bench rows "spawn"
+    // and "eager tasks"; docs/decisions.md, "The task constructor is small
+    // enough to inline").
     // Invariant: `coro` is a native generator, stepped through %GeneratorPrototype%'s
     // methods; any other coroutine object is driven through a generator delegating to it.
     // PERF: one prototype check on the common path (bench row "spawn"; docs/decisions.md, "The spawn path").
     if (typeof coro === "object" && coro !== null && isNativeGenerator(coro)) this.outcome = coro;
-    else {
-      if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
-      this.outcome = delegateTo(coro);
-      this.getExtras().foreignCoro = coro;
-    }
+    else this.driveForeign(coro);
     this.id = ++taskCounter;
     this.contextVars = currentContextVars();
-    if (options !== undefined) {
-      if (options.name !== undefined) this.getExtras().name = String(options.name);
-      if (options.context !== undefined) {
-        if (!(options.context instanceof Context)) throw new TypeError("createTask(): context must be a Context (from copyContext())");
-        this.getExtras().boundContext = options.context;
-      }
-    }
+    if (options !== undefined && (options.name !== undefined || options.context !== undefined)) this.applyOptions(options);
     const asyncScope = captureAsyncScope();
     if (asyncScope !== null) this.getExtras().asyncScope = asyncScope;
-    if (loop.getDebug()) {
-      // Debug mode only: a WeakSet lookup per task is measurable on the spawn path.
-      if (drivenCoroutines.has(coro) && !statelessCoroutines.has(coro)) {
-        throw new RuntimeError("this coroutine is already driven by a task; await that task instead of the coroutine");
-      }
-      drivenCoroutines.add(coro);
-      this.getExtras().sourceTraceback = new Error("task created here").stack;
-    }
-    if (loop.getDebug()) {
-      // Weakly held, so that losing the last reference to a pending task is seen and reported.
-      loop.liveTasks.addWeak(this as Task<unknown>);
-      this.getExtras().weaklyTracked = true;
-      pendingTasks.register(this, { loop, name: this.getName(), sourceTraceback: this.extras?.sourceTraceback }, this);
-    } else {
-      loop.liveTasks.add(this as Task<unknown>);
-    }
+    if (loop.getDebug()) this.trackInDebugMode(loop, coro);
+    else loop.liveTasks.add(this as Task<unknown>);
     if (options?.eagerStart === true && loop.isRunning()) {
       // Eager start (Python 3.12's eager_task_factory, 3.14's eager_start): the
       // first step runs now, as the current task; a coroutine that finishes
@@ -226,6 +207,37 @@ export class Task<T> extends Future<T> {
     }
     loop.pushReady(this);
     if (loop.instrument !== null) loop.instrument.taskCreated(this as Task<unknown>);
+  }
+
+  // A coroutine object that is not a native generator: driven through one delegating to it.
+  private driveForeign(coro: Coro<T>): void {
+    if (!isCoroutine(coro)) throw new TypeError(coroutineExpected("createTask()", coro));
+    this.outcome = delegateTo(coro);
+    this.getExtras().foreignCoro = coro;
+  }
+
+  // `createTask`'s name and context options.
+  private applyOptions(options: TaskOptions): void {
+    if (options.name !== undefined) this.getExtras().name = String(options.name);
+    if (options.context !== undefined) {
+      if (!(options.context instanceof Context)) throw new TypeError("createTask(): context must be a Context (from copyContext())");
+      this.getExtras().boundContext = options.context;
+    }
+  }
+
+  // Debug mode: one task per coroutine, where the task was made, and a weak
+  // hold so that losing the last reference to a pending task is seen and reported.
+  private trackInDebugMode(loop: EventLoop, coro: Coro<T>): void {
+    // Debug mode only: a WeakSet lookup per task is measurable on the spawn path.
+    if (drivenCoroutines.has(coro) && !statelessCoroutines.has(coro)) {
+      throw new RuntimeError("this coroutine is already driven by a task; await that task instead of the coroutine");
+    }
+    drivenCoroutines.add(coro);
+    const extras = this.getExtras();
+    extras.sourceTraceback = new Error("task created here").stack;
+    loop.liveTasks.addWeak(this as Task<unknown>);
+    extras.weaklyTracked = true;
+    pendingTasks.register(this, { loop, name: this.getName(), sourceTraceback: extras.sourceTraceback }, this);
   }
 
   /** @internal Stack where the task was created (debug mode only). */
