@@ -172,8 +172,9 @@ describe("DistributedExecutor with a redis-server and two workers", { skip: redi
     await watching;
     await pool.shutdown();
     assert.deepEqual(results, [1, 4, 9, 16, 25, 36, 49, 64]);
-    // A job whose reply was delivered stays active for the moment BullMQ takes to finish it: one more at most.
-    assert.ok(most >= 1 && most <= 3, `at most 2 jobs at once (and one finishing), saw ${most}`);
+    // A job whose reply was delivered stays active for the moment BullMQ takes to finish it, so each of the
+    // two may still be counted while its successor is submitted (a CI run under load saw 4).
+    assert.ok(most >= 1 && most <= 4, `at most 2 jobs at once (and each of them finishing), saw ${most}`);
     assert.ok(mostWaiting <= 2, `at most 2 jobs waiting, saw ${mostWaiting}`);
   });
 
