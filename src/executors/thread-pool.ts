@@ -18,6 +18,9 @@ function startThread(): Worker {
   return new workerThreadsApi.Worker(bootstrap, { eval: true });
 }
 
+// How often a thread that was told to stop and has not exited is told again.
+const TERMINATE_RETRY_MS = 1000;
+
 /** What a worker's `'error'` event carried, as one line (it need not be an Error). */
 function describeCrash(error: unknown): string {
   try {
@@ -43,14 +46,25 @@ export class ThreadPoolExecutor extends PoolExecutor {
     const worker = startThread();
     let requested = false;
     let lastError: unknown = null;
+    // Asks again, every second, until the thread has exited (see `terminate` below).
+    let retry: ReturnType<typeof setInterval> | null = null;
     worker.on("message", (message) => events.message(message));
     worker.on("error", (error) => (lastError = error));
-    worker.on("exit", (code) => events.exit(requested ? "terminated" : lastError !== null ? describeCrash(lastError) : `exit code ${code}`));
+    worker.on("exit", (code) => {
+      if (retry !== null) clearInterval(retry);
+      events.exit(requested ? "terminated" : lastError !== null ? describeCrash(lastError) : `exit code ${code}`);
+    });
     return {
       send: (message) => worker.postMessage(message),
       terminate: () => {
         requested = true;
         void worker.terminate();
+        // V8 can drop a termination request (Deno re-kills its workers for the
+        // same reason), and a CI run once saw a cancelled job's thread spin on
+        // for minutes with the pool waiting for its exit: repeat the request
+        // until the 'exit' event. The pool keeps the process alive meanwhile.
+        retry ??= setInterval(() => void worker.terminate(), TERMINATE_RETRY_MS);
+        retry.unref();
       },
       setActive: (active) => (active ? worker.ref() : worker.unref()),
     };
