@@ -747,24 +747,14 @@ export class EventLoop {
       // A virtual clock checks after every iteration (its deadline, 0, is always past).
       const checkEvery = this.virtualClock === null ? CLOCK_CHECK_ITEMS : 0;
       let unchecked = 0;
-      if (this.checkingInvariants) {
-        do {
-          unchecked += this.runOnce();
-          this.checkInvariants();
-          if (unchecked >= checkEvery) {
-            unchecked = 0;
-            if (performance.now() >= deadline) break;
-          }
-        } while (this.readyQueue.length > 0 && !this.stopping);
-      } else {
-        do {
-          unchecked += this.runOnce();
-          if (unchecked >= checkEvery) {
-            unchecked = 0;
-            if (performance.now() >= deadline) break;
-          }
-        } while (this.readyQueue.length > 0 && !this.stopping);
-      }
+      do {
+        unchecked += this.runOnce();
+        if (this.checkingInvariants) this.checkInvariants();
+        if (unchecked >= checkEvery) {
+          unchecked = 0;
+          if (performance.now() >= deadline) break;
+        }
+      } while (this.readyQueue.length > 0 && !this.stopping);
     } catch (error) {
       // Only an internal bug gets here; items catch their own errors.
       this.stopRun?.(error);
