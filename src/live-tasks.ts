@@ -1,8 +1,8 @@
 /**
- * The set of a loop's tasks that are not done yet, as an array in creation
- * order that a task joins when it is created and leaves lazily: a finishing
- * task only lowers the count, and its entry is dropped at the next
- * compaction. A task therefore carries no field for the set, and creating or
+ * A set of tasks that are not done yet (a loop's, a task group's), as an
+ * array in creation order that a task joins when it is added and leaves
+ * lazily: `finished` only lowers the count, and the entry is dropped at the
+ * next compaction. A task therefore carries no field for the set, and creating or
  * finishing one writes no pointer into another task (a doubly linked list did
  * both: two fields per task and old-to-new pointers for the scavenger).
  * Iteration order is creation order.
@@ -22,10 +22,13 @@ export interface LiveMember {
 const MIN_DEAD_FOR_COMPACTION = 64;
 
 export class LiveTaskList<T extends LiveMember & object> implements Iterable<T> {
-  // Invariant: every strong member (added, not finished, not deleted) is in
-  // `entries` exactly once, in the order added; the other entries are dead
-  // (their task finished) and are dropped by `compact()`. `count` is the
-  // number of strong members, so `entries.length - count` are dead.
+  // Invariant: every strong member (added, not yet `finished`, not deleted)
+  // is in `entries` exactly once, in the order added, and `count` is how many
+  // there are. The other entries are dead and `compact()` drops them; it
+  // knows them by `done()`, so an owner calls `finished` when a member is
+  // done or later (the loop: as the task settles, so `entries.length - count`
+  // are dead; a task group: when the task's done notification runs, so a
+  // member may be done a little before it stops counting).
   private entries: T[] = [];
   private count = 0;
   // Debug mode holds members weakly, so that an unreachable pending task can
@@ -106,7 +109,8 @@ export class LiveTaskList<T extends LiveMember & object> implements Iterable<T> 
 
   /**
    * Throws if the entries disagree with the count: `count` entries are not
-   * done, each listed once (a done entry is dead, whatever its number).
+   * done, each listed once (a done entry is dead, whatever its number). Holds
+   * for an owner that calls `finished` as its members become done (the loop).
    */
   checkEntries(): void {
     const seen = new Set<T>();

@@ -17,6 +17,7 @@ import { type TaskOptions } from "./tasks.js";
 import { getRunningLoop } from "./running-loop.js";
 import type { Future } from "./futures.js";
 import { ChildWatcher } from "./handles.js";
+import { LiveTaskList } from "./live-tasks.js";
 import { currentTask, type Task } from "./tasks.js";
 
 // The future a group's owner waits on at the end of its block -> the group (await graph).
@@ -55,15 +56,14 @@ export class TaskGroup {
   private scopeDepth = 0;
   // Set by cancel(): the block then ends without raising its own cancellation.
   private cancelCalled = false;
-  // The group's tasks in creation order from `firstTask` on, finished ones
-  // dropped in batches (compactTasks). PERF: an array and a count instead of
-  // a Set (bench row "TaskGroup of 100k"; docs/decisions.md, "Task groups
-  // and gather watch their children through a link").
-  private tasks: (Task<unknown> | null)[] = [];
-  // Invariant: every slot of `tasks` before it is null, and none from it on.
-  private firstTask = 0;
-  // Invariant: how many of the group's tasks have not had their done notification yet.
-  private pendingCount = 0;
+  // The group's tasks whose done notification has not run yet, in creation
+  // order; `size` counts them. The loop's own set of pending tasks, reused:
+  // a task leaves it when its notification runs, and the entries of those
+  // gone are dropped once they outnumber the rest, and all of them once none
+  // is left, so a long-lived group does not hold every task it ever ran.
+  // PERF: an array and a count, no Set (bench row "TaskGroup of 100k";
+  // docs/decisions.md, "The live-task set is an array compacted lazily").
+  private readonly tasks = new LiveTaskList<Task<unknown>>();
   private readonly watcher = new GroupWatcher(this);
   private readonly errors: Error[] = [];
   private allDone: Future<boolean> | null = null;
@@ -79,7 +79,7 @@ export class TaskGroup {
       void coro.return?.(undefined as T);
       throw new RuntimeError(`TaskGroup ${this.describe()} has not been entered`);
     }
-    if (this.finished || (this.exiting && this.pendingCount === 0)) {
+    if (this.finished || (this.exiting && this.tasks.size === 0)) {
       void coro.return?.(undefined as T);
       throw new RuntimeError(`TaskGroup ${this.describe()} is finished`);
     }
@@ -88,8 +88,7 @@ export class TaskGroup {
       throw new RuntimeError(`TaskGroup ${this.describe()} is shutting down`);
     }
     const task = this.loop!.createTask(coro, options);
-    this.tasks.push(task as Task<unknown>);
-    this.pendingCount++;
+    this.tasks.add(task as Task<unknown>);
     // An eager task that finished in its first step is handled at once (Python's TaskGroup does the same).
     if (task.done()) this.childDone(task as Task<unknown>);
     else task.addWaiter(this.watcher);
@@ -175,7 +174,7 @@ export class TaskGroup {
       this.abort();
     }
     // A loop: the wait may be cancelled again and again by the parent's canceller.
-    while (this.pendingCount > 0) {
+    while (this.tasks.size > 0) {
       if (this.allDone === null) {
         this.allDone = this.loop!.createFuture<boolean>();
         groupOfWait.set(this.allDone, this);
@@ -211,50 +210,19 @@ export class TaskGroup {
 
   /** @internal The group's tasks that are not done (await graph). */
   pendingTasks(): Task<unknown>[] {
-    return this.unfinishedTasks();
+    return [...this.tasks];
   }
 
   private abort(reason?: unknown): void {
     this.aborting = true;
-    for (const task of this.unfinishedTasks()) task.cancel(reason);
-  }
-
-  private unfinishedTasks(): Task<unknown>[] {
-    const tasks = this.tasks;
-    const unfinished: Task<unknown>[] = [];
-    for (let i = this.firstTask; i < tasks.length; i++) if (!tasks[i]!.done()) unfinished.push(tasks[i]!);
-    return unfinished;
-  }
-
-  // Lets go of `task`, whose done notification runs. PERF: tasks mostly end
-  // in the order they were made, so the first slot is emptied at once and a
-  // finished task does not stay reachable from the list, and from an old
-  // copy of it, until a batch drops it (bench row "TaskGroup of 100k").
-  // Elsewhere, finished tasks are dropped once they are more than half of the
-  // list, so a long-lived group does not hold every task it ever ran
-  // (amortised O(1)).
-  private releaseTask(task: Task<unknown>): void {
-    const tasks = this.tasks;
-    if (tasks[this.firstTask] === task) {
-      tasks[this.firstTask++] = null;
-      if (this.firstTask === tasks.length) {
-        tasks.length = 0;
-        this.firstTask = 0;
-      }
-      return;
-    }
-    const listed = tasks.length - this.firstTask;
-    if (listed >= 32 && this.pendingCount * 2 < listed) {
-      this.tasks = this.unfinishedTasks();
-      this.firstTask = 0;
-    }
+    for (const task of [...this.tasks]) task.cancel(reason);
   }
 
   /** @internal A task of the group is done (its notification ran, one iteration after it finished). */
   childDone(task: Task<unknown>): void {
-    this.pendingCount--;
-    this.releaseTask(task);
-    if (this.allDone !== null && this.pendingCount === 0 && !this.allDone.done()) this.allDone.setResult(true);
+    this.tasks.finished(task);
+    this.tasks.compactIfSparse(this.tasks.size === 0);
+    if (this.allDone !== null && this.tasks.size === 0 && !this.allDone.done()) this.allDone.setResult(true);
     if (task.cancelled()) return;
     const error = task.exception();
     if (error === null) return;
@@ -281,7 +249,7 @@ export class TaskGroup {
   }
 
   [inspectCustom](): string {
-    const parts = [`tasks=${this.pendingCount}`];
+    const parts = [`tasks=${this.tasks.size}`];
     if (this.errors.length > 0) parts.push(`errors=${this.errors.length}`);
     if (this.aborting) parts.push("cancelling");
     else if (this.entered && !this.finished) parts.push("entered");
