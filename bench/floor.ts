@@ -5,7 +5,7 @@
  * the library (the unpatched one) in the same process.
  */
 import type * as Library from "../src/index.js";
-import { PromiseMutex } from "./promise-mutex.js";
+import { promiseMutexContention } from "./promise-mutex.js";
 
 /** The asyncio-ts module a workload runs on (this build, or a baseline copy). */
 export type Lib = typeof Library;
@@ -195,21 +195,7 @@ export const timedRows: readonly TimedRow[] = [
     title: (s) => `Lock, ${s.lockTasks} tasks x ${s.lockRounds} acquisitions, a switch inside`,
     items: (s) => s.lockTasks * s.lockRounds,
     nativeName: "hand-written promise mutex",
-    native: async (s) => {
-      const mutex = new PromiseMutex();
-      await Promise.all(
-        Array.from({ length: s.lockTasks }, async () => {
-          for (let i = 0; i < s.lockRounds; i++) {
-            await mutex.acquire();
-            try {
-              await null;
-            } finally {
-              mutex.release();
-            }
-          }
-        }),
-      );
-    },
+    native: (s) => promiseMutexContention(s.lockTasks, s.lockRounds),
     oursName: "asyncio-ts Lock.hold + sleep(0)",
     ours: (lib, s) =>
       lib.run(function* () {

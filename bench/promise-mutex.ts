@@ -22,3 +22,20 @@ export class PromiseMutex {
     }
   }
 }
+
+/** The lock workload's native side: `tasks` async functions each taking the mutex `rounds` times around one `await null`. */
+export async function promiseMutexContention(tasks: number, rounds: number): Promise<void> {
+  const mutex = new PromiseMutex();
+  await Promise.all(
+    Array.from({ length: tasks }, async () => {
+      for (let i = 0; i < rounds; i++) {
+        await mutex.acquire();
+        try {
+          await null;
+        } finally {
+          mutex.release();
+        }
+      }
+    }),
+  );
+}

@@ -11,7 +11,7 @@ import { Mutex } from "async-mutex";
 import { Effect, Fiber, Semaphore } from "./effect-module.js";
 import * as effection from "effection";
 import { lineClient, plainLineServer } from "../net-baselines.js";
-import { PromiseMutex } from "../promise-mutex.js";
+import { promiseMutexContention } from "../promise-mutex.js";
 import {
   Lock,
   ProcessPoolExecutor,
@@ -375,19 +375,7 @@ export const workloads: Record<string, Workload> = {
   },
   "lock-promise-mutex": {
     "asyncio-ts": (s) => timed(() => run(lockContention(s))),
-    native: (s) => timed(async () => {
-      const mutex = new PromiseMutex();
-      await Promise.all(Array.from({ length: s.lockTasks }, async () => {
-        for (let i = 0; i < s.lockRounds; i++) {
-          await mutex.acquire();
-          try {
-            await null;
-          } finally {
-            mutex.release();
-          }
-        }
-      }));
-    }),
+    native: (s) => timed(() => promiseMutexContention(s.lockTasks, s.lockRounds)),
   },
   sleepers: {
     "asyncio-ts": async (s) => {
