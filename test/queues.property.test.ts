@@ -21,6 +21,32 @@ const program = fc.record({
   cancels: fc.array(fc.record({ at: fc.constantFrom(0, 0.5, 1, 2), ticks: fc.nat(3), target: fc.nat(6) }), { maxLength: 5 }),
 });
 
+// The run is quiescent: a getter blocked beside an item (or a putter beside
+// free room) would be a lost wake-up. Then the queue shuts down and every
+// task ends, cancelled or shut out at worst.
+function* endQuiescent(queue: Queue<number>, tasks: readonly Task<unknown>[]): Coro<void> {
+  const stats = queue.statistics();
+  assert.ok(!(stats.size > 0 && stats.getters > 0), `${stats.size} items left while ${stats.getters} getters wait`);
+  assert.ok(!(!queue.full() && stats.putters > 0), `room left while ${stats.putters} putters wait`);
+  queue.shutdown();
+  for (const t of tasks) {
+    try {
+      yield* t;
+    } catch (e) {
+      if (!(e instanceof CancelledError) && !(e instanceof QueueShutDown)) throw e;
+    }
+  }
+}
+
+// Every item put was got exactly once or is still in the queue; returns those left.
+function assertAccounted(queue: Queue<number>, put: readonly number[], got: readonly number[]): number[] {
+  const remaining: number[] = [];
+  while (!queue.empty()) remaining.push(queue.getNowait());
+  const accounted = [...got, ...remaining].sort((a, b) => a - b);
+  assert.deepEqual(accounted, [...put].sort((a, b) => a - b), `put ${put} got ${got} left ${remaining}`);
+  return remaining;
+}
+
 test("Queue: every item put is got exactly once or still in the queue, and a cancelled put inserts nothing", async () => {
   await fc.assert(
     fc.asyncProperty(program, async (p) => {
@@ -67,24 +93,9 @@ test("Queue: every item put is got exactly once or still in the queue, and a can
         }
         // Consumers may wait forever for items never produced: end the run after a while.
         yield* sleep(20);
-        // Quiescent now: a getter blocked beside an item (or a putter beside
-        // free room) would be a lost wake-up.
-        const stats = queue.statistics();
-        assert.ok(!(stats.size > 0 && stats.getters > 0), `${stats.size} items left while ${stats.getters} getters wait`);
-        assert.ok(!(!queue.full() && stats.putters > 0), `room left while ${stats.putters} putters wait`);
-        queue.shutdown();
-        for (const t of tasks) {
-          try {
-            yield* t;
-          } catch (e) {
-            if (!(e instanceof CancelledError) && !(e instanceof QueueShutDown)) throw e;
-          }
-        }
+        yield* endQuiescent(queue, tasks);
       });
-      const remaining: number[] = [];
-      while (!queue.empty()) remaining.push(queue.getNowait());
-      const accounted = [...got, ...remaining].sort((a, b) => a - b);
-      assert.deepEqual(accounted, [...put].sort((a, b) => a - b), `put ${put} got ${got} left ${remaining}`);
+      const remaining = assertAccounted(queue, put, got);
       if (p.maxsize > 0) assert.ok(remaining.length <= p.maxsize);
     }),
     { numRuns: RUNS, ...seedOption },
@@ -159,22 +170,9 @@ test("Queue under cancel scopes: a get or put cut short by its scope's deadline 
           );
         }
         yield* sleep(20);
-        const stats = queue.statistics();
-        assert.ok(!(stats.size > 0 && stats.getters > 0), `${stats.size} items left while ${stats.getters} getters wait`);
-        assert.ok(!(!queue.full() && stats.putters > 0), `room left while ${stats.putters} putters wait`);
-        queue.shutdown();
-        for (const t of tasks) {
-          try {
-            yield* t;
-          } catch (e) {
-            if (!(e instanceof CancelledError) && !(e instanceof QueueShutDown)) throw e;
-          }
-        }
+        yield* endQuiescent(queue, tasks);
       });
-      const remaining: number[] = [];
-      while (!queue.empty()) remaining.push(queue.getNowait());
-      const accounted = [...got, ...remaining].sort((a, b) => a - b);
-      assert.deepEqual(accounted, [...put].sort((a, b) => a - b), `put ${put} got ${got} left ${remaining}`);
+      assertAccounted(queue, put, got);
     }),
     { numRuns: RUNS, ...seedOption },
   );
