@@ -152,3 +152,16 @@ export class TimerHandle extends Handle {
     if (this.inHeap) this.owner?.timerCancelled(this);
   }
 }
+
+/**
+ * @internal One handle that lives as long as the process. V8 holds the maps
+ * a class's instances reach as their fields are set only while an instance
+ * uses them: a full GC that finds no handle clears them, and the next handle
+ * gets a new map, which the loop's optimized iteration (it dispatches on the
+ * item's map) has not seen, so it deoptimizes. Between `run()`s and after
+ * idle periods that happened once per GC (`--trace-deopt`: "wrong map" in
+ * `runOnce`, once per run of every benchmark row). PERF: bench rows
+ * "sleep(0)" and "three coroutine levels deep" (docs/decisions.md, "No
+ * deoptimization per run").
+ */
+export const handleShapeKeeper: Handle = new Handle(null, noArguments, null);

@@ -679,10 +679,27 @@ const factoryOptions: TaskOptions & { loop?: EventLoop } = {};
 /** @internal Makes a task for `loop.createTask`; `eagerByDefault` for `eagerTaskFactory`. */
 export function makeTask<T>(loop: EventLoop, coro: Coro<T>, options: TaskOptions | undefined, eagerByDefault: boolean): Task<T> {
   factoryOptions.loop = loop;
-  factoryOptions.name = options?.name;
-  factoryOptions.context = options?.context;
-  factoryOptions.eagerStart = options?.eagerStart ?? eagerByDefault;
+  // PERF: the options a caller passes are read in a function of their own.
+  // Read here, the optimized factory checked their map, and the literals
+  // `run()` passes got a new map after each full GC (no instance kept it), so
+  // the whole spawn path deoptimized once per run (`--trace-deopt`: "wrong
+  // map" in makeTask). Bench row "eager tasks" (docs/decisions.md, "No
+  // deoptimization per run").
+  if (options === undefined) {
+    factoryOptions.name = undefined;
+    factoryOptions.context = undefined;
+    factoryOptions.eagerStart = eagerByDefault;
+  } else {
+    copyOptions(options, eagerByDefault);
+  }
   return new Task(coro, factoryOptions);
+}
+
+// `makeTask` with options given.
+function copyOptions(options: TaskOptions, eagerByDefault: boolean): void {
+  factoryOptions.name = options.name;
+  factoryOptions.context = options.context;
+  factoryOptions.eagerStart = options.eagerStart ?? eagerByDefault;
 }
 
 // The first enterWith of the process may come from a step of a task that has no
