@@ -20,6 +20,7 @@ import { Worker } from "node:worker_threads";
 import { createTask, fromPromise, getRunningLoop, inspectorSocketPath, run, sleep, type Coro } from "../src/index.js";
 import { startInspector, taskTable } from "../src/debug/inspector.js";
 import { privateDir, realTmp, request, sandbox, uid, waitForSocket, withInspector } from "./inspector-support.js";
+import { captureStderr } from "./node-support.js";
 import { runVirtual } from "./support.js";
 
 const cli = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
@@ -453,23 +454,17 @@ test("ps rejects a reply that is not a task table", { skip }, async (t) => {
 });
 
 test("a second inspector for the same pid (another loop of this process) is one warning, and the first keeps answering", async (t) => {
-  const write = process.stderr.write;
-  let stderr = "";
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    await withInspector(t, function* (path) {
-      const stopSecond = startInspector(getRunningLoop());
-      try {
-        for (let i = 0; i < 500 && stderr === ""; i++) yield* sleep(0.01);
-      } finally {
-        stopSecond();
-      }
-      assert.match(yield* fromPromise(request(path, "ps\n")), /"tasks":\[/);
-    });
-  } finally {
-    process.stderr.write = write;
-  }
-  assert.match(stderr, /^asyncio-ts: inspector disabled: .*another loop of this process is already inspected there\n$/);
+  const stderr = captureStderr(t);
+  await withInspector(t, function* (path) {
+    const stopSecond = startInspector(getRunningLoop());
+    try {
+      for (let i = 0; i < 500 && stderr() === ""; i++) yield* sleep(0.01);
+    } finally {
+      stopSecond();
+    }
+    assert.match(yield* fromPromise(request(path, "ps\n")), /"tasks":\[/);
+  });
+  assert.match(stderr(), /^asyncio-ts: inspector disabled: .*another loop of this process is already inspected there\n$/);
 });
 
 // --- edge cases ------------------------------------------------------------
@@ -478,20 +473,6 @@ test("a second inspector for the same pid (another loop of this process) is one 
 // each way, the socket file vanishing, a worker thread's loop meeting the main
 // thread's, and the opt-in variable's "off" values. Each test works in a
 // sandbox TMPDIR of its own (without XDG_RUNTIME_DIR).
-
-/** Captures this process's stderr for the rest of the test. */
-function captureStderr(t: TestContext): () => string {
-  const write = process.stderr.write;
-  let captured = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    return true;
-  }) as typeof process.stderr.write;
-  t.after(() => {
-    process.stderr.write = write;
-  });
-  return () => captured;
-}
 
 /** Sleeps (real time) until `condition` holds; fails after 5 s. */
 function* until(condition: () => boolean, what: string): Coro<void> {

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 
 /** Runs `body` with a fresh temporary directory, removed when `body` settles. */
 export function withTempDir<T>(body: (dir: string) => Promise<T>, prefix = "asyncio-ts-"): Promise<T> {
@@ -47,4 +48,18 @@ export function signalOnOutput(program: string, mode: string, signal: NodeJS.Sig
       resolve({ code, signal: exitSignal, stdout, stderr });
     });
   });
+}
+
+/** Captures this process's stderr for the rest of test `t`; returns a reader of what was written so far. */
+export function captureStderr(t: TestContext): () => string {
+  const write = process.stderr.write;
+  let captured = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    return true;
+  }) as typeof process.stderr.write;
+  t.after(() => {
+    process.stderr.write = write;
+  });
+  return () => captured;
 }

@@ -11,6 +11,7 @@ import { test, type TestContext } from "node:test";
 import { createTask, gather, getRunningLoop, renderTimeline, run, sleep, TaskTracer, type Coro, type TraceFile } from "../src/index.js";
 import { traceEventJSON } from "../src/debug/trace.js";
 import { TraceFileWriter } from "../src/debug/trace-file.js";
+import { captureStderr } from "./node-support.js";
 
 function* fetchData(url: string): Coro<string> {
   yield* sleep(1);
@@ -97,22 +98,6 @@ test("headless Chromium renders the timeline to a screenshot", { skip: chromium 
   }
 });
 
-/** Runs `body` with stderr captured; returns what was written to it. */
-async function capturingStderr(body: () => Promise<unknown>): Promise<string> {
-  const write = process.stderr.write;
-  let captured = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await body();
-  } finally {
-    process.stderr.write = write;
-  }
-  return captured;
-}
-
 function* spawnMany(n: number): Coro<number> {
   let sum = 0;
   for (let i = 0; i < n; i += 100) {
@@ -151,21 +136,17 @@ test("the events are streamed to the file while the run goes on, not held until 
 
 test("a trace file that cannot be opened is one warning, and run() returns main's result", async (t) => {
   const file = join(sandbox(t), "no-such-dir", "run.json");
-  let result: number | undefined;
-  const stderr = await capturingStderr(async () => {
-    result = await run(() => spawnMany(200), { clock: "virtual", trace: file });
-  });
+  const stderr = captureStderr(t);
+  const result = await run(() => spawnMany(200), { clock: "virtual", trace: file });
   assert.equal(result, 200);
-  assert.match(stderr, /^asyncio-ts: trace .*no-such-dir\/run\.json: ENOENT.*; tracing stopped, the run goes on\n$/);
+  assert.match(stderr(), /^asyncio-ts: trace .*no-such-dir\/run\.json: ENOENT.*; tracing stopped, the run goes on\n$/);
 });
 
-test("a full disk is one warning, and run() returns main's result", { skip: existsSync("/dev/full") ? false : "no /dev/full here" }, async () => {
-  let result: number | undefined;
-  const stderr = await capturingStderr(async () => {
-    result = await run(() => spawnMany(2000), { clock: "virtual", trace: "/dev/full" });
-  });
+test("a full disk is one warning, and run() returns main's result", { skip: existsSync("/dev/full") ? false : "no /dev/full here" }, async (t) => {
+  const stderr = captureStderr(t);
+  const result = await run(() => spawnMany(2000), { clock: "virtual", trace: "/dev/full" });
   assert.equal(result, 2000);
-  assert.match(stderr, /^asyncio-ts: trace \/dev\/full: ENOSPC.*; tracing stopped, the run goes on\n$/);
+  assert.match(stderr(), /^asyncio-ts: trace \/dev\/full: ENOSPC.*; tracing stopped, the run goes on\n$/);
 });
 
 test("a checkpoint makes the file valid JSON at once, and the events after it continue the same file", async (t) => {
@@ -268,26 +249,24 @@ function fdOf(file: string): number {
 test("a trace file that fails mid-run is one warning: tracing stops at once (the loop's instrument is cleared), the run goes on", async (t) => {
   const file = join(sandbox(t), "run.json");
   let cleared = false;
-  let result: number | undefined;
-  const stderr = await capturingStderr(async () => {
-    result = await run(
-      function* () {
-        const loop = getRunningLoop();
-        const fd = fdOf(file);
-        closeSync(fd);
-        // The same number again, read-only: every later write of the trace fails (EBADF), and no other file gets them.
-        assert.equal(openSync(file, "r"), fd);
-        const sum = yield* spawnMany(2000);
-        for (let i = 0; i < 10_000 && loop.instrument !== null; i++) yield* sleep(0.001);
-        cleared = loop.instrument === null;
-        return sum;
-      },
-      { clock: "virtual", trace: file },
-    );
-  });
+  const stderr = captureStderr(t);
+  const result = await run(
+    function* () {
+      const loop = getRunningLoop();
+      const fd = fdOf(file);
+      closeSync(fd);
+      // The same number again, read-only: every later write of the trace fails (EBADF), and no other file gets them.
+      assert.equal(openSync(file, "r"), fd);
+      const sum = yield* spawnMany(2000);
+      for (let i = 0; i < 10_000 && loop.instrument !== null; i++) yield* sleep(0.001);
+      cleared = loop.instrument === null;
+      return sum;
+    },
+    { clock: "virtual", trace: file },
+  );
   assert.equal(result, 2000);
   assert.equal(cleared, true);
-  assert.match(stderr, /^asyncio-ts: trace .*run\.json: EBADF.*; tracing stopped, the run goes on\n$/);
+  assert.match(stderr(), /^asyncio-ts: trace .*run\.json: EBADF.*; tracing stopped, the run goes on\n$/);
 });
 
 // --- the file writer at its edges (its descriptor closed under it: EBADF) -------
@@ -295,14 +274,9 @@ test("a trace file that fails mid-run is one warning: tracing stops at once (the
 /** A writer on a fresh file whose descriptor is then closed behind its back, so that every write fails with EBADF. */
 function brokenWriter(t: TestContext): { writer: TraceFileWriter; stderr: () => string } {
   const writer = new TraceFileWriter(join(sandbox(t), "run.json"));
-  const write = process.stderr.write;
-  let captured = "";
-  process.stderr.write = ((chunk: string) => ((captured += chunk), true)) as typeof process.stderr.write;
-  t.after(() => {
-    process.stderr.write = write;
-  });
+  const stderr = captureStderr(t);
   closeSync(writer["fd"]!);
-  return { writer, stderr: () => captured };
+  return { writer, stderr };
 }
 
 const bigEvent = (i: number): string => traceEventJSON({ name: `e${i}-${"x".repeat(200)}`, ph: "i", s: "t", ts: i, pid: 1, tid: 1 });
