@@ -215,7 +215,8 @@ export class TaskGroup {
 
   private abort(reason?: unknown): void {
     this.aborting = true;
-    for (const task of [...this.tasks]) task.cancel(reason);
+    // The list walks a copy of its entries: a cancellation may add or finish tasks meanwhile.
+    for (const task of this.tasks) task.cancel(reason);
   }
 
   /** @internal A task of the group is done (its notification ran, one iteration after it finished). */

@@ -571,16 +571,19 @@ export class Task<T> extends Future<T> {
     this.loop.pushReady(this);
   }
 
-  // getCoro() is null from here on; the generator (replaced in `outcome` as
-  // the task settles) and a foreign coroutine it delegated to can be collected.
-  private releaseCoro(): void {
+  // The task is about to settle. getCoro() is null from here on: the
+  // generator (replaced in `outcome` as the task settles) and a foreign
+  // coroutine it delegated to can be collected. Debug mode stops watching
+  // for the task's loss while pending.
+  private letGo(): void {
     const extras = this.extras;
-    if (extras !== null) extras.foreignCoro = null;
+    if (extras === null) return;
+    extras.foreignCoro = null;
+    if (extras.weaklyTracked) pendingTasks.unregister(this);
   }
 
   private finishWithResult(value: T): void {
-    this.releaseCoro();
-    if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
+    this.letGo();
     const extras = this.extras;
     if (extras !== null && extras.cancelRequests > 0 && this.loop.getDebug()) {
       // asyncio lacks this check: a cancellation swallowed without uncancel() usually hides a bug.
@@ -595,15 +598,13 @@ export class Task<T> extends Future<T> {
   }
 
   private finishWithException(error: unknown): void {
-    this.releaseCoro();
-    if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
+    this.letGo();
     this.settleException(error, this.sourceTraceback);
     this.loop.liveTasks.finished(this as Task<unknown>);
   }
 
   private finishCancelled(error: CancelledError): void {
-    this.releaseCoro();
-    if (this.extras?.weaklyTracked === true) pendingTasks.unregister(this);
+    this.letGo();
     const controller = this.extras?.abortController;
     if (controller != null && !controller.signal.aborted) controller.abort(error);
     this.settleCancelled(error);
