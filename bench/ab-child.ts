@@ -8,13 +8,12 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { fullFloorSizes, heapRows, smokeFloorSizes, timedRows, type Lib } from "./floor.js";
-import { spread } from "./harness.js";
+import { spread, timeOnce } from "./harness.js";
 
 const [libraryPath, key, runsArg, sizeArg] = process.argv.slice(2);
 const lib = (await import(pathToFileURL(resolve(libraryPath!)).href)) as Lib;
 const runs = Number(runsArg);
 const sizes = sizeArg === "smoke" ? smokeFloorSizes : fullFloorSizes;
-const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 const timed = timedRows.find((r) => r.key === key);
 const heap = heapRows.find((r) => r.key === key);
@@ -22,15 +21,10 @@ if (timed !== undefined) {
   const walls: number[] = [];
   const cpus: number[] = [];
   for (let run = -2; run < runs; run++) {
-    collect();
-    const cpuStart = process.cpuUsage();
-    const start = performance.now();
-    await timed.ours(lib, sizes);
-    const wall = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
+    const { wall, cpu } = await timeOnce(() => timed.ours(lib, sizes));
     if (run < 0) continue;
     walls.push(wall);
-    cpus.push((cpu.user + cpu.system) / 1e6);
+    cpus.push(cpu);
   }
   console.log(JSON.stringify({ wall: spread(walls).median, cpu: spread(cpus).median }));
 } else if (heap !== undefined) {

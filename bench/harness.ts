@@ -123,7 +123,8 @@ export function spread(values: readonly number[]): Spread {
 
 const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-async function timeOnce(body: () => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
+/** Runs `body` once after a full GC; its wall and CPU seconds. */
+export async function timeOnce(body: () => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
   collect();
   const cpuStart = process.cpuUsage();
   const start = performance.now();
