@@ -128,6 +128,8 @@ for (const [kind, make] of kinds) {
 class ScriptedWorker {
   readonly sent: ToWorker[] = [];
   terminated = false;
+  /** Whether the pool keeps the process alive for this worker (its last `setActive`). */
+  active = true;
   /** Thrown by the next `send` of a job (not of the init message), then cleared. */
   refuseNextJob: unknown = undefined;
   readonly handle: WorkerHandle;
@@ -145,7 +147,9 @@ class ScriptedWorker {
       terminate: () => {
         this.terminated = true;
       },
-      setActive: () => {},
+      setActive: (active) => {
+        this.active = active;
+      },
     };
   }
 
@@ -217,6 +221,25 @@ test("a done message whose id is not the job the worker runs is ignored", async 
   assert.equal(value, "right");
   void pool.shutdown({ wait: false });
   pool.exitTerminated();
+});
+
+test("a worker told to stop keeps the process alive until its exit, even when its ready message comes after", async () => {
+  const pool = new ScriptedPool({ maxWorkers: 2 });
+  await runVirtual(function* () {
+    const first = pool.submit((x: number) => x, 1);
+    const second = pool.submit((x: number) => x, 2);
+    pool.worker(0).ready();
+    pool.worker(0).finish(1);
+    pool.worker(0).finish(2);
+    assert.deepEqual([first.result(), second.result()], [1, 2]);
+  });
+  const shutdown = pool.shutdown();
+  const late = pool.worker(1);
+  assert.equal(late.terminated, true, "the worker that never became ready is stopped too");
+  late.ready();
+  assert.equal(late.active, true, "its late ready message does not let the process exit before its exit is seen");
+  pool.exitTerminated();
+  await shutdown;
 });
 
 test("a reply that comes after its job was cancelled is ignored", async () => {

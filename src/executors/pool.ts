@@ -156,6 +156,9 @@ interface PoolWorker {
   job: Job | null;
   tasksRun: number;
   // Set when the pool itself ends the worker (shutdown, recycling, cancellation).
+  // Invariant: once set, the handle stays active (keeps the process alive)
+  // until the worker's exit is seen, whatever message it still sends:
+  // shutdown() waits for that exit.
   retiring: boolean;
 }
 
@@ -392,7 +395,7 @@ export abstract class PoolExecutor implements Executor {
   private onMessage(worker: PoolWorker, message: FromWorker): void {
     if (message.type === "ready") {
       worker.ready = true;
-      worker.handle.setActive(false);
+      this.idle(worker);
       this.dispatch();
       this.afterWork();
       return;
@@ -409,7 +412,7 @@ export abstract class PoolExecutor implements Executor {
     if (message.ok) this.settle(job, message.value, true);
     else this.settle(job, fromRemoteError(message.error), false);
     if (this.maxTasksPerChild !== null && worker.tasksRun >= this.maxTasksPerChild) this.retire(worker);
-    else worker.handle.setActive(false);
+    else this.idle(worker);
     this.dispatch();
     this.afterWork();
   }
@@ -447,6 +450,12 @@ export abstract class PoolExecutor implements Executor {
     // The worker is busy with work nobody wants: end it; a replacement starts if work is queued.
     this.retire(worker);
     this.dispatch();
+  }
+
+  // A worker with nothing to do lets the process exit, unless it is retiring
+  // (its ready message may come after shutdown() told it to stop).
+  private idle(worker: PoolWorker): void {
+    if (!worker.retiring) worker.handle.setActive(false);
   }
 
   private retire(worker: PoolWorker): void {
